@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { LivenessController } from '@parley/app-kit';
+import { CommandLogConfig } from './config';
+
+@Module({})
+export class CommandLogModule {
+  /** The configuration was validated before this runs; Nest's ConfigService serves it typed. */
+  static register(config: CommandLogConfig): DynamicModule {
+    return {
+      module: CommandLogModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
+        TerminusModule,
+      ],
+      controllers: [LivenessController],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import {
+  baseFields,
+  boundedInt,
+  booleanFlag,
+  hostPortList,
+  peerList,
+  port,
+  secret,
+  url,
+} from '@parley/config';
+import { z } from 'zod';
+
+/** Configuration of a command-log replica. Each field says its unit. */
+export const commandLogConfigSchema = z.object({
+  ...baseFields(8100),
+  /** Shared secret that authenticates peer frames (HMAC); never logged. */
+  PARLEY_CLUSTER_SECRET: secret(),
+  /** TCP port for Raft peer traffic. */
+  PARLEY_PEER_PORT: port(7100),
+  /** TCP port of the Nest microservice that decision-api calls. */
+  PARLEY_RPC_PORT: port(7200),
+  /** The voting members at first start, `id=host:peerPort,...`; this node must be among them. */
+  PARLEY_PEERS: peerList().optional(),
+  /** Milliseconds per Raft tick; election and heartbeat timeouts are counted in ticks. */
+  PARLEY_TICK_MS: boundedInt(10, 1, 1000, 'milliseconds'),
+  /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
+  PARLEY_WAL_FSYNC: booleanFlag(true),
+  /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
+  PARLEY_KAFKA_BROKERS: hostPortList(),
+  /** S3-compatible endpoint for snapshots; the filesystem store is used when unset. */
+  PARLEY_S3_ENDPOINT: url(['http', 'https']),
+  PARLEY_S3_BUCKET: z.string().min(3).max(63).default('parley-snapshots').describe('a bucket name'),
+  PARLEY_S3_REGION: z.string().min(1).default('us-east-1').describe('an S3 region name'),
+  PARLEY_S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('an access key id'),
+  PARLEY_S3_SECRET_ACCESS_KEY: secret().optional(),
+  /** NATS URL; when set, the microservice API also listens on NATS request/reply. */
+  PARLEY_NATS_URL: url(['nats', 'tls']),
+});
+
+export type CommandLogConfig = z.output<typeof commandLogConfigSchema>;

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { LivenessController } from '@parley/app-kit';
+import { CrdtConfig } from './config';
+
+@Module({})
+export class CrdtModule {
+  /** The configuration was validated before this runs; Nest's ConfigService serves it typed. */
+  static register(config: CrdtConfig): DynamicModule {
+    return {
+      module: CrdtModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
+        TerminusModule,
+      ],
+      controllers: [LivenessController],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { baseFields, boundedInt, hostPortList, url } from '@parley/config';
+import { z } from 'zod';
+
+const apiKeyList = z
+  .string()
+  .regex(
+    /^(agent|reader|operator):[A-Za-z0-9._~-]{16,}(,(agent|reader|operator):[A-Za-z0-9._~-]{16,})*$/,
+  )
+  .transform((v) =>
+    v.split(',').map((pair) => {
+      const at = pair.indexOf(':');
+      return {
+        role: pair.slice(0, at) as 'agent' | 'reader' | 'operator',
+        key: pair.slice(at + 1),
+      };
+    }),
+  )
+  .describe(
+    'a comma-separated list of role:key with role agent, reader or operator and keys of 16+ characters',
+  );
+
+/** Configuration of the stateless REST front. */
+export const decisionApiConfigSchema = z.object({
+  ...baseFields(8080),
+  /** API keys with their roles; every route needs one. */
+  PARLEY_API_KEYS: apiKeyList,
+  /** The command-log replicas' microservice addresses, `host:rpcPort,...`. */
+  PARLEY_COMMAND_LOG_NODES: hostPortList(),
+  /** The local crdt replica's microservice address, `host:port`. */
+  PARLEY_CRDT_NODES: hostPortList(),
+  /** The local gossip member's HTTP address, `host:port`. */
+  PARLEY_GOSSIP_NODES: hostPortList(),
+  /** Kafka bootstrap brokers for agent-events and decisions; off when unset. */
+  PARLEY_KAFKA_BROKERS: hostPortList(),
+  PARLEY_NATS_URL: url(['nats', 'tls']),
+  /** How long a strong command may wait for its commit before answering 504. */
+  PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
+  /** Requests per second allowed per API key before 429. */
+  PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
+});
+
+export type DecisionApiConfig = z.output<typeof decisionApiConfigSchema>;

@@ -1,0 +1,40 @@
+// Three tiers: unit (pure code, seconds), integration (real Kafka/NATS/S3), e2e (real processes).
+const swcTransform = {
+  '^.+\\.ts$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+        keepClassNames: true,
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+
+const moduleNameMapper = {
+  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|config|common|app-kit)$':
+    '<rootDir>/libs/$1/src',
+};
+
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: swcTransform,
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};

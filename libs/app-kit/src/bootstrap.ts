@@ -1,0 +1,70 @@
+import { ConsoleLogger, DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigError, loadConfig } from '@parley/config';
+import { z } from 'zod';
+
+/** What every app's main.ts hands to `bootstrapApp`. */
+export interface AppDefinition<S extends z.ZodObject> {
+  /** The app's name as it appears in logs and errors, e.g. `command-log`. */
+  name: string;
+  schema: S;
+  /** Builds the root module from the validated configuration. */
+  module: (config: z.output<S>) => DynamicModule | Type<unknown>;
+  /** Runs after the module is created and before listening, e.g. to connect a microservice. */
+  beforeListen?: (app: INestApplication, config: z.output<S>) => Promise<void>;
+}
+
+const levelsFrom: Record<string, LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+interface BaseConfig {
+  PARLEY_NODE_ID: string;
+  PARLEY_HTTP_HOST: string;
+  PARLEY_HTTP_PORT: number;
+  PARLEY_LOG_LEVEL: string;
+  PARLEY_LOG_FORMAT: 'json' | 'text';
+  PARLEY_HTTP_BODY_BYTES_MAX: number;
+}
+
+/**
+ * Validates configuration once, then boots the Nest application. A bad setting stops start-up
+ * with one line on stderr naming the variable and what it expects, and exit code 2.
+ */
+export async function bootstrapApp<S extends z.ZodObject>(
+  definition: AppDefinition<S>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<INestApplication | undefined> {
+  let config: z.output<S> & BaseConfig;
+  try {
+    config = loadConfig(definition.name, definition.schema, env) as z.output<S> & BaseConfig;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw error;
+  }
+  const logger = new ConsoleLogger({
+    prefix: `${definition.name}/${config.PARLEY_NODE_ID}`,
+    json: config.PARLEY_LOG_FORMAT === 'json',
+    logLevels: levelsFrom[config.PARLEY_LOG_LEVEL],
+  });
+  const app = await NestFactory.create<NestExpressApplication>(definition.module(config), {
+    logger,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useBodyParser('json', { limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
+  app.enableShutdownHooks();
+  if (definition.beforeListen) await definition.beforeListen(app, config);
+  await app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
+  logger.log(`listening on http://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}`);
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from './config-error';
+export * from './env-fields';
+export * from './load-config';
+export * from './base-config';

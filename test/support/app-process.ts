@@ -1,0 +1,63 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { waitFor } from './wait';
+
+export type AppName = 'command-log' | 'gossip' | 'crdt' | 'decision-api';
+
+const repoRoot = join(__dirname, '..', '..');
+
+/** A real app process started from source, with its output captured for assertions. */
+export class AppProcess {
+  private stdoutText = '';
+  private stderrText = '';
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: AppName,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.stdoutText += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderrText += chunk.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  static start(name: AppName, env: Record<string, string>): AppProcess {
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', join(repoRoot, 'apps', name, 'src', 'main.ts')],
+      {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    return new AppProcess(name, child);
+  }
+
+  get stdout(): string {
+    return this.stdoutText;
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  /** Stops this process (and only this one) by its PID, then waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** Waits until an HTTP GET answers with the given status. */
+export async function waitForHttp(url: string, status = 200, timeoutMs = 30_000): Promise<unknown> {
+  return waitFor(
+    `GET ${url} → ${status}`,
+    async () => {
+      const response = await fetch(url);
+      if (response.status !== status) return undefined;
+      return (await response.json()) as unknown;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
