@@ -568,8 +568,8 @@ export class Raft {
     return true;
   }
 
-  /** After a local proposal: replicate it to every follower that is not paused. */
-  bcastHeartbeatOrAppend(): void {
+  /** Replicates new entries to every follower that is not paused. */
+  bcastAppend(): void {
     bcastAppend(this);
   }
 

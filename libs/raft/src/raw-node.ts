@@ -69,6 +69,8 @@ export class RawNode {
   private prevSoftState: SoftState;
   private prevHardState: HardState;
   private readyInProgress: Ready | undefined;
+  /** Local proposals were appended; send appends once, at the next ready(). */
+  private broadcastPending = false;
 
   constructor(config: RaftConfigInit) {
     this.raft = new Raft(config);
@@ -131,6 +133,11 @@ export class RawNode {
     return { ok: true };
   }
 
+  /**
+   * Proposes one command. On the leader it is appended at once; the appends to followers go
+   * out with the next `ready()`, so every proposal made between two Ready cycles travels in
+   * one message per follower (batching without any timer).
+   */
   propose(data: Uint8Array): ProposalResult {
     return this.proposeEntry({ term: 0, index: 0, type: EntryType.Normal, data });
   }
@@ -170,7 +177,7 @@ export class RawNode {
     if (r.leadTransferee !== NONE)
       return { status: 'refused', refusal: { reason: 'transferring-leadership' } };
     if (!r.appendEntries([entry])) return { status: 'refused', refusal: { reason: 'too-large' } };
-    r.bcastHeartbeatOrAppend();
+    this.broadcastPending = true;
     return { status: 'appended', index: r.log.lastIndex(), term: r.term };
   }
 
@@ -226,6 +233,7 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft;
+    if (this.broadcastPending) return true;
     const soft = r.softState();
     if (soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role) return true;
     if (!sameHardState(r.hardState(), this.prevHardState)) return true;
@@ -238,6 +246,10 @@ export class RawNode {
   ready(): Ready {
     this.assertNotInReady('ready');
     const r = this.raft;
+    if (this.broadcastPending) {
+      this.broadcastPending = false;
+      if (r.role === Role.Leader) r.bcastAppend();
+    }
     const soft = r.softState();
     const hard = r.hardState();
     const softChanged =

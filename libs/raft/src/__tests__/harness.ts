@@ -40,6 +40,8 @@ export class TestNet {
   readonly cut = new Set<string>();
   /** Return false to drop a message in flight. */
   filter: (m: Message) => boolean = () => true;
+  /** Rewrites a message in flight (after `filter`). */
+  transform: (m: Message) => Message = (m) => m;
   delivered: Message[] = [];
 
   constructor(
@@ -157,10 +159,11 @@ export class TestNet {
       for (const id of [...this.nodes.keys()].sort()) moved = this.process(id) || moved;
       const batch = this.queue;
       this.queue = [];
-      for (const m of batch) {
-        if (this.cut.has(`${m.from}->${m.to}`) || !this.filter(m)) continue;
-        const target = this.nodes.get(m.to);
+      for (const sent of batch) {
+        if (this.cut.has(`${sent.from}->${sent.to}`) || !this.filter(sent)) continue;
+        const target = this.nodes.get(sent.to);
         if (!target) continue;
+        const m = this.transform(sent);
         this.delivered.push(m);
         target.rn.step(m);
         moved = true;
