@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// `npm start`: a local Parley cluster on loopback with the embedded defaults (no Kafka, NATS or
+// S3 needed). Every app runs as its own process with prefixed logs; data lives under .data/;
+// Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P.
+const { spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
+};
+const nodes = Number(option('nodes', '3'));
+const basePort = Number(option('base-port', '18000'));
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
+  console.error('--nodes must be an integer from 1 to 9');
+  process.exit(2);
+}
+
+// The cluster secret and API keys are generated once and kept with the data, never printed.
+const dataDir = path.join(root, '.data');
+fs.mkdirSync(dataDir, { recursive: true });
+const secretsFile = path.join(dataDir, 'local-secrets.json');
+if (!fs.existsSync(secretsFile)) {
+  const secrets = {
+    clusterSecret: randomBytes(24).toString('hex'),
+    operatorKey: randomBytes(24).toString('hex'),
+    agentKey: randomBytes(24).toString('hex'),
+    readerKey: randomBytes(24).toString('hex'),
+  };
+  fs.writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+}
+const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8'));
+
+const children = [];
+const portOf = (app, i) => basePort + { 'command-log': 100, crdt: 200, gossip: 300, 'decision-api': 0 }[app] + i;
+
+function start(app, i, env) {
+  const name = `${app}-${i}`;
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(root, 'apps', app, 'src', 'main.ts')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      PARLEY_NODE_ID: `n${i}`,
+      PARLEY_HTTP_PORT: String(portOf(app, i)),
+      PARLEY_DATA_DIR: path.join(dataDir, app),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = (stream, out) => {
+    let buffered = '';
+    stream.on('data', (chunk) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      for (const line of lines) out.write(`[${name}] ${line}\n`);
+    });
+  };
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`[${name}] exited (${signal ?? code}); stopping the cluster`);
+    stop();
+  });
+  children.push(child);
+}
+
+for (let i = 1; i <= nodes; i += 1) {
+  start('command-log', i, {
+    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+    PARLEY_PEER_PORT: String(basePort + 1100 + i),
+    PARLEY_RPC_PORT: String(basePort + 1200 + i),
+  });
+  start('gossip', i, { PARLEY_CLUSTER_SECRET: secrets.clusterSecret, PARLEY_GOSSIP_PORT: String(basePort + 1300 + i) });
+  start('crdt', i, { PARLEY_CLUSTER_SECRET: secrets.clusterSecret, PARLEY_CRDT_PEER_PORT: String(basePort + 1400 + i) });
+}
+start('decision-api', 1, {
+  PARLEY_API_KEYS: `operator:${secrets.operatorKey},agent:${secrets.agentKey},reader:${secrets.readerKey}`,
+});
+
+console.log(`Parley local cluster: ${nodes} node(s), data in ${dataDir}`);
+console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/health/live`);
+for (let i = 1; i <= nodes; i += 1) {
+  console.log(
+    `  node ${i}: command-log :${portOf('command-log', i)}  crdt :${portOf('crdt', i)}  gossip :${portOf('gossip', i)}`,
+  );
+}
+console.log(`  API keys: ${secretsFile}`);
+
+let stopping = false;
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  // Children have a bounded time to exit cleanly, then are killed.
+  const deadline = setTimeout(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }, 5000);
+  deadline.unref();
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The one command that runs every test tier on a fresh machine (README: `npm test`).
+# Installs what it needs (npm ci; the infra scripts install NATS, Kafka and S3), starts the
+# real servers on loopback, runs unit, integration and e2e tiers, stops only what it started,
+# and prints one summary line: "Tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+RESULTS="$ROOT/.test-results"
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+started=$(date +%s)
+
+log() { printf '[test-all %4ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
+
+if [ ! -d node_modules ] || [ "${CI:-}" = "true" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+log "build (type check and emit)"
+npm run --silent build
+log "lint"
+npm run --silent lint
+
+infra_started=0
+stop_infra() {
+  if [ "$infra_started" = 1 ]; then
+    log "stopping the servers this run started"
+    bash scripts/infra/down.sh || true
+  fi
+}
+trap stop_infra EXIT
+
+status=0
+run_tier() {
+  local tier="$1"
+  shift
+  log "tier: $tier"
+  if ! npx jest --selectProjects "$tier" --json --outputFile="$RESULTS/$tier.json" "$@"; then
+    status=1
+  fi
+}
+
+run_tier unit
+log "starting NATS, Kafka and the S3-compatible server on loopback"
+infra_started=1
+bash scripts/infra/up.sh
+set -a
+# shellcheck disable=SC1091
+. "$ROOT/.infra/env"
+set +a
+run_tier integration --runInBand
+run_tier e2e --runInBand
+
+node scripts/test-summary.js "$RESULTS" || status=1
+log "done in $(( $(date +%s) - started ))s"
+exit "$status"
