@@ -49,6 +49,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Libraries never reach into apps (no-lib-to-app).
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/apps/**', 'apps/*'], message: 'Libraries must not import from apps.' }] },
+      ],
+    },
+  },
+  {
     files: pureCoreFiles,
     ignores: ['**/*.spec.ts'],
     rules: {
@@ -78,6 +88,7 @@ export default tseslint.config(
               message: 'Pure cores do no I/O (DESIGN.md §1).',
             },
             { group: ['@nestjs/*'], message: 'Pure cores have no Nest import (DESIGN.md §1).' },
+            { group: ['**/apps/**', 'apps/*'], message: 'Libraries must not import from apps.' },
           ],
         },
       ],

@@ -1,7 +1,7 @@
 import { NodeId, NONE } from './types';
 import { Storage } from './storage';
 
-/** A seeded source of randomness injected into the core (it never calls Math.random). */
+/** A seeded source of randomness injected into the core; the core has no other source. */
 export interface RandomSource {
   /** An integer in [0, maxExclusive). */
   nextInt(maxExclusive: number): number;

@@ -1,0 +1,35 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * DESIGN.md §1: the Raft core is pure. Time enters as tick(), randomness is injected, and no
+ * I/O module is imported. ESLint enforces the same; this test keeps it true even if lint rules
+ * change.
+ */
+const sourceDir = __dirname;
+const sources = readdirSync(sourceDir)
+  .filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+  .map((name) => ({ name, text: readFileSync(join(sourceDir, name), 'utf8') }));
+
+const forbidden: [string, RegExp][] = [
+  ['node:net / net', /from ['"](node:)?net['"]/],
+  ['node:dgram / dgram', /from ['"](node:)?dgram['"]/],
+  ['node:fs / fs', /from ['"](node:)?fs(\/promises)?['"]/],
+  ['node:timers / timers', /from ['"](node:)?timers(\/promises)?['"]/],
+  ['Date', /\bDate\b/],
+  ['Math.random', /Math\.random/],
+  ['setTimeout / setInterval', /\bset(Timeout|Interval|Immediate)\(/],
+  ['process', /\bprocess\./],
+  ['@nestjs', /from ['"]@nestjs\//],
+];
+
+describe('the Raft core is pure', () => {
+  it('has source files to check', () => {
+    expect(sources.length).toBeGreaterThan(10);
+  });
+
+  it.each(forbidden)('uses no %s', (_what, pattern) => {
+    const offenders = sources.filter((s) => pattern.test(s.text)).map((s) => s.name);
+    expect(offenders).toEqual([]);
+  });
+});
