@@ -1,0 +1,167 @@
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Entry, EntryType } from '@parley/raft';
+import { Wal, WalCorruptError, WalOptions } from './wal';
+
+const text = new TextEncoder();
+const entry = (index: number, term: number, data = `e${index}`): Entry => ({
+  index,
+  term,
+  type: EntryType.Normal,
+  data: text.encode(data),
+});
+
+describe('write-ahead log', () => {
+  let dir: string;
+  let warnings: string[];
+  let options: WalOptions;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-wal-'));
+    warnings = [];
+    options = {
+      dir,
+      segmentBytesMax: 1 << 20,
+      fsync: true,
+      logger: { log: () => undefined, warn: (m) => warnings.push(m) },
+    };
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const segmentFiles = () =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.wal'))
+      .sort();
+
+  it('replays saved entries and the latest hard state after a restart', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save({ term: 1, vote: 'n1', commit: 0 }, [entry(1, 1), entry(2, 1)]);
+    await wal.save({ term: 2, vote: 'n2', commit: 2 }, [entry(3, 2)]);
+    await wal.close();
+    const { replay } = await Wal.open(options);
+    expect(replay.hardState).toEqual({ term: 2, vote: 'n2', commit: 2 });
+    expect(replay.entries.map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
+    expect(replay.truncated).toBeUndefined();
+  });
+
+  it('syncs once per save, however many entries it carries (group commit)', async () => {
+    const { wal } = await Wal.open(options);
+    const before = wal.syncs;
+    await wal.save(
+      { term: 1, vote: '', commit: 0 },
+      Array.from({ length: 100 }, (_, i) => entry(i + 1, 1)),
+    );
+    expect(wal.syncs - before).toBe(1);
+    await wal.close();
+  });
+
+  it('keeps the last write for an index: a new leader overwrites an uncommitted suffix', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1), entry(2, 1, 'old'), entry(3, 1, 'old')]);
+    await wal.save(undefined, [entry(2, 2, 'new')]);
+    await wal.close();
+    const { replay } = await Wal.open(options);
+    expect(replay.entries.map((e) => new TextDecoder().decode(e.data))).toEqual(['e1', 'new']);
+  });
+
+  it('detects a torn last record by checksum, truncates it and says what was dropped', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1), entry(2, 1)]);
+    await wal.close();
+    const file = join(dir, segmentFiles()[0]);
+    const fullSize = statSync(file).size;
+    // A crash mid-write leaves half a record.
+    appendFileSync(file, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 1, 0, 0]));
+    const { replay, wal: reopened } = await Wal.open(options);
+    expect(replay.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(replay.truncated?.offset).toBe(fullSize);
+    expect(warnings.join('\n')).toContain('dropping a torn tail of 11 bytes');
+    expect(statSync(file).size).toBe(fullSize);
+    // The log keeps working after the truncation.
+    await reopened.save(undefined, [entry(3, 1)]);
+    await reopened.close();
+    const again = await Wal.open(options);
+    expect(again.replay.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    await again.wal.close();
+  });
+
+  it('never applies a last record whose checksum fails', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1), entry(2, 1, 'precious')]);
+    await wal.close();
+    const file = join(dir, segmentFiles()[0]);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 2] ^= 0xff; // flip a bit inside the last record's data
+    writeFileSync(file, bytes);
+    const { replay, wal: reopened } = await Wal.open(options);
+    expect(replay.entries.map((e) => e.index)).toEqual([1]);
+    expect(replay.truncated?.reason).toBe('checksum mismatch');
+    await reopened.close();
+  });
+
+  it('refuses to start on corruption in the middle of the log', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1, 'first-record-data'), entry(2, 1), entry(3, 1)]);
+    await wal.close();
+    const file = join(dir, segmentFiles()[0]);
+    const bytes = readFileSync(file);
+    bytes[8 + 8 + 20] ^= 0xff; // inside the first record's body
+    writeFileSync(file, bytes);
+    await expect(Wal.open(options)).rejects.toThrow(WalCorruptError);
+    await expect(Wal.open(options)).rejects.toThrow(/corruption in the middle of the log/);
+  });
+
+  it('refuses a file that is not a WAL segment', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1)]);
+    await wal.close();
+    writeFileSync(join(dir, segmentFiles()[0]), 'this is not a wal at all');
+    await expect(Wal.open(options)).rejects.toThrow(/bad magic/);
+  });
+
+  it('rotates segments and deletes the ones a snapshot covers', async () => {
+    const { wal } = await Wal.open({ ...options, segmentBytesMax: 200 });
+    for (let i = 1; i <= 20; i += 1)
+      await wal.save({ term: 1, vote: 'n1', commit: i - 1 }, [entry(i, 1, 'x'.repeat(40))]);
+    expect(segmentFiles().length).toBeGreaterThan(3);
+    await wal.saveSnapshotMarker(15, 1);
+    const removed = wal.compact(15);
+    expect(removed).toBeGreaterThan(0);
+    await wal.close();
+    const { replay } = await Wal.open({ ...options, segmentBytesMax: 200 });
+    expect(replay.snapshot).toEqual({ index: 15, term: 1 });
+    expect(replay.entries.map((e) => e.index)).toEqual([16, 17, 18, 19, 20]);
+    expect(replay.hardState.commit).toBe(19);
+  });
+
+  it('a snapshot marker restarts the log after the snapshot index', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1), entry(2, 1)]);
+    await wal.saveSnapshotMarker(10, 3); // installed from the leader
+    await wal.save(undefined, [entry(11, 3)]);
+    await wal.close();
+    const { replay } = await Wal.open(options);
+    expect(replay.snapshot).toEqual({ index: 10, term: 3 });
+    expect(replay.entries.map((e) => e.index)).toEqual([11]);
+  });
+
+  it('refuses a log with a gap between entries', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save(undefined, [entry(1, 1), entry(3, 1)]);
+    await wal.close();
+    await expect(Wal.open(options)).rejects.toThrow(/gap/);
+  });
+});

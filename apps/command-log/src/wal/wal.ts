@@ -1,0 +1,267 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  truncateSync,
+  unlinkSync,
+} from 'node:fs';
+import { FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '@parley/common';
+import { EMPTY_HARD_STATE, Entry, HardState } from '@parley/raft';
+import { ByteWriter } from '../peer-transport/byte-io';
+import { WalRecord, WalRecordKind, encodeRecord, parseRecord } from './wal-record';
+
+/**
+ * The write-ahead log: segmented append-only files of checksummed records. `save()` writes a
+ * whole Ready (hard state and entries) with one write and one fdatasync: group commit, never
+ * one sync per entry. Replay keeps the last write for each index (a new leader may overwrite
+ * an uncommitted suffix), truncates a torn tail, and refuses to start on corruption in the
+ * middle rather than apply garbage.
+ */
+const MAGIC = Buffer.from('PRLYWAL1', 'ascii');
+const SEGMENT_PATTERN = /^(\d{16})-(\d{16})\.wal$/;
+
+export interface WalOptions {
+  dir: string;
+  /** A new segment starts once the current one reaches this many bytes. */
+  segmentBytesMax: number;
+  /** fdatasync after every save (off only for measuring the floor). */
+  fsync: boolean;
+  logger: { log(message: string): void; warn(message: string): void };
+}
+
+export interface WalReplay {
+  hardState: HardState;
+  /** Entries after the snapshot marker, in index order, last write wins. */
+  entries: Entry[];
+  snapshot: { index: number; term: number } | undefined;
+  /** What replay dropped from a torn tail, if anything. */
+  truncated: { segment: string; offset: number; reason: string } | undefined;
+}
+
+export class WalCorruptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalCorruptError';
+  }
+}
+
+interface Segment {
+  seq: number;
+  firstIndex: number;
+  name: string;
+}
+
+export class Wal {
+  private file: FileHandle | undefined;
+  private currentBytes = 0;
+  private lastHardState: HardState = EMPTY_HARD_STATE;
+  private lastSnapshot: { index: number; term: number } | undefined;
+  syncs = 0;
+
+  private constructor(
+    private readonly options: WalOptions,
+    private segments: Segment[],
+  ) {}
+
+  /** Opens (creating if needed) the WAL in `dir` and replays it. */
+  static async open(options: WalOptions): Promise<{ wal: Wal; replay: WalReplay }> {
+    mkdirSync(options.dir, { recursive: true });
+    const segments = listSegments(options.dir);
+    const replay = replaySegments(options, segments);
+    const wal = new Wal(options, segments);
+    wal.lastHardState = replay.hardState;
+    wal.lastSnapshot = replay.snapshot;
+    if (segments.length === 0) {
+      await wal.startSegment(1, 0);
+    } else {
+      const last = segments[segments.length - 1];
+      wal.file = await open(join(options.dir, last.name), 'a');
+      wal.currentBytes = (await wal.file.stat()).size;
+    }
+    return { wal, replay };
+  }
+
+  /** Persists a Ready's hard state and entries: one write, one fdatasync. */
+  async save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    if (hardState === undefined && entries.length === 0) return;
+    if (this.currentBytes >= this.options.segmentBytesMax && entries.length > 0) {
+      await this.startSegment(this.segments[this.segments.length - 1].seq + 1, entries[0].index);
+    }
+    const out = new ByteWriter(entries.reduce((n, e) => n + e.data.length + 40, 64));
+    for (const entry of entries) encodeRecord({ kind: WalRecordKind.Entry, entry }, out);
+    if (hardState) {
+      encodeRecord({ kind: WalRecordKind.HardState, hardState }, out);
+      this.lastHardState = hardState;
+    }
+    await this.writeAndSync(out.finish());
+  }
+
+  /** Records that entries up to `index` are in a durable snapshot (installed or taken). */
+  async saveSnapshotMarker(index: number, term: number): Promise<void> {
+    const out = new ByteWriter(64);
+    encodeRecord({ kind: WalRecordKind.Snapshot, index, term }, out);
+    this.lastSnapshot = { index, term };
+    await this.writeAndSync(out.finish());
+  }
+
+  /**
+   * Deletes segments wholly covered by a snapshot at `snapshotIndex`: segment k goes when
+   * segment k+1 starts at or before snapshotIndex+1 (anything in k is then either in the
+   * snapshot or overwritten by k+1).
+   */
+  compact(snapshotIndex: number): number {
+    let removed = 0;
+    while (
+      this.segments.length > 1 &&
+      this.segments[1].firstIndex > 0 &&
+      this.segments[1].firstIndex <= snapshotIndex + 1
+    ) {
+      const gone = this.segments.shift()!;
+      unlinkSync(join(this.options.dir, gone.name));
+      removed += 1;
+    }
+    if (removed > 0) syncDirectory(this.options.dir);
+    return removed;
+  }
+
+  segmentCount(): number {
+    return this.segments.length;
+  }
+
+  async close(): Promise<void> {
+    await this.file?.close();
+    this.file = undefined;
+  }
+
+  private async writeAndSync(bytes: Uint8Array): Promise<void> {
+    assert(this.file !== undefined, 'WAL is closed');
+    await this.file.write(bytes);
+    this.currentBytes += bytes.length;
+    if (this.options.fsync) {
+      await this.file.datasync();
+      this.syncs += 1;
+    }
+  }
+
+  /** A new segment repeats the latest hard state and snapshot marker, so old ones can go. */
+  private async startSegment(seq: number, firstIndex: number): Promise<void> {
+    await this.file?.close();
+    const name = `${String(seq).padStart(16, '0')}-${String(firstIndex).padStart(16, '0')}.wal`;
+    const path = join(this.options.dir, name);
+    const out = new ByteWriter(128);
+    out.raw(MAGIC);
+    if (this.lastSnapshot)
+      encodeRecord({ kind: WalRecordKind.Snapshot, ...this.lastSnapshot }, out);
+    encodeRecord({ kind: WalRecordKind.HardState, hardState: this.lastHardState }, out);
+    this.file = await open(path, 'wx');
+    await this.file.write(out.finish());
+    await this.file.datasync();
+    syncDirectory(this.options.dir);
+    this.currentBytes = out.finish().length;
+    this.segments.push({ seq, firstIndex, name });
+  }
+}
+
+function listSegments(dir: string): Segment[] {
+  return readdirSync(dir)
+    .map((name) => ({ name, match: SEGMENT_PATTERN.exec(name) }))
+    .filter((s): s is { name: string; match: RegExpExecArray } => s.match !== null)
+    .map((s) => ({ seq: Number(s.match[1]), firstIndex: Number(s.match[2]), name: s.name }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
+  const records: { record: WalRecord; where: string }[] = [];
+  let truncated: WalReplay['truncated'];
+  let tornHeader: Segment | undefined;
+  segments.forEach((segment, position) => {
+    const isLast = position === segments.length - 1;
+    const path = join(options.dir, segment.name);
+    const file = readFileSync(path);
+    if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
+      if (isLast && file.length < MAGIC.length) {
+        // A segment whose header itself was torn: nothing in it was ever acknowledged.
+        unlinkSync(path);
+        syncDirectory(options.dir);
+        tornHeader = segment;
+        truncated = { segment: segment.name, offset: 0, reason: 'torn segment header' };
+        return;
+      }
+      throw new WalCorruptError(`${segment.name}: not a Parley WAL segment (bad magic)`);
+    }
+    let offset = MAGIC.length;
+    while (offset < file.length) {
+      const parsed = parseRecord(file, offset);
+      if (parsed.status === 'ok') {
+        records.push({ record: parsed.record, where: `${segment.name}@${offset}` });
+        offset = parsed.end;
+        continue;
+      }
+      const atTail = parsed.status === 'truncated' || parsed.end >= file.length;
+      if (!isLast || !atTail) {
+        throw new WalCorruptError(
+          `${segment.name}: ${parsed.reason} at offset ${offset} with data after it; refusing to start (corruption in the middle of the log)`,
+        );
+      }
+      options.logger.warn(
+        `WAL ${segment.name}: dropping a torn tail of ${file.length - offset} bytes at offset ${offset} (${parsed.reason})`,
+      );
+      truncateSync(path, offset);
+      truncated = { segment: segment.name, offset, reason: parsed.reason };
+      break;
+    }
+  });
+  if (tornHeader) segments.splice(segments.indexOf(tornHeader), 1);
+  return { ...rebuild(records), truncated };
+}
+
+/**
+ * Rebuilds the log from records in write order. Entries up to the newest snapshot marker are
+ * covered by the snapshot (older segments may already be deleted, so gaps there are expected);
+ * after it the log must be contiguous, and a rewrite of index i drops i and what follows.
+ */
+function rebuild(records: { record: WalRecord; where: string }[]): Omit<WalReplay, 'truncated'> {
+  let hardState: HardState = EMPTY_HARD_STATE;
+  let snapshot: { index: number; term: number } | undefined;
+  for (const { record } of records) {
+    if (
+      record.kind === WalRecordKind.Snapshot &&
+      (snapshot === undefined || record.index >= snapshot.index)
+    ) {
+      snapshot = { index: record.index, term: record.term };
+    }
+  }
+  const floor = snapshot?.index ?? 0;
+  const entries: Entry[] = [];
+  for (const { record, where } of records) {
+    if (record.kind === WalRecordKind.HardState) {
+      hardState = record.hardState;
+      continue;
+    }
+    if (record.kind !== WalRecordKind.Entry || record.entry.index <= floor) continue;
+    const entry = record.entry;
+    while (entries.length > 0 && entries[entries.length - 1].index >= entry.index) entries.pop();
+    const expected = entries.length > 0 ? entries[entries.length - 1].index + 1 : floor + 1;
+    if (entry.index !== expected) {
+      throw new WalCorruptError(
+        `${where}: entry ${entry.index} leaves a gap after ${expected - 1}`,
+      );
+    }
+    entries.push(entry);
+  }
+  return { hardState, entries, snapshot };
+}
