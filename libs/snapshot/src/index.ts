@@ -1,0 +1,3 @@
+export * from './format';
+export * from './snapshot-store';
+export * from './fs-store';
