@@ -1,0 +1,3 @@
+export * from './retry';
+export * from './breaker';
+export * from './deadline';
