@@ -2,7 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LivenessController } from '@parley/app-kit';
+import { RpcController } from './api/rpc.controller';
+import { StatusController } from './api/status.controller';
 import { CommandLogConfig } from './config';
+import { ReplicaService } from './replica.service';
 
 @Module({})
 export class CommandLogModule {
@@ -14,7 +17,8 @@ export class CommandLogModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
       ],
-      controllers: [LivenessController],
+      controllers: [LivenessController, StatusController, RpcController],
+      providers: [ReplicaService],
     };
   }
 }

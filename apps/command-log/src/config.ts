@@ -19,10 +19,17 @@ export const commandLogConfigSchema = z.object({
   PARLEY_PEER_PORT: port(7100),
   /** TCP port of the Nest microservice that decision-api calls. */
   PARLEY_RPC_PORT: port(7200),
-  /** The voting members at first start, `id=host:peerPort,...`; this node must be among them. */
+  /**
+   * The voting members at first start, `id=host:peerPort,...`; this node must be among them.
+   * Unset means a cluster of one on PARLEY_PEER_PORT.
+   */
   PARLEY_PEERS: peerList().optional(),
   /** Milliseconds per Raft tick; election and heartbeat timeouts are counted in ticks. */
   PARLEY_TICK_MS: boundedInt(10, 1, 1000, 'milliseconds'),
+  /** Election timeout in ticks (randomized up to twice this). */
+  PARLEY_ELECTION_TICKS: boundedInt(10, 3, 1000, 'ticks'),
+  /** Take a snapshot and compact the log after this many applied entries. */
+  PARLEY_SNAPSHOT_EVERY_ENTRIES: boundedInt(10_000, 10, 10_000_000, 'entries'),
   /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
   PARLEY_WAL_FSYNC: booleanFlag(true),
   /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */

@@ -1,0 +1,54 @@
+/**
+ * The message patterns of the command-log microservice (Nest TCP transport by default, NATS
+ * request/reply when configured). decision-api is the client; these shapes are its contract.
+ */
+export const RPC = {
+  propose: 'command-log.propose',
+  read: 'command-log.read',
+  status: 'command-log.status',
+  transferLeadership: 'command-log.transfer-leadership',
+  addMember: 'command-log.members.add',
+  removeMember: 'command-log.members.remove',
+  snapshot: 'command-log.snapshot',
+} as const;
+
+export type Consistency = 'linearizable' | 'lease' | 'stale';
+
+export interface ProposeRequest {
+  /** A decision command as the REST layer validated it (without `ts`; the leader stamps it). */
+  command: Record<string, unknown>;
+  /** How long to wait for the commit before answering `timeout` (outcome unknown). */
+  timeoutMs?: number;
+}
+
+export type ProposeResponse =
+  | { status: 'applied'; index: number; result: unknown }
+  | { status: 'not-leader'; leaderId: string | null }
+  | { status: 'rejected'; reason: string }
+  | { status: 'timeout' }
+  | { status: 'dropped' };
+
+export interface ReadRequest {
+  query: Record<string, unknown>;
+  consistency: Consistency;
+  minIndex?: number;
+  timeoutMs?: number;
+}
+
+export type ReadResponse =
+  | { status: 'ok'; index: number; result: unknown; stalenessMs?: number }
+  | { status: 'not-leader'; leaderId: string | null }
+  | { status: 'unavailable'; reason: string }
+  | { status: 'timeout' };
+
+export interface NodeStatus {
+  id: string;
+  address: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastContactMs: Record<string, number>;
+  members: { voters: string[]; learners: string[] };
+}

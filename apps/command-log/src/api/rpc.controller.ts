@@ -1,0 +1,175 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { ConfChangeType, Role } from '@parley/raft';
+import { ReplicaService } from '../replica.service';
+import {
+  NodeStatus,
+  ProposeRequest,
+  ProposeResponse,
+  RPC,
+  ReadRequest,
+  ReadResponse,
+} from './rpc-patterns';
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const TIMEOUT_MS_MAX = 60_000;
+
+function withTimeout<T, U>(
+  promise: Promise<T>,
+  timeoutMs: number | undefined,
+  onTimeout: U,
+): Promise<T | U> {
+  const ms = Math.min(Math.max(1, timeoutMs ?? DEFAULT_TIMEOUT_MS), TIMEOUT_MS_MAX);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(onTimeout), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(onTimeout);
+      },
+    );
+  });
+}
+
+/** The microservice API decision-api calls: thin, every rule lives in the replica and core. */
+@Controller()
+export class RpcController {
+  constructor(private readonly service: ReplicaService) {}
+
+  @MessagePattern(RPC.propose)
+  async propose(@Payload() request: ProposeRequest): Promise<ProposeResponse> {
+    const replica = this.service.replica;
+    const status = replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    // The leader's clock, written into the log, drives every time-based decision (deadlines).
+    const encoded = this.service.stateMachine.encodeCommand({ ...request.command, ts: Date.now() });
+    if ('error' in encoded) return { status: 'rejected', reason: encoded.error };
+    const outcome = await withTimeout(
+      replica.propose(encoded.bytes),
+      request.timeoutMs,
+      'timeout' as const,
+    );
+    if (outcome === 'timeout') return { status: 'timeout' };
+    if (outcome.status === 'applied')
+      return { status: 'applied', index: outcome.index, result: outcome.result };
+    if (outcome.status === 'dropped') return { status: 'dropped' };
+    const refusal = outcome.refusal;
+    if (refusal.reason === 'not-leader')
+      return { status: 'not-leader', leaderId: refusal.leaderHint };
+    if (refusal.reason === 'no-leader') return { status: 'not-leader', leaderId: null };
+    return { status: 'rejected', reason: refusal.reason };
+  }
+
+  @MessagePattern(RPC.read)
+  async read(@Payload() request: ReadRequest): Promise<ReadResponse> {
+    const replica = this.service.replica;
+    const query = () => this.service.stateMachine.query(request.query);
+    if (request.consistency === 'stale') {
+      if (
+        request.minIndex !== undefined &&
+        !(await replica.waitApplied(request.minIndex, request.timeoutMs ?? DEFAULT_TIMEOUT_MS))
+      ) {
+        return { status: 'timeout' };
+      }
+      return {
+        status: 'ok',
+        index: replica.applied,
+        result: query(),
+        stalenessMs: replica.stalenessMs(),
+      };
+    }
+    const status = replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    const mode = request.consistency === 'lease' ? 'lease' : 'read-index';
+    const outcome = await withTimeout(
+      replica.readIndex(mode),
+      request.timeoutMs,
+      'timeout' as const,
+    );
+    if (outcome === 'timeout') return { status: 'timeout' };
+    if (outcome.status === 'refused') return { status: 'unavailable', reason: outcome.reason };
+    const minIndex = Math.max(outcome.index, request.minIndex ?? 0);
+    if (!(await replica.waitApplied(minIndex, request.timeoutMs ?? DEFAULT_TIMEOUT_MS)))
+      return { status: 'timeout' };
+    return { status: 'ok', index: replica.applied, result: query() };
+  }
+
+  @MessagePattern(RPC.status)
+  status(): NodeStatus {
+    const replica = this.service.replica;
+    const status = replica.status();
+    const address = replica.peers().get(status.id);
+    return {
+      id: status.id,
+      address: address ? `${address.host}:${address.port}` : '',
+      role: status.role,
+      term: status.term,
+      leader: status.lead || null,
+      commitIndex: status.commit,
+      appliedIndex: status.appliedIndex,
+      lastContactMs: Object.fromEntries(status.lastContactMs),
+      members: { voters: [...status.confState.voters], learners: [...status.confState.learners] },
+    };
+  }
+
+  @MessagePattern(RPC.transferLeadership)
+  async transferLeadership(
+    @Payload() request: { to?: string },
+  ): Promise<{ status: string; to?: string }> {
+    const replica = this.service.replica;
+    const status = replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader' };
+    const to =
+      request.to ??
+      [...status.progress.entries()]
+        .filter(([id, p]) => id !== status.id && !p.isLearner)
+        .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
+    if (!to) return { status: 'rejected' };
+    await replica.transferLeadership(to);
+    return { status: 'accepted', to };
+  }
+
+  @MessagePattern(RPC.addMember)
+  async addMember(
+    @Payload() request: { id: string; address: string; learner?: boolean },
+  ): Promise<ProposeResponse> {
+    const outcome = await this.service.replica.changeMembership({
+      transition: 'auto',
+      changes: [
+        {
+          type: request.learner ? ConfChangeType.AddLearner : ConfChangeType.AddNode,
+          nodeId: request.id,
+        },
+      ],
+      context: request.address,
+    });
+    return outcome.status === 'refused'
+      ? { status: 'rejected', reason: outcome.refusal.reason }
+      : outcome.status === 'applied'
+        ? { status: 'applied', index: outcome.index, result: outcome.result }
+        : { status: 'dropped' };
+  }
+
+  @MessagePattern(RPC.removeMember)
+  async removeMember(@Payload() request: { id: string }): Promise<ProposeResponse> {
+    const outcome = await this.service.replica.changeMembership({
+      transition: 'auto',
+      changes: [{ type: ConfChangeType.RemoveNode, nodeId: request.id }],
+    });
+    return outcome.status === 'refused'
+      ? { status: 'rejected', reason: outcome.refusal.reason }
+      : outcome.status === 'applied'
+        ? { status: 'applied', index: outcome.index, result: outcome.result }
+        : { status: 'dropped' };
+  }
+
+  @MessagePattern(RPC.snapshot)
+  async snapshot(): Promise<{ index: number }> {
+    return { index: await this.service.replica.snapshotNow() };
+  }
+}

@@ -1,0 +1,88 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { join } from 'node:path';
+import { FsSnapshotStore } from '@parley/snapshot';
+import { AddressBook } from './address-book';
+import { CommandLogConfig } from './config';
+import { DecisionStateMachineAdapter } from './decision-state-machine.adapter';
+import { TcpPeerTransport } from './peer-transport/peer-transport';
+import { Replica } from './replica';
+import { Wal } from './wal/wal';
+
+/** Owns this process's replica: opens the WAL and snapshots, starts it, stops it cleanly. */
+@Injectable()
+export class ReplicaService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Replica');
+  private replicaInstance: Replica | undefined;
+  readonly stateMachine = new DecisionStateMachineAdapter();
+
+  constructor(private readonly config: ConfigService<CommandLogConfig, true>) {}
+
+  get replica(): Replica {
+    if (!this.replicaInstance) throw new Error('replica not started');
+    return this.replicaInstance;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const get = <K extends keyof CommandLogConfig>(key: K) => this.config.get(key, { infer: true });
+    const id = get('PARLEY_NODE_ID');
+    const dataDir = join(get('PARLEY_DATA_DIR'), id);
+    const peers = get('PARLEY_PEERS') ?? [
+      { id, host: get('PARLEY_HTTP_HOST'), port: get('PARLEY_PEER_PORT') },
+    ];
+    if (!peers.some((p) => p.id === id))
+      throw new Error(`PARLEY_PEERS does not list this node (${id})`);
+    const logger = {
+      log: (m: string) => this.logger.debug(m),
+      warn: (m: string) => this.logger.warn(m),
+      error: (m: string) => this.logger.error(m),
+    };
+    const { wal, replay } = await Wal.open({
+      dir: join(dataDir, 'wal'),
+      segmentBytesMax: 64 * 1024 * 1024,
+      fsync: get('PARLEY_WAL_FSYNC'),
+      logger,
+    });
+    if (replay.truncated)
+      this.logger.warn(
+        `WAL tail truncated at ${replay.truncated.segment}@${replay.truncated.offset}`,
+      );
+    const secret = get('PARLEY_CLUSTER_SECRET');
+    const self = peers.find((p) => p.id === id)!;
+    this.replicaInstance = new Replica({
+      id,
+      initialPeers: new Map(peers.map((p) => [p.id, { host: p.host, port: p.port }])),
+      addressBook: new AddressBook(dataDir),
+      wal,
+      walReplay: replay,
+      snapshotStore: new FsSnapshotStore(join(dataDir, 'snapshots'), 3),
+      stateMachine: this.stateMachine,
+      transport: (onMessage, onUnreachable) =>
+        new TcpPeerTransport({
+          selfId: id,
+          host: get('PARLEY_HTTP_HOST'),
+          port: get('PARLEY_PEER_PORT') ?? self.port,
+          secret,
+          peers: new Map(),
+          onMessage,
+          onUnreachable,
+          logger,
+          random: Math.random,
+        }),
+      tickMs: get('PARLEY_TICK_MS'),
+      electionTicks: get('PARLEY_ELECTION_TICKS'),
+      heartbeatTicks: 1,
+      snapshotEveryEntries: get('PARLEY_SNAPSHOT_EVERY_ENTRIES'),
+      compactionTailEntries: 5_000,
+      inboxBatchMax: 10_000,
+      pendingProposalsMax: 100_000,
+      logger,
+    });
+    await this.replicaInstance.start();
+    this.logger.log(`replica ${id} started; peers on ${get('PARLEY_PEER_PORT')}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.replicaInstance?.stop();
+  }
+}

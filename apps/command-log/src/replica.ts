@@ -1,0 +1,457 @@
+import { randomInt } from 'node:crypto';
+import {
+  ConfChange,
+  ConfChangeType,
+  EntryType,
+  MemoryStorage,
+  Message,
+  ProposalRefusal,
+  RawNode,
+  ReadMode,
+  Ready,
+  Role,
+  Snapshot,
+  Status,
+  decodeConfChange,
+} from '@parley/raft';
+import { SnapshotStore } from '@parley/snapshot';
+import { AddressBook } from './address-book';
+import { PeerAddress } from './peer-transport/peer-client';
+import { PeerTransport } from './peer-transport/peer-transport';
+import { ReplicatedStateMachine } from './state-machine.port';
+import { Wal } from './wal/wal';
+
+export interface ReplicaLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface ReplicaOptions {
+  id: string;
+  /** Voters at first start, this node included (bootstrap); ignored once the WAL holds state. */
+  initialPeers: ReadonlyMap<string, PeerAddress>;
+  addressBook: AddressBook;
+  wal: Wal;
+  walReplay: Awaited<ReturnType<typeof Wal.open>>['replay'];
+  snapshotStore: SnapshotStore;
+  stateMachine: ReplicatedStateMachine;
+  transport: (
+    onMessage: (m: Message) => void,
+    onUnreachable: (id: string) => void,
+  ) => PeerTransport;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Take a snapshot after this many applied entries. */
+  snapshotEveryEntries: number;
+  /** Entries kept in memory behind a snapshot, so slightly slow followers need no snapshot. */
+  compactionTailEntries: number;
+  /** Largest number of inbox actions processed per loop turn (bounds latency of ticks). */
+  inboxBatchMax: number;
+  /** Largest number of proposals waiting to commit; beyond it proposals are refused. */
+  pendingProposalsMax: number;
+  logger: ReplicaLogger;
+}
+
+export type ProposeOutcome =
+  | { status: 'applied'; index: number; result: unknown }
+  | { status: 'refused'; refusal: ProposalRefusal }
+  /** The entry was overwritten by a new leader: it never took effect; safe to retry. */
+  | { status: 'dropped' };
+
+export type ReadOutcome =
+  { status: 'ready'; index: number } | { status: 'refused'; reason: string };
+
+interface PendingProposal {
+  term: number;
+  resolve: (outcome: ProposeOutcome) => void;
+}
+
+/**
+ * The drive loop of one command-log replica: it owns the RawNode and carries out each Ready
+ * in the order the core requires: persist (WAL, one fsync), then send, then apply, then
+ * advance. Everything that touches the RawNode goes through the inbox, so nothing steps the
+ * core between ready() and advance().
+ */
+export class Replica {
+  readonly id: string;
+  private readonly storage = new MemoryStorage();
+  private node!: RawNode;
+  private transport!: PeerTransport;
+  private readonly inbox: (() => void)[] = [];
+  private wake: (() => void) | undefined;
+  private running = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private loopDone: Promise<void> | undefined;
+  private readonly pendingProposals = new Map<number, PendingProposal>();
+  private readonly pendingReads = new Map<
+    string,
+    { index?: number; resolve: (o: ReadOutcome) => void }
+  >();
+  private readSequence = 0;
+  private appliedWaiters: { index: number; resolve: (reached: boolean) => void }[] = [];
+  /** Wall-clock time the last message from the leader arrived (for stale-read staleness). */
+  private leaderContactAt = 0;
+  private appliedIndex = 0;
+  private lastSnapshotIndex = 0;
+  private lastContact = new Map<string, number>();
+  private fatal: Error | undefined;
+
+  constructor(private readonly options: ReplicaOptions) {
+    this.id = options.id;
+  }
+
+  // ---- life cycle ------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const { walReplay, snapshotStore, stateMachine, logger } = this.options;
+    const snapshot = await snapshotStore.loadLatest();
+    if (walReplay.snapshot && (!snapshot || snapshot.meta.index < walReplay.snapshot.index)) {
+      throw new Error(
+        `the WAL says entries up to ${walReplay.snapshot.index} are in a snapshot, but the newest stored snapshot is ${snapshot?.meta.index ?? 'missing'}`,
+      );
+    }
+    if (snapshot) {
+      this.storage.applySnapshot(snapshot);
+      stateMachine.restore(snapshot.data);
+      this.appliedIndex = snapshot.meta.index;
+      this.lastSnapshotIndex = snapshot.meta.index;
+    }
+    this.storage.setHardState(walReplay.hardState);
+    // A snapshot saved just before a crash may be newer than the WAL's marker.
+    this.storage.append(walReplay.entries.filter((e) => e.index > this.storage.lastIndex()));
+    const book = this.options.addressBook;
+    for (const [id, address] of this.options.initialPeers) if (!book.get(id)) book.set(id, address);
+    this.node = new RawNode({
+      id: this.id,
+      storage: this.storage,
+      random: { nextInt: (max) => randomInt(max) },
+      electionTick: this.options.electionTicks,
+      heartbeatTick: this.options.heartbeatTicks,
+      applied: this.appliedIndex,
+      logger: (line) => logger.log(line),
+    });
+    const fresh = walReplay.entries.length === 0 && !snapshot && walReplay.hardState.term === 0;
+    if (fresh && this.options.initialPeers.size > 0) {
+      this.node.bootstrap([...this.options.initialPeers.keys()]);
+      logger.log(
+        `bootstrapped a new cluster of ${[...this.options.initialPeers.keys()].join(', ')}`,
+      );
+    } else {
+      logger.log(
+        `recovered: snapshot ${snapshot?.meta.index ?? 0}, ${walReplay.entries.length} WAL entries, term ${walReplay.hardState.term}, commit ${walReplay.hardState.commit}`,
+      );
+    }
+    this.transport = this.options.transport(
+      (m) => this.enqueue(() => this.stepFromPeer(m)),
+      (id) => this.enqueue(() => this.node.reportUnreachable(id)),
+    );
+    for (const [id, address] of book.entries()) this.transport.setPeerAddress(id, address);
+    await this.transport.start();
+    this.running = true;
+    this.ticker = setInterval(() => this.enqueue(() => this.node.tick()), this.options.tickMs);
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.ticker) clearInterval(this.ticker);
+    this.wake?.();
+    await this.loopDone;
+    await this.transport?.stop();
+    await this.options.wal.close();
+    for (const pending of this.pendingProposals.values()) pending.resolve({ status: 'dropped' });
+    this.pendingProposals.clear();
+  }
+
+  // ---- requests ------------------------------------------------------------------------
+
+  /** Proposes a command and resolves when it is applied (or definitely not). */
+  propose(data: Uint8Array): Promise<ProposeOutcome> {
+    return new Promise((resolve) => {
+      this.enqueue(() => {
+        if (this.pendingProposals.size >= this.options.pendingProposalsMax) {
+          resolve({ status: 'refused', refusal: { reason: 'too-large' } });
+          return;
+        }
+        if (this.node.status().role !== Role.Leader) {
+          const lead = this.node.status().lead;
+          resolve({
+            status: 'refused',
+            refusal: lead ? { reason: 'not-leader', leaderHint: lead } : { reason: 'no-leader' },
+          });
+          return;
+        }
+        const result = this.node.propose(data);
+        if (result.status === 'appended')
+          this.pendingProposals.set(result.index, { term: result.term, resolve });
+        else if (result.status === 'refused')
+          resolve({ status: 'refused', refusal: result.refusal });
+        else
+          resolve({
+            status: 'refused',
+            refusal: { reason: 'not-leader', leaderHint: result.leaderHint },
+          });
+      });
+    });
+  }
+
+  /** A linearizable read point: resolves once the local state machine has applied it. */
+  readIndex(mode: ReadMode): Promise<ReadOutcome> {
+    return new Promise((resolve) => {
+      this.enqueue(() => {
+        const ctx = `${this.id}:${++this.readSequence}`;
+        const result = this.node.readIndex(ctx, mode);
+        if (result.status === 'refused') resolve({ status: 'refused', reason: result.reason });
+        else this.pendingReads.set(ctx, { resolve });
+      });
+    });
+  }
+
+  transferLeadership(to: string): Promise<void> {
+    return new Promise((resolve) => this.enqueue(() => resolve(this.node.transferLeadership(to))));
+  }
+
+  changeMembership(cc: ConfChange): Promise<ProposeOutcome> {
+    return new Promise((resolve) => {
+      this.enqueue(() => {
+        const result = this.node.proposeConfChange(cc);
+        if (result.status === 'appended')
+          this.pendingProposals.set(result.index, { term: result.term, resolve });
+        else if (result.status === 'refused')
+          resolve({ status: 'refused', refusal: result.refusal });
+        else
+          resolve({
+            status: 'refused',
+            refusal: { reason: 'not-leader', leaderHint: result.leaderHint },
+          });
+      });
+    });
+  }
+
+  snapshotNow(): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.enqueue(() => {
+        this.takeSnapshot().then(resolve, reject);
+      }),
+    );
+  }
+
+  status(): Status & { appliedIndex: number; lastContactMs: ReadonlyMap<string, number> } {
+    const now = Date.now();
+    const lastContactMs = new Map<string, number>();
+    for (const [id, at] of this.lastContact) lastContactMs.set(id, now - at);
+    return { ...this.node.status(), appliedIndex: this.appliedIndex, lastContactMs };
+  }
+
+  peers(): ReadonlyMap<string, PeerAddress> {
+    return this.options.addressBook.entries();
+  }
+
+  // ---- the loop ------------------------------------------------------------------------
+
+  private enqueue(action: () => void): void {
+    if (this.fatal) return;
+    this.inbox.push(action);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private stepFromPeer(m: Message): void {
+    const now = Date.now();
+    this.lastContact.set(m.from, now);
+    if (m.from === this.node.status().lead) this.leaderContactAt = now;
+    const result = this.node.step(m);
+    if (!result.ok) this.options.logger.warn(`dropped a message from ${m.from}: ${result.error}`);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const batch = this.inbox.splice(0, this.options.inboxBatchMax);
+      for (const action of batch) action();
+      if (this.node.hasReady()) {
+        try {
+          await this.handleReady(this.node.ready());
+        } catch (error) {
+          // A failed fsync or write leaves the log in an unknown state: stop, never continue.
+          this.fatal = error as Error;
+          this.options.logger.error(`stopping: ${(error as Error).message}`);
+          this.running = false;
+          process.exitCode = 1;
+          throw error;
+        }
+        continue;
+      }
+      if (this.inbox.length > 0) continue;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    // 1. Persist: snapshot first (it replaces the log), then entries and hard state.
+    if (rd.snapshot) {
+      await this.options.snapshotStore.save(rd.snapshot);
+      await this.options.wal.saveSnapshotMarker(rd.snapshot.meta.index, rd.snapshot.meta.term);
+      this.storage.applySnapshot(rd.snapshot);
+    }
+    await this.options.wal.save(rd.hardState, rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    this.storage.append(rd.entries);
+    // 2. Send, only now that what the messages promise is on disk.
+    this.transport.send(rd.messages);
+    // 3. Apply.
+    if (rd.snapshot) this.applySnapshot(rd.snapshot);
+    for (const entry of rd.committedEntries) {
+      this.appliedIndex = entry.index;
+      const pending = this.pendingProposals.get(entry.index);
+      this.pendingProposals.delete(entry.index);
+      if (entry.type === EntryType.ConfChange) {
+        const cc = decodeConfChange(entry.data);
+        const applied =
+          'error' in cc ? { ok: false as const, error: cc.error } : this.node.applyConfChange(cc);
+        if (!('error' in cc) && applied.ok) this.learnAddressFrom(cc);
+        pending?.resolve(
+          pending.term === entry.term
+            ? { status: 'applied', index: entry.index, result: applied }
+            : { status: 'dropped' },
+        );
+        continue;
+      }
+      const result =
+        entry.data.length > 0
+          ? this.options.stateMachine.apply(entry.index, entry.data)
+          : undefined;
+      if (pending) {
+        pending.resolve(
+          pending.term === entry.term
+            ? { status: 'applied', index: entry.index, result }
+            : { status: 'dropped' },
+        );
+      }
+    }
+    for (const state of rd.readStates) {
+      const read = this.pendingReads.get(state.requestCtx);
+      if (read) read.index = state.index;
+    }
+    this.serveReads();
+    this.releaseAppliedWaiters();
+    if (rd.softState && rd.softState.role !== Role.Leader) this.failProposalsOnStepDown();
+    // 4. Advance.
+    this.node.advance(rd);
+    if (this.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEveryEntries)
+      await this.takeSnapshot();
+  }
+
+  /** Resolves true once the local state machine has applied `index` (read-your-writes). */
+  waitApplied(index: number, timeoutMs: number): Promise<boolean> {
+    if (this.appliedIndex >= index) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { index, resolve };
+      this.appliedWaiters.push(waiter);
+      setTimeout(() => {
+        const at = this.appliedWaiters.indexOf(waiter);
+        if (at >= 0) {
+          this.appliedWaiters.splice(at, 1);
+          resolve(false);
+        }
+      }, timeoutMs).unref();
+    });
+  }
+
+  /** Milliseconds since this replica last heard from its leader (0 on the leader itself). */
+  stalenessMs(): number {
+    const status = this.node.status();
+    if (status.role === Role.Leader) return 0;
+    if (this.leaderContactAt === 0) return Number.MAX_SAFE_INTEGER;
+    return Date.now() - this.leaderContactAt;
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  private releaseAppliedWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const still: typeof this.appliedWaiters = [];
+    for (const waiter of this.appliedWaiters) {
+      if (waiter.index <= this.appliedIndex) waiter.resolve(true);
+      else still.push(waiter);
+    }
+    this.appliedWaiters = still;
+  }
+
+  private serveReads(): void {
+    for (const [ctx, read] of this.pendingReads) {
+      if (read.index !== undefined && read.index <= this.appliedIndex) {
+        this.pendingReads.delete(ctx);
+        read.resolve({ status: 'ready', index: read.index });
+      }
+    }
+  }
+
+  /** A deposed leader's pending proposals may still commit; waiters learn it from the log. */
+  private failProposalsOnStepDown(): void {
+    for (const [ctx, read] of this.pendingReads) {
+      if (read.index === undefined) {
+        this.pendingReads.delete(ctx);
+        read.resolve({ status: 'refused', reason: 'leadership changed' });
+      }
+    }
+  }
+
+  private applySnapshot(snapshot: Snapshot): void {
+    this.options.stateMachine.restore(snapshot.data);
+    this.appliedIndex = snapshot.meta.index;
+    this.lastSnapshotIndex = snapshot.meta.index;
+    for (const [index, pending] of this.pendingProposals) {
+      if (index <= snapshot.meta.index) {
+        // Whether it committed is unknown here; the client's retry is deduplicated.
+        this.pendingProposals.delete(index);
+        pending.resolve({ status: 'dropped' });
+      }
+    }
+    this.options.logger.log(`installed snapshot at index ${snapshot.meta.index}`);
+  }
+
+  private async takeSnapshot(): Promise<number> {
+    const index = this.appliedIndex;
+    if (index <= this.lastSnapshotIndex) return this.lastSnapshotIndex;
+    const data = this.options.stateMachine.snapshot();
+    const snapshot = this.storage.createSnapshot(index, this.node.status().confState, data);
+    await this.options.snapshotStore.save(snapshot);
+    await this.options.wal.saveSnapshotMarker(snapshot.meta.index, snapshot.meta.term);
+    this.lastSnapshotIndex = index;
+    const keepFrom = Math.max(
+      this.storage.firstIndex(),
+      index - this.options.compactionTailEntries,
+    );
+    if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
+    this.options.wal.compact(index);
+    this.options.logger.log(`snapshot at index ${index} (${data.length} bytes)`);
+    return index;
+  }
+
+  // ---- peer addresses ------------------------------------------------------------------
+
+  /** Conf changes carry the new member's address in `context` as host:port. */
+  private learnAddressFrom(cc: ConfChange): void {
+    if (!cc.context) return;
+    for (const change of cc.changes) {
+      if (change.type === ConfChangeType.RemoveNode) continue;
+      const address = parseAddress(cc.context);
+      if (address) {
+        this.options.addressBook.set(change.nodeId, address);
+        this.transport.setPeerAddress(change.nodeId, address);
+      }
+    }
+  }
+}
+
+function parseAddress(text: string): PeerAddress | undefined {
+  const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  return port > 0 && port < 65536 ? { host: match[1], port } : undefined;
+}

@@ -1,0 +1,138 @@
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, timeout } from 'rxjs';
+import { AppProcess } from './app-process';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+export const CLUSTER_SECRET = 'e2e-command-log-secret-0123456789';
+
+export interface ReplicaHandle {
+  id: string;
+  httpPort: number;
+  peerPort: number;
+  rpcPort: number;
+  process?: AppProcess;
+  client?: ClientProxy;
+}
+
+/** A real multi-process command-log cluster on loopback, with its data in a temp folder. */
+export class CommandLogCluster {
+  readonly replicas: ReplicaHandle[] = [];
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
+
+  static async create(
+    size: number,
+    extraEnv: Record<string, string> = {},
+  ): Promise<CommandLogCluster> {
+    const cluster = new CommandLogCluster(extraEnv);
+    for (let i = 1; i <= size; i += 1) {
+      cluster.replicas.push({
+        id: `n${i}`,
+        httpPort: await freePort(),
+        peerPort: await freePort(),
+        rpcPort: await freePort(),
+      });
+    }
+    for (const replica of cluster.replicas) cluster.start(replica.id);
+    return cluster;
+  }
+
+  private constructor(private readonly extraEnv: Record<string, string>) {}
+
+  replica(id: string): ReplicaHandle {
+    const replica = this.replicas.find((r) => r.id === id);
+    if (!replica) throw new Error(`no replica ${id}`);
+    return replica;
+  }
+
+  start(id: string): void {
+    const replica = this.replica(id);
+    const peers = this.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}`).join(',');
+    replica.process = AppProcess.start('command-log', {
+      PARLEY_NODE_ID: id,
+      PARLEY_HTTP_PORT: String(replica.httpPort),
+      PARLEY_PEER_PORT: String(replica.peerPort),
+      PARLEY_RPC_PORT: String(replica.rpcPort),
+      PARLEY_PEERS: peers,
+      PARLEY_CLUSTER_SECRET: CLUSTER_SECRET,
+      PARLEY_DATA_DIR: this.dataDir,
+      PARLEY_LOG_LEVEL: 'warn',
+      ...this.extraEnv,
+    });
+  }
+
+  /** kill -9: no shutdown hooks, no flush; only what was fsynced survives. */
+  async kill(id: string): Promise<void> {
+    const replica = this.replica(id);
+    this.closeClient(replica);
+    await replica.process?.stop('SIGKILL');
+    replica.process = undefined;
+  }
+
+  async status(
+    id: string,
+  ): Promise<
+    | {
+        role: string;
+        leader: string | null;
+        term: number;
+        appliedIndex: number;
+        commitIndex: number;
+      }
+    | undefined
+  > {
+    const replica = this.replica(id);
+    if (!replica.process) return undefined;
+    try {
+      const response = await fetch(`http://127.0.0.1:${replica.httpPort}/v1/status`);
+      return response.ok ? ((await response.json()) as never) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until the running replicas agree on one leader; returns its id. */
+  async waitForLeader(timeoutMs = 30_000): Promise<string> {
+    return waitFor(
+      'a leader all running replicas agree on',
+      async () => {
+        const running = this.replicas.filter((r) => r.process);
+        const statuses = await Promise.all(running.map((r) => this.status(r.id)));
+        const leaders = statuses.filter((s) => s?.role === 'leader');
+        if (leaders.length !== 1) return undefined;
+        const id = running[statuses.indexOf(leaders[0])].id;
+        return statuses.every((s) => s?.leader === id) ? id : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  client(id: string): ClientProxy {
+    const replica = this.replica(id);
+    replica.client ??= ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: replica.rpcPort },
+    });
+    return replica.client;
+  }
+
+  async rpc<T>(id: string, pattern: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
+    return firstValueFrom(this.client(id).send<T>(pattern, payload).pipe(timeout(timeoutMs)));
+  }
+
+  private closeClient(replica: ReplicaHandle): void {
+    void replica.client?.close();
+    replica.client = undefined;
+  }
+
+  async stop(): Promise<void> {
+    for (const replica of this.replicas) {
+      this.closeClient(replica);
+      await replica.process?.stop('SIGKILL');
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
