@@ -6,22 +6,10 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
+import { s3Client } from '../support/s3';
 
 /** The real S3-compatible server (MinIO) answers the product's client: @aws-sdk/client-s3. */
-export function s3Client(): S3Client {
-  return new S3Client({
-    endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:9000',
-    region: process.env.S3_REGION ?? 'us-east-1',
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: process.env.S3_ACCESS_KEY_ID ?? 'parley',
-      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? 'parley-secret-key',
-    },
-  });
-}
-
 describe('S3-compatible server (real)', () => {
   jest.setTimeout(30_000);
   const client = s3Client();

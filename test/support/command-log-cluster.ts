@@ -72,9 +72,7 @@ export class CommandLogCluster {
     replica.process = undefined;
   }
 
-  async status(
-    id: string,
-  ): Promise<
+  async status(id: string): Promise<
     | {
         role: string;
         leader: string | null;
