@@ -36,21 +36,26 @@ if (!fs.existsSync(secretsFile)) {
 const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8'));
 
 const children = [];
-const portOf = (app, i) => basePort + { 'command-log': 100, crdt: 200, gossip: 300, 'decision-api': 0 }[app] + i;
+const portOf = (app, i) =>
+  basePort + { 'command-log': 100, crdt: 200, gossip: 300, 'decision-api': 0 }[app] + i;
 
 function start(app, i, env) {
   const name = `${app}-${i}`;
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(root, 'apps', app, 'src', 'main.ts')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      PARLEY_NODE_ID: `n${i}`,
-      PARLEY_HTTP_PORT: String(portOf(app, i)),
-      PARLEY_DATA_DIR: path.join(dataDir, app),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(root, 'apps', app, 'src', 'main.ts')],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        PARLEY_NODE_ID: `n${i}`,
+        PARLEY_HTTP_PORT: String(portOf(app, i)),
+        PARLEY_DATA_DIR: path.join(dataDir, app),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const prefix = (stream, out) => {
     let buffered = '';
     stream.on('data', (chunk) => {
@@ -75,8 +80,14 @@ for (let i = 1; i <= nodes; i += 1) {
     PARLEY_PEER_PORT: String(basePort + 1100 + i),
     PARLEY_RPC_PORT: String(basePort + 1200 + i),
   });
-  start('gossip', i, { PARLEY_CLUSTER_SECRET: secrets.clusterSecret, PARLEY_GOSSIP_PORT: String(basePort + 1300 + i) });
-  start('crdt', i, { PARLEY_CLUSTER_SECRET: secrets.clusterSecret, PARLEY_CRDT_PEER_PORT: String(basePort + 1400 + i) });
+  start('gossip', i, {
+    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+    PARLEY_GOSSIP_PORT: String(basePort + 1300 + i),
+  });
+  start('crdt', i, {
+    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+    PARLEY_CRDT_PEER_PORT: String(basePort + 1400 + i),
+  });
 }
 start('decision-api', 1, {
   PARLEY_API_KEYS: `operator:${secrets.operatorKey},agent:${secrets.agentKey},reader:${secrets.readerKey}`,

@@ -76,8 +76,8 @@ export function resolveRaftConfig(init: RaftConfigInit): RaftConfig {
   if (config.maxInflightMsgs < 1) problems.push('maxInflightMsgs must be >= 1');
   if (config.maxSizePerMsgBytes < 1) problems.push('maxSizePerMsgBytes must be >= 1');
   if (config.snapshotChunkBytes < 1) problems.push('snapshotChunkBytes must be >= 1');
-  if (config.leaseDriftTicks < 0 || config.leaseDriftTicks >= config.electionTick)
-    problems.push('leaseDriftTicks must be in [0, electionTick)');
+  if (config.leaseDriftTicks < 0 || config.leaseDriftTicks >= config.electionTick - 1)
+    problems.push('leaseDriftTicks must be in [0, electionTick - 1)');
   if (config.maxPendingReads < 1) problems.push('maxPendingReads must be >= 1');
   if (problems.length > 0) throw new Error(`invalid raft config: ${problems.join('; ')}`);
   return config;

@@ -266,8 +266,10 @@ function respondToRead(r: Raft, request: Message, index: number): void {
 
 /**
  * The lease (dissertation §6.4.1): followers that echoed a heartbeat sent at tick T will not
- * vote for anyone else before T + electionTick of their own ticks, so until
- * T + electionTick − drift of ours no other leader can exist.
+ * vote for anyone else until electionTick of their own ticks have passed since they got it.
+ * Ticks are coarse: a follower's first tick may come right after the heartbeat, so only
+ * electionTick − 1 of its tick periods are guaranteed, and `leaseDriftTicks` covers the
+ * difference in tick rates. The lease therefore ends at T + electionTick − drift − 1 of ours.
  */
 export function leaseValid(r: Raft): boolean {
   if (r.role !== Role.Leader || !r.cfg.checkQuorum || r.leaseRevoked || r.leadTransferee !== NONE)
@@ -276,7 +278,7 @@ export function leaseValid(r: Raft): boolean {
   if (self === undefined) return false;
   self.ackedSentTick = r.ticks;
   const leaseStart = r.tracker.quorumAckedSentTick();
-  return leaseStart >= 0 && r.ticks < leaseStart + r.cfg.electionTick - r.cfg.leaseDriftTicks;
+  return leaseStart >= 0 && r.ticks < leaseStart + r.cfg.electionTick - r.cfg.leaseDriftTicks - 1;
 }
 
 // ---- snapshots -------------------------------------------------------------------------------

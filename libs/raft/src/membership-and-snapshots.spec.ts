@@ -115,12 +115,10 @@ describe('membership changes', () => {
     const net = threeNodes();
     net.addNode('n4', []);
     net.addNode('n5', []);
-    net
-      .rn('n1')
-      .proposeConfChange({
-        transition: 'joint-explicit',
-        changes: [add('n4'), add('n5'), remove('n2'), remove('n3')],
-      });
+    net.rn('n1').proposeConfChange({
+      transition: 'joint-explicit',
+      changes: [add('n4'), add('n5'), remove('n2'), remove('n3')],
+    });
     net.stabilize();
     expect(net.rn('n1').status().isJoint).toBe(true);
     // C_old = {n1,n2,n3}; C_new = {n1,n4,n5}. Cut n2 and n3: C_old has no majority.

@@ -87,10 +87,10 @@ describe('leader lease reads (dissertation §6.4.1)', () => {
     expect(net.node('n1').readStates.map((s) => s.requestCtx)).toEqual(['lease-1']);
   });
 
-  it('the lease expires electionTick - drift ticks after the last quorum heartbeat', () => {
+  it('the lease expires electionTick - drift - 1 ticks after the last quorum heartbeat', () => {
     const net = leasedNet();
     net.isolate('n1');
-    for (let i = 0; i < 7; i += 1) net.tick('n1');
+    for (let i = 0; i < 6; i += 1) net.tick('n1');
     expect(net.rn('n1').status().leaseValid).toBe(true);
     net.tick('n1');
     expect(net.rn('n1').status().leaseValid).toBe(false);

@@ -1,0 +1,2 @@
+export * from './linearizability';
+export * from './raft';

@@ -1,0 +1,431 @@
+import { Message, NodeId, ReadMode } from '@parley/raft';
+import {
+  checkLinearizable,
+  formatFailure,
+  KvInput,
+  KvOutput,
+  kvModel,
+  Operation,
+} from '../linearizability';
+import { EventQueue } from './event-queue';
+import { CALM_NETWORK, SimNetwork } from './network';
+import { Rng } from './rng';
+import { SimHooks, SimNode } from './sim-node';
+
+export interface SimulationOptions {
+  seed: number;
+  nodeCount: 3 | 5;
+  clients: number;
+  /** Virtual milliseconds with faults injected, then a quiet period with none. */
+  faultMs: number;
+  quietMs: number;
+  tickMs: number;
+  /** A client waits this long for an answer, then records the outcome as unknown. */
+  requestTimeoutMs: number;
+  /** Virtual ms between nemesis actions (randomized around it). */
+  nemesisIntervalMs: number;
+  snapshotEveryEntries: number;
+  leaseReads: boolean;
+  /** Fault injection for testing the checks themselves (a broken fsync). */
+  loseEntriesOnRestart?: number;
+  /** Receives a line per notable event, for debugging a failing seed. */
+  trace?: (line: string) => void;
+}
+
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'seed'> = {
+  nodeCount: 3,
+  clients: 4,
+  faultMs: 3_000,
+  quietMs: 2_000,
+  tickMs: 10,
+  requestTimeoutMs: 400,
+  nemesisIntervalMs: 300,
+  snapshotEveryEntries: 40,
+  leaseReads: true,
+};
+
+export interface SimulationResult {
+  seed: number;
+  violations: string[];
+  opsCompleted: number;
+  opsUnknown: number;
+  opsChecked: number;
+  faultsInjected: number;
+  leaderChanges: number;
+  messagesSent: number;
+  replay: string;
+}
+
+type SimEvent =
+  | { kind: 'tick'; node: NodeId }
+  | { kind: 'deliver'; message: Message }
+  | { kind: 'client'; client: number }
+  | { kind: 'timeout'; client: number; opId: number }
+  | { kind: 'nemesis' }
+  | { kind: 'restart'; node: NodeId }
+  | { kind: 'heal' };
+
+interface PendingOp {
+  opId: number;
+  input: KvInput;
+  call: number;
+  readCtx?: string;
+}
+
+/**
+ * Runs N replicas of the Raft core on a simulated network under a seeded nemesis, with
+ * clients recording a history, then checks the safety properties and linearizability, and
+ * liveness after the faults stop. Same seed, same run.
+ */
+export function runSimulation(
+  partial: Partial<SimulationOptions> & { seed: number },
+): SimulationResult {
+  const options: SimulationOptions = { ...DEFAULT_SIMULATION, ...partial };
+  const rng = new Rng(options.seed);
+  const netRng = rng.fork();
+  const nemesisRng = rng.fork();
+  const clientRng = rng.fork();
+  const network = new SimNetwork(netRng);
+  const queue = new EventQueue<SimEvent>();
+  const ids = Array.from({ length: options.nodeCount }, (_, i) => `n${i + 1}`);
+  const violations: string[] = [];
+  const history: Operation<KvInput, KvOutput>[] = [];
+  const appliedAt = new Map<number, string>();
+  const leaderOfTerm = new Map<number, NodeId>();
+  let now = 0;
+  let faultsInjected = 0;
+  let leaderChanges = 0;
+  let opsCompleted = 0;
+  let opsUnknown = 0;
+  const endOfFaults = options.faultMs;
+  const end = options.faultMs + options.quietMs;
+  const pending = new Map<number, PendingOp>();
+  const readOwner = new Map<string, number>();
+  const believedLeader = new Map<number, NodeId>();
+  let nextOpId = 1;
+  let quietOpsIssued = 0;
+  let quietOpsTimedOut = 0;
+
+  const trace = (line: string) => options.trace?.(`t=${now.toFixed(1)} ${line}`);
+  const violation = (what: string) => {
+    if (violations.length < 20) violations.push(`t=${Math.round(now)}ms: ${what}`);
+  };
+
+  const hooks: SimHooks = {
+    send(messages) {
+      for (const m of messages)
+        for (const at of network.schedule(m, now)) queue.push(at, { kind: 'deliver', message: m });
+    },
+    applied(node, index, term, digest) {
+      const seen = appliedAt.get(index);
+      const mine = `${term}|${digest}`;
+      if (seen === undefined) appliedAt.set(index, mine);
+      else if (seen !== mine)
+        violation(
+          `state machine safety: ${node} applied ${mine} at index ${index}, another replica applied ${seen}`,
+        );
+    },
+    becameLeader(leader) {
+      leaderChanges += 1;
+      const status = leader.node!.status();
+      const previous = leaderOfTerm.get(status.term);
+      if (previous !== undefined && previous !== leader.id) {
+        violation(`election safety: ${previous} and ${leader.id} both led term ${status.term}`);
+      }
+      leaderOfTerm.set(status.term, leader.id);
+      trace(
+        `${leader.id} became leader of term ${status.term} (last ${status.lastIndex}, commit ${status.commit})`,
+      );
+      // Leader completeness: every entry anyone applied is in the new leader's log.
+      const first = leader.storage.firstIndex();
+      const last = status.lastIndex;
+      for (const [index, seen] of appliedAt) {
+        if (index < first) continue;
+        const term = Number(seen.split('|')[0]);
+        if (index > last)
+          violation(
+            `leader completeness: ${leader.id} (term ${status.term}) lacks applied index ${index}`,
+          );
+        else if (leader.storage.term(index) !== undefined && leader.storage.term(index) !== term) {
+          violation(
+            `leader completeness: ${leader.id} holds term ${leader.storage.term(index)} at applied index ${index} (term ${term})`,
+          );
+        }
+      }
+    },
+    writeDone(clientId, opId, result) {
+      const op = pending.get(clientId);
+      if (!op || op.opId !== opId) return;
+      complete(clientId, op, result);
+    },
+    readDone(ctx, value, node, index) {
+      trace(`${node} served read ${ctx} at index ${index}: ${String(value)}`);
+      const clientId = readOwner.get(ctx);
+      readOwner.delete(ctx);
+      if (clientId === undefined) return;
+      const op = pending.get(clientId);
+      if (!op || op.readCtx !== ctx) return;
+      complete(clientId, op, { value });
+    },
+  };
+
+  const nodes = new Map<NodeId, SimNode>(
+    ids.map((id) => [
+      id,
+      new SimNode({
+        id,
+        voters: ids,
+        // Half the runs send one entry per append, which opens the windows of figure 8.
+        raft: { leaseDriftTicks: 2, maxSizePerMsgBytes: options.seed % 4 < 2 ? 1 : 64 * 1024 },
+        snapshotEveryEntries: options.snapshotEveryEntries,
+        compactionTailEntries: 10,
+        rng: rng.fork(),
+        hooks,
+        loseEntriesOnRestart: options.loseEntriesOnRestart,
+      }),
+    ]),
+  );
+  // Start-up: a node that restarts waits one election timeout before voting; start "warm".
+  for (const node of nodes.values()) if (node.node) node.node.raft.ticksSinceStart = 1_000;
+
+  function complete(clientId: number, op: PendingOp, output: KvOutput): void {
+    pending.delete(clientId);
+    if (op.readCtx) readOwner.delete(op.readCtx);
+    history.push({ clientId, input: op.input, call: op.call, output, return: now });
+    opsCompleted += 1;
+    queue.push(now + clientRng.between(1, 20), { kind: 'client', client: clientId });
+  }
+
+  function clientTimeout(clientId: number, opId: number): void {
+    const op = pending.get(clientId);
+    if (!op || op.opId !== opId) return;
+    pending.delete(clientId);
+    if (op.readCtx) readOwner.delete(op.readCtx);
+    believedLeader.delete(clientId);
+    if (op.call >= endOfFaults + 2 * options.requestTimeoutMs) quietOpsTimedOut += 1;
+    // A read with no answer had no effect; a write with no answer may or may not have.
+    if (op.input.kind !== 'get') {
+      history.push({ clientId, input: op.input, call: op.call, return: Infinity });
+      opsUnknown += 1;
+    }
+    queue.push(now + 1, { kind: 'client', client: clientId });
+  }
+
+  function issue(clientId: number): void {
+    if (now >= end - options.requestTimeoutMs) return;
+    const target = nodes.get(believedLeader.get(clientId) ?? clientRng.pick(ids))!;
+    const key = `k${clientRng.nextInt(3)}`;
+    const opId = nextOpId++;
+    const roll = clientRng.next();
+    let input: KvInput;
+    if (roll < 0.4) input = { kind: 'put', key, value: `v${opId}` };
+    else if (roll < 0.55)
+      input = {
+        kind: 'cas',
+        key,
+        expected: clientRng.chance(0.5) ? null : `v${clientRng.nextInt(opId)}`,
+        value: `v${opId}`,
+      };
+    else input = { kind: 'get', key };
+    const op: PendingOp = { opId, input, call: now };
+    if (now >= endOfFaults + 2 * options.requestTimeoutMs) quietOpsIssued += 1;
+    if (input.kind === 'get') {
+      const ctx = `c${clientId}-${opId}`;
+      const mode: ReadMode = options.leaseReads && clientRng.chance(0.3) ? 'lease' : 'read-index';
+      trace(`client ${clientId} reads ${key} (${ctx}) via ${target.id} mode ${mode}`);
+      op.readCtx = ctx;
+      pending.set(clientId, op);
+      readOwner.set(ctx, clientId);
+      if (target.read(ctx, key, mode) === 'refused') {
+        pending.delete(clientId);
+        readOwner.delete(ctx);
+        const hint = target.leaderHint();
+        if (hint) believedLeader.set(clientId, hint);
+        else believedLeader.delete(clientId);
+        queue.push(now + 5, { kind: 'client', client: clientId });
+        return;
+      }
+    } else {
+      pending.set(clientId, op);
+      const command =
+        input.kind === 'put'
+          ? { clientId, opId, kind: 'put' as const, key, value: input.value }
+          : {
+              clientId,
+              opId,
+              kind: 'cas' as const,
+              key,
+              value: input.value,
+              expected: input.expected,
+            };
+      const outcome = target.propose(command);
+      if (outcome !== 'accepted') {
+        // Refused synchronously by the core: it never entered the log.
+        pending.delete(clientId);
+        if (outcome.refused) believedLeader.set(clientId, outcome.refused);
+        else believedLeader.delete(clientId);
+        queue.push(now + 5, { kind: 'client', client: clientId });
+        return;
+      }
+    }
+    queue.push(now + options.requestTimeoutMs, { kind: 'timeout', client: clientId, opId });
+  }
+
+  function nemesis(): void {
+    if (now >= endOfFaults) return;
+    faultsInjected += 1;
+    const live = ids.filter((id) => !nodes.get(id)!.crashed);
+    const leader = ids.find((id) => nodes.get(id)!.isLeader());
+    const action = nemesisRng.nextInt(7);
+    trace(`nemesis action ${action}`);
+    const healAfter = nemesisRng.between(100, 600);
+    switch (action) {
+      case 0: {
+        // Majority/minority partition.
+        const shuffled = [...ids];
+        for (let i = shuffled.length - 1; i > 0; i -= 1) {
+          const j = nemesisRng.nextInt(i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
+        const minority = shuffled.slice(0, Math.floor(ids.length / 2));
+        network.partition([minority, shuffled.slice(minority.length)]);
+        queue.push(now + healAfter, { kind: 'heal' });
+        break;
+      }
+      case 1:
+        if (leader) network.partition([[leader], ids.filter((id) => id !== leader)]);
+        queue.push(now + healAfter, { kind: 'heal' });
+        break;
+      case 2: {
+        const from = nemesisRng.pick(ids);
+        const to = nemesisRng.pick(ids.filter((id) => id !== from));
+        network.cutOneWay(from, to);
+        queue.push(now + healAfter, { kind: 'heal' });
+        break;
+      }
+      case 3: {
+        // Crash the leader or a follower; it restarts later from its storage.
+        const victim = leader && nemesisRng.chance(0.5) ? leader : nemesisRng.pick(live);
+        const crashedCount = ids.length - live.length;
+        if (victim && crashedCount < Math.floor(ids.length / 2)) {
+          nodes.get(victim)!.crash();
+          trace(`crash ${victim}`);
+          queue.push(now + nemesisRng.between(50, 800), { kind: 'restart', node: victim });
+        }
+        break;
+      }
+      case 4:
+        network.faults = {
+          delayMsMin: 1,
+          delayMsMax: 30,
+          dropProbability: 0.2,
+          duplicateProbability: 0.1,
+        };
+        queue.push(now + healAfter, { kind: 'heal' });
+        break;
+      case 5:
+        if (leader)
+          nodes.get(leader)!.transferLeadership(nemesisRng.pick(ids.filter((id) => id !== leader)));
+        break;
+      case 6:
+        network.faults = {
+          delayMsMin: 1,
+          delayMsMax: 80,
+          dropProbability: 0.02,
+          duplicateProbability: 0.05,
+        };
+        queue.push(now + healAfter, { kind: 'heal' });
+        break;
+    }
+    queue.push(
+      now + nemesisRng.between(options.nemesisIntervalMs / 2, options.nemesisIntervalMs * 1.5),
+      { kind: 'nemesis' },
+    );
+  }
+
+  // Each node ticks at its own rate, within ±10% (clock skew inside the lease drift bound).
+  const tickPeriod = new Map(ids.map((id) => [id, options.tickMs * rng.between(0.9, 1.1)]));
+  for (const id of ids) queue.push(rng.between(0, options.tickMs), { kind: 'tick', node: id });
+  for (let c = 0; c < options.clients; c += 1)
+    queue.push(rng.between(0, 50), { kind: 'client', client: c });
+  queue.push(options.nemesisIntervalMs, { kind: 'nemesis' });
+  queue.push(endOfFaults, { kind: 'heal' });
+
+  const eventsMax = 5_000_000;
+  for (let processed = 0; processed < eventsMax; processed += 1) {
+    const next = queue.pop();
+    if (!next || next.time > end) break;
+    now = next.time;
+    const event = next.value;
+    switch (event.kind) {
+      case 'tick':
+        nodes.get(event.node)!.tick();
+        queue.push(now + tickPeriod.get(event.node)!, event);
+        break;
+      case 'deliver':
+        if (network.linkUp(event.message.from, event.message.to))
+          nodes.get(event.message.to)?.step(event.message);
+        break;
+      case 'client':
+        if (!pending.has(event.client)) issue(event.client);
+        break;
+      case 'timeout':
+        clientTimeout(event.client, event.opId);
+        break;
+      case 'nemesis':
+        nemesis();
+        break;
+      case 'restart':
+        if (nodes.get(event.node)!.crashed) {
+          nodes.get(event.node)!.restart();
+          trace(`restart ${event.node}`);
+        }
+        break;
+      case 'heal':
+        network.heal();
+        network.faults = CALM_NETWORK;
+        if (now >= endOfFaults) for (const node of nodes.values()) if (node.crashed) node.restart();
+        break;
+    }
+  }
+
+  // Liveness: after the quiet period a single leader leads everyone, and all replicas caught up.
+  const leaders = ids.filter((id) => nodes.get(id)!.isLeader());
+  if (leaders.length !== 1)
+    violation(`liveness: ${leaders.length} leaders after ${options.quietMs} ms without faults`);
+  else {
+    const commit = nodes.get(leaders[0])!.node!.status().commit;
+    for (const node of nodes.values()) {
+      if (node.applied < commit - 1)
+        violation(`liveness: ${node.id} applied ${node.applied}, leader committed ${commit}`);
+    }
+  }
+  if (quietOpsTimedOut > 0)
+    violation(
+      `liveness: ${quietOpsTimedOut} of ${quietOpsIssued} requests issued after the faults stopped timed out`,
+    );
+  const digests = new Set(
+    [...nodes.values()]
+      .filter((n) => n.applied === Math.max(...[...nodes.values()].map((m) => m.applied)))
+      .map((n) => n.stateDigest()),
+  );
+  if (digests.size > 1) violation('replicas at the same applied index hold different states');
+
+  const report = checkLinearizable(kvModel, history, { maxSteps: 20_000_000 });
+  if (report.result === 'illegal')
+    violation(`linearizability: ${formatFailure(kvModel as never, report)}`);
+  if (report.result === 'unknown')
+    violation('linearizability: the checker ran out of steps (inconclusive)');
+
+  return {
+    seed: options.seed,
+    violations,
+    opsCompleted,
+    opsUnknown,
+    opsChecked: history.length,
+    faultsInjected,
+    leaderChanges,
+    messagesSent: network.sent,
+    replay: `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,
+  };
+}
