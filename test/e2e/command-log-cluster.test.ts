@@ -16,7 +16,8 @@ async function put(
     let response: ProposeResponse;
     try {
       response = await cluster.rpc<ProposeResponse>(target, RPC.propose, {
-        command: { type: 'kv.put', key, value },
+        // The same requestId on every retry: the state machine applies it once.
+        command: { type: 'kv.put', requestId: `put-${key}`, key, value },
       });
     } catch {
       target = await cluster.waitForLeader();
@@ -48,10 +49,16 @@ describe('command-log: three replica processes on loopback', () => {
     const written = await put(cluster, 'greeting', 'hello');
     expect(written).toMatchObject({
       status: 'applied',
-      result: { key: 'greeting', value: 'hello', version: 1 },
+      result: {
+        replayed: false,
+        result: { status: 'ok', key: 'greeting', value: 'hello', version: 1 },
+      },
     });
     const read = await get(cluster, leader, 'greeting');
-    expect(read).toMatchObject({ status: 'ok', result: { value: 'hello', version: 1 } });
+    expect(read).toMatchObject({
+      status: 'ok',
+      result: { found: true, value: { value: 'hello', version: 1 } },
+    });
     const follower = cluster.replicas.find((r) => r.id !== leader)!.id;
     expect(await get(cluster, follower, 'greeting')).toMatchObject({
       status: 'not-leader',
@@ -91,7 +98,7 @@ describe('command-log: three replica processes on loopback', () => {
     const leader = await cluster.waitForLeader();
     for (const [key, value] of acknowledged) {
       const read = await get(cluster, leader, key);
-      expect(read).toMatchObject({ status: 'ok', result: { value } });
+      expect(read).toMatchObject({ status: 'ok', result: { found: true, value: { value } } });
     }
     // Every replica converges on the same applied state.
     const leaderStatus = await cluster.status(leader);
@@ -103,7 +110,10 @@ describe('command-log: three replica processes on loopback', () => {
     });
     for (const replica of cluster.replicas) {
       const stale = await get(cluster, replica.id, 'k999', 'stale');
-      expect(stale).toMatchObject({ status: 'ok', result: { value: 'v999' } });
+      expect(stale).toMatchObject({
+        status: 'ok',
+        result: { found: true, value: { value: 'v999' } },
+      });
     }
   });
 });

@@ -1,64 +1,43 @@
+import {
+  DecisionStateMachine,
+  decodeCommand,
+  decodeSnapshot,
+  encodeCommand,
+  encodeSnapshot,
+  validateCommand,
+} from '@parley/decision';
 import { ReplicatedStateMachine } from './state-machine.port';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Adapts the decision state machine to the replica's port.
- * INTERIM: until libs/decision lands this carries only versioned KV, enough to exercise the
- * replica end to end; the command and query shapes are those of libs/decision's KV.
- */
+/** Adapts the decision state machine (libs/decision) to the replica's port. */
 export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
-  private kv = new Map<string, { value: string; version: number; index: number }>();
+  private sm = new DecisionStateMachine();
 
+  /** Validates and encodes a command for the log; the leader has stamped `ts` already. */
   encodeCommand(command: Record<string, unknown>): { bytes: Uint8Array } | { error: string } {
-    if (
-      command.type !== 'kv.put' ||
-      typeof command.key !== 'string' ||
-      typeof command.value !== 'string'
-    ) {
-      return { error: 'unsupported command' };
-    }
-    return {
-      bytes: encoder.encode(
-        JSON.stringify({
-          type: command.type,
-          key: command.key,
-          value: command.value,
-          ts: command.ts,
-        }),
-      ),
-    };
+    const validated = validateCommand(command);
+    if (!validated.ok) return { error: validated.errors.join('; ') };
+    return { bytes: encodeCommand(validated.value) };
   }
 
+  /** Applies a committed entry: `{result, replayed}`; a malformed entry gives an error result. */
   apply(index: number, data: Uint8Array): unknown {
-    let command: { key: string; value: string };
-    try {
-      command = JSON.parse(decoder.decode(data)) as { key: string; value: string };
-    } catch {
-      return { status: 'invalid' };
-    }
-    const version = (this.kv.get(command.key)?.version ?? 0) + 1;
-    this.kv.set(command.key, { value: command.value, version, index });
-    return { status: 'ok', key: command.key, value: command.value, version, index };
+    const decoded = decodeCommand(data);
+    if (!decoded.ok)
+      return { result: { status: 'invalid', errors: [decoded.error] }, replayed: false };
+    return this.sm.apply(index, decoded.command);
   }
 
   query(query: Record<string, unknown>): unknown {
-    if (query.type !== 'kv.get' || typeof query.key !== 'string') return { status: 'invalid' };
-    const found = this.kv.get(query.key);
-    return found ? { status: 'ok', key: query.key, ...found } : { status: 'not-found' };
+    return this.sm.query(query);
   }
 
   snapshot(): Uint8Array {
-    return encoder.encode(JSON.stringify([...this.kv].sort(([a], [b]) => a.localeCompare(b))));
+    return encodeSnapshot(this.sm);
   }
 
   restore(data: Uint8Array): void {
-    this.kv = new Map(
-      JSON.parse(decoder.decode(data)) as [
-        string,
-        { value: string; version: number; index: number },
-      ][],
-    );
+    const decoded = decodeSnapshot(data);
+    if (!decoded.ok) throw new Error(`snapshot refused: ${decoded.error}`);
+    this.sm = decoded.sm;
   }
 }

@@ -1,0 +1,99 @@
+import { Policy } from './commands';
+import { atDeadline, judge } from './policy';
+
+export interface Proposal {
+  options: string[];
+  policy: Policy;
+  deadline: number;
+  status: 'open' | 'decided' | 'expired';
+  outcome: string | null;
+  /** agentId → [option, weight], in vote order. */
+  votes: Map<string, [string, number]>;
+}
+
+export type VoteResult = {
+  counted: boolean;
+  status: Proposal['status'];
+  outcome?: string | null;
+  reason?: 'unknown-proposal' | 'not-open' | 'not-a-voter' | 'unknown-option' | 'already-voted';
+  index: number;
+};
+
+/**
+ * Proposals and agent votes. Decisions are taken in log order, so every replica reaches the
+ * same outcome at the same index; deadlines compare the leader's timestamps in the log (`ts`),
+ * never a replica's clock, so a slow agent never holds a proposal past its deadline.
+ */
+export class Proposals {
+  proposals = new Map<string, Proposal>();
+
+  create(index: number, ts: number, proposalId: string, options: string[], policy: Policy) {
+    if (this.proposals.has(proposalId))
+      return { status: 'conflict' as const, reason: 'exists' as const, proposalId, index };
+    this.proposals.set(proposalId, {
+      options: [...options],
+      policy,
+      deadline: ts + policy.deadlineMs,
+      status: 'open',
+      outcome: null,
+      votes: new Map(),
+    });
+    return { status: 'open' as const, proposalId, index };
+  }
+
+  vote(index: number, proposalId: string, agentId: string, option: string, weight = 1): VoteResult {
+    const proposal = this.proposals.get(proposalId);
+    if (!proposal) return { counted: false, status: 'expired', reason: 'unknown-proposal', index };
+    const view = {
+      status: proposal.status,
+      ...(proposal.status !== 'open' ? { outcome: proposal.outcome } : {}),
+    };
+    if (proposal.status !== 'open') return { counted: false, ...view, reason: 'not-open', index };
+    if (proposal.policy.voters && !proposal.policy.voters.includes(agentId))
+      return { counted: false, ...view, reason: 'not-a-voter', index };
+    if (!proposal.options.includes(option))
+      return { counted: false, ...view, reason: 'unknown-option', index };
+    if (proposal.votes.has(agentId))
+      return { counted: false, ...view, reason: 'already-voted', index };
+    proposal.votes.set(agentId, [option, proposal.policy.kind === 'weighted' ? weight : 1]);
+    const verdict = judge(proposal.policy, this.tally(proposal), proposal.votes.size);
+    if (verdict.decided) {
+      proposal.status = 'decided';
+      proposal.outcome = verdict.outcome;
+      return { counted: true, status: 'decided', outcome: verdict.outcome, index };
+    }
+    return { counted: true, status: 'open', index };
+  }
+
+  /** Closes every open proposal whose deadline is at or before `ts`, in id order. */
+  expire(ts: number): string[] {
+    const closed: string[] = [];
+    for (const id of [...this.proposals.keys()].sort()) {
+      const proposal = this.proposals.get(id)!;
+      if (proposal.status !== 'open' || ts < proposal.deadline) continue;
+      const verdict = atDeadline(proposal.policy, this.tally(proposal));
+      proposal.status = verdict.status;
+      proposal.outcome = verdict.outcome;
+      closed.push(id);
+    }
+    return closed;
+  }
+
+  tally(proposal: Proposal): Map<string, number> {
+    const tally = new Map<string, number>(proposal.options.map((o) => [o, 0]));
+    for (const [option, weight] of proposal.votes.values())
+      tally.set(option, (tally.get(option) ?? 0) + weight);
+    return tally;
+  }
+
+  get(proposalId: string) {
+    const proposal = this.proposals.get(proposalId);
+    if (!proposal) return undefined;
+    return {
+      proposalId,
+      status: proposal.status,
+      ...(proposal.status !== 'open' ? { outcome: proposal.outcome } : {}),
+      tally: Object.fromEntries(this.tally(proposal)),
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import { Budgets } from './budgets';
+import { Command, Query, validateCommand, validateQuery } from './commands';
+import { fingerprint } from './fnv';
+import { Inventory } from './inventory';
+import { KvStore } from './kv';
+import { Proposals } from './proposals';
+import { Sessions } from './sessions';
+
+export interface StateMachineOptions {
+  /** Most request ids remembered for deduplication. */
+  maxSessions: number;
+  /** Request ids older than this much log time are forgotten. */
+  sessionTtlMs: number;
+}
+
+export const DEFAULT_STATE_MACHINE_OPTIONS: StateMachineOptions = {
+  maxSessions: 100_000,
+  sessionTtlMs: 24 * 3600 * 1000,
+};
+
+export type ApplyOutcome = { result: unknown; replayed: boolean };
+
+/**
+ * The decision state machine: KV, inventory, budgets, proposals and the session table,
+ * applied in log order on every replica. Deterministic and pure: the same commands in the same
+ * order give the same results and byte-identical snapshots.
+ */
+export class DecisionStateMachine {
+  kv = new KvStore();
+  inventory = new Inventory();
+  budgets = new Budgets();
+  proposals = new Proposals();
+  sessions: Sessions;
+  /** The newest leader timestamp seen in the log: this replica's notion of "now". */
+  logTime = 0;
+
+  constructor(readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
+    this.sessions = new Sessions(options.maxSessions, options.sessionTtlMs);
+  }
+
+  /** Applies an untrusted command object (already decoded from the log). */
+  applyRaw(index: number, raw: unknown): ApplyOutcome {
+    const validated = validateCommand(raw);
+    if (!validated.ok)
+      return { result: { status: 'invalid', errors: validated.errors }, replayed: false };
+    return this.apply(index, validated.value);
+  }
+
+  apply(index: number, command: Command): ApplyOutcome {
+    // Time only moves forward, even if a new leader's clock is behind the old one's.
+    this.logTime = Math.max(this.logTime, command.ts);
+    this.proposals.expire(this.logTime);
+    if (command.type === 'clock')
+      return { result: { status: 'ok', ts: this.logTime }, replayed: false };
+    const print = fingerprint(canonical(command));
+    const seen = this.sessions.lookup(command.requestId);
+    if (seen) {
+      if (seen.fingerprint !== print)
+        return {
+          result: { status: 'conflict', reason: 'request-id-reused', index },
+          replayed: false,
+        };
+      return { result: seen.result, replayed: true };
+    }
+    const result = this.execute(index, command);
+    this.sessions.record(command.requestId, {
+      fingerprint: print,
+      result,
+      index,
+      ts: this.logTime,
+    });
+    return { result, replayed: false };
+  }
+
+  private execute(index: number, c: Exclude<Command, { type: 'clock' }>): unknown {
+    switch (c.type) {
+      case 'kv.put':
+        return this.kv.put(index, c.key, c.value, c.ifVersion);
+      case 'kv.delete':
+        return this.kv.delete(index, c.key, c.ifVersion);
+      case 'inventory.restock':
+        return this.inventory.restock(index, c.sku, c.quantity);
+      case 'inventory.reserve':
+        return this.inventory.reserve(index, c.sku, c.orderId, c.quantity);
+      case 'inventory.release':
+        return this.inventory.release(index, c.sku, c.orderId);
+      case 'budget.set':
+        return this.budgets.set(index, c.campaign, c.limit);
+      case 'budget.spend':
+        return this.budgets.spend(index, c.campaign, c.bidId, c.amount);
+      case 'proposal.create':
+        return this.proposals.create(index, this.logTime, c.proposalId, c.options, c.policy);
+      case 'proposal.vote':
+        return this.proposals.vote(index, c.proposalId, c.agentId, c.option, c.weight);
+    }
+  }
+
+  /**
+   * Answers a read on the current state (the caller chose how fresh it must be):
+   * `{found: true, value}`, `{found: false}`, or `{status: 'invalid', errors}`.
+   */
+  query(raw: unknown): unknown {
+    const validated = validateQuery(raw);
+    if (!validated.ok) return { status: 'invalid', errors: validated.errors };
+    const q: Query = validated.value;
+    const found = (value: unknown) =>
+      value === undefined ? { found: false } : { found: true, value };
+    switch (q.type) {
+      case 'kv.get':
+        return found(this.kv.get(q.key));
+      case 'inventory.get':
+        return found(this.inventory.get(q.sku));
+      case 'budget.get':
+        return found(this.budgets.get(q.campaign));
+      case 'proposal.get':
+        return found(this.proposals.get(q.proposalId));
+    }
+  }
+}
+
+/** A canonical JSON text of a command (sorted keys), so equal commands fingerprint equally. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .filter((k) => k !== 'ts' && (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
