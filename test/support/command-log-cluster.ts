@@ -18,6 +18,17 @@ export interface ReplicaHandle {
   client?: ClientProxy;
 }
 
+export interface ReplicaStatus {
+  role: string;
+  leader: string | null;
+  term: number;
+  appliedIndex: number;
+  commitIndex: number;
+  firstIndex: number;
+  snapshotsInstalled: number;
+  walTruncated: { segment: string; offset: number; reason: string } | null;
+}
+
 /** A real multi-process command-log cluster on loopback, with its data in a temp folder. */
 export class CommandLogCluster {
   readonly replicas: ReplicaHandle[] = [];
@@ -72,16 +83,7 @@ export class CommandLogCluster {
     replica.process = undefined;
   }
 
-  async status(id: string): Promise<
-    | {
-        role: string;
-        leader: string | null;
-        term: number;
-        appliedIndex: number;
-        commitIndex: number;
-      }
-    | undefined
-  > {
+  async status(id: string): Promise<ReplicaStatus | undefined> {
     const replica = this.replica(id);
     if (!replica.process) return undefined;
     try {
@@ -90,6 +92,64 @@ export class CommandLogCluster {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Proposes a command through the current leader, following not-leader answers, with a
+   * bounded number of attempts; the same requestId on every retry keeps it exactly-once.
+   */
+  async propose(
+    command: Record<string, unknown>,
+    attempts = 30,
+  ): Promise<{ index: number; result: { result: Record<string, unknown>; replayed: boolean } }> {
+    let target = await this.waitForLeader();
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      let response: { status: string; leaderId?: string | null; index?: number; result?: unknown };
+      try {
+        response = await this.rpc(target, 'command-log.propose', { command });
+      } catch {
+        target = await this.waitForLeader();
+        continue;
+      }
+      if (response.status === 'applied') return response as never;
+      if (response.status === 'rejected')
+        throw new Error(`command rejected: ${JSON.stringify(response)}`);
+      if (
+        response.status === 'not-leader' &&
+        response.leaderId &&
+        this.replica(response.leaderId).process
+      )
+        target = response.leaderId;
+      else target = await this.waitForLeader();
+    }
+    throw new Error(`no outcome for ${JSON.stringify(command)} after ${attempts} attempts`);
+  }
+
+  /** A read served by the leader with the given consistency. */
+  async query(
+    query: Record<string, unknown>,
+    consistency: 'linearizable' | 'lease' | 'stale' = 'linearizable',
+    on?: string,
+  ): Promise<unknown> {
+    for (let attempt = 0; attempt < 30; attempt += 1) {
+      const target = on ?? (await this.waitForLeader());
+      try {
+        const response = await this.rpc<{ status: string; result?: unknown }>(
+          target,
+          'command-log.read',
+          { query, consistency },
+        );
+        if (response.status === 'ok') return response.result;
+      } catch {
+        // the node went away: try the (new) leader
+      }
+    }
+    throw new Error(`no answer for ${JSON.stringify(query)}`);
+  }
+
+  /** Path of a replica's data folder (WAL, snapshots). */
+  dataOf(id: string): string {
+    return join(this.dataDir, id);
   }
 
   /** Waits until the running replicas agree on one leader; returns its id. */

@@ -30,6 +30,10 @@ export const commandLogConfigSchema = z.object({
   PARLEY_ELECTION_TICKS: boundedInt(10, 3, 1000, 'ticks'),
   /** Take a snapshot and compact the log after this many applied entries. */
   PARLEY_SNAPSHOT_EVERY_ENTRIES: boundedInt(10_000, 10, 10_000_000, 'entries'),
+  /** Entries kept in memory behind a snapshot, so briefly lagging followers need no snapshot. */
+  PARLEY_COMPACTION_TAIL_ENTRIES: boundedInt(5_000, 0, 10_000_000, 'entries'),
+  /** Milliseconds between the leader's clock entries, which drive proposal deadlines. */
+  PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
   /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
   PARLEY_WAL_FSYNC: booleanFlag(true),
   /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */

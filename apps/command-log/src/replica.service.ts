@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
+import { encodeCommand } from '@parley/decision';
+import { Role } from '@parley/raft';
 import { FsSnapshotStore } from '@parley/snapshot';
 import { AddressBook } from './address-book';
 import { CommandLogConfig } from './config';
@@ -14,6 +16,9 @@ import { Wal } from './wal/wal';
 export class ReplicaService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Replica');
   private replicaInstance: Replica | undefined;
+  private clock: NodeJS.Timeout | undefined;
+  /** What WAL replay dropped from a torn tail at start-up, if anything. */
+  walTruncated: { segment: string; offset: number; reason: string } | undefined;
   readonly stateMachine = new DecisionStateMachineAdapter();
 
   constructor(private readonly config: ConfigService<CommandLogConfig, true>) {}
@@ -73,16 +78,26 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       electionTicks: get('PARLEY_ELECTION_TICKS'),
       heartbeatTicks: 1,
       snapshotEveryEntries: get('PARLEY_SNAPSHOT_EVERY_ENTRIES'),
-      compactionTailEntries: 5_000,
+      compactionTailEntries: get('PARLEY_COMPACTION_TAIL_ENTRIES'),
       inboxBatchMax: 10_000,
       pendingProposalsMax: 100_000,
       logger,
     });
     await this.replicaInstance.start();
+    this.walTruncated = replay.truncated;
+    // The leader writes its clock into the log, so proposal deadlines fire on every replica
+    // at the same index even when no other command arrives.
+    this.clock = setInterval(() => {
+      const replica = this.replicaInstance;
+      if (!replica || replica.status().role !== Role.Leader) return;
+      void replica.propose(encodeCommand({ type: 'clock', ts: Date.now() }));
+    }, get('PARLEY_CLOCK_INTERVAL_MS'));
+    this.clock.unref();
     this.logger.log(`replica ${id} started; peers on ${get('PARLEY_PEER_PORT')}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.clock) clearInterval(this.clock);
     await this.replicaInstance?.stop();
   }
 }

@@ -97,6 +97,8 @@ export class Replica {
   private lastSnapshotIndex = 0;
   private lastContact = new Map<string, number>();
   private fatal: Error | undefined;
+  /** Snapshots received from a leader and installed (InstallSnapshot). */
+  snapshotsInstalled = 0;
 
   constructor(private readonly options: ReplicaOptions) {
     this.id = options.id;
@@ -412,6 +414,7 @@ export class Replica {
         pending.resolve({ status: 'dropped' });
       }
     }
+    this.snapshotsInstalled += 1;
     this.options.logger.log(`installed snapshot at index ${snapshot.meta.index}`);
   }
 

@@ -21,6 +21,9 @@ export class StatusController {
       voters: status.confState.voters,
       learners: status.confState.learners,
       lastContactMs: Object.fromEntries(status.lastContactMs),
+      firstIndex: status.firstIndex,
+      snapshotsInstalled: this.service.replica.snapshotsInstalled,
+      walTruncated: this.service.walTruncated ?? null,
     };
   }
 
