@@ -3,7 +3,13 @@ import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
 import { encodeCommand } from '@parley/decision';
 import { Role } from '@parley/raft';
-import { FsSnapshotStore } from '@parley/snapshot';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  FsSnapshotStore,
+  S3SnapshotStore,
+  SnapshotStore,
+  TieredSnapshotStore,
+} from '@parley/snapshot';
 import { AddressBook } from './address-book';
 import { CommandLogConfig } from './config';
 import { DecisionStateMachineAdapter } from './decision-state-machine.adapter';
@@ -17,6 +23,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Replica');
   private replicaInstance: Replica | undefined;
   private clock: NodeJS.Timeout | undefined;
+  private tiered: TieredSnapshotStore | undefined;
   /** What WAL replay dropped from a torn tail at start-up, if anything. */
   walTruncated: { segment: string; offset: number; reason: string } | undefined;
   readonly stateMachine = new DecisionStateMachineAdapter();
@@ -60,7 +67,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       addressBook: new AddressBook(dataDir),
       wal,
       walReplay: replay,
-      snapshotStore: new FsSnapshotStore(join(dataDir, 'snapshots'), 3),
+      snapshotStore: await this.snapshotStore(dataDir, id),
       stateMachine: this.stateMachine,
       transport: (onMessage, onUnreachable) =>
         new TcpPeerTransport({
@@ -96,7 +103,67 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     this.logger.log(`replica ${id} started; peers on ${get('PARLEY_PEER_PORT')}`);
   }
 
+  /**
+   * Snapshots go to local disk, and also to S3 when PARLEY_S3_ENDPOINT is set: uploads run in
+   * the background behind a breaker, so an S3 outage never stops the replica.
+   */
+  private async snapshotStore(dataDir: string, id: string): Promise<SnapshotStore> {
+    const get = <K extends keyof CommandLogConfig>(key: K) => this.config.get(key, { infer: true });
+    const local = new FsSnapshotStore(join(dataDir, 'snapshots'), 3);
+    const endpoint = get('PARLEY_S3_ENDPOINT');
+    if (!endpoint) return local;
+    const accessKeyId = get('PARLEY_S3_ACCESS_KEY_ID');
+    const secretAccessKey = get('PARLEY_S3_SECRET_ACCESS_KEY');
+    if (!accessKeyId || !secretAccessKey) {
+      throw new Error(
+        'PARLEY_S3_ACCESS_KEY_ID and PARLEY_S3_SECRET_ACCESS_KEY are required with PARLEY_S3_ENDPOINT',
+      );
+    }
+    const client = new S3Client({
+      endpoint,
+      region: get('PARLEY_S3_REGION'),
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 2,
+    });
+    const remote = new S3SnapshotStore({
+      client,
+      bucket: get('PARLEY_S3_BUCKET'),
+      prefix: id,
+      retain: 3,
+      partBytes: 8 * 1024 * 1024,
+    });
+    await remote
+      .ensureBucket()
+      .catch((error: Error) =>
+        this.logger.warn(`S3 bucket check failed (will retry on upload): ${error.message}`),
+      );
+    const bucketReady = { checked: false };
+    const ensured: SnapshotStore = {
+      save: async (snapshot) => {
+        if (!bucketReady.checked) {
+          await remote.ensureBucket();
+          bucketReady.checked = true;
+        }
+        await remote.save(snapshot);
+      },
+      loadLatest: () => remote.loadLatest(),
+      list: () => remote.list(),
+    };
+    this.tiered = new TieredSnapshotStore(local, ensured, {
+      log: (m) => this.logger.log(m),
+      warn: (m) => this.logger.warn(m),
+    });
+    return this.tiered;
+  }
+
+  /** Index of a snapshot still waiting for S3 (for status and tests). */
+  pendingUpload(): number | undefined {
+    return this.tiered?.pendingUpload();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.tiered?.close();
     if (this.clock) clearInterval(this.clock);
     await this.replicaInstance?.stop();
   }

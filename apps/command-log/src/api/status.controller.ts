@@ -24,6 +24,7 @@ export class StatusController {
       firstIndex: status.firstIndex,
       snapshotsInstalled: this.service.replica.snapshotsInstalled,
       walTruncated: this.service.walTruncated ?? null,
+      snapshotPendingUpload: this.service.pendingUpload() ?? null,
     };
   }
 

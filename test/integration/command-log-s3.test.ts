@@ -1,0 +1,88 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandLogCluster } from '../support/command-log-cluster';
+import { MinioProcess } from '../support/minio-process';
+import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
+
+jest.setTimeout(180_000);
+
+describe('command-log snapshots in a real S3-compatible store', () => {
+  let minio: MinioProcess;
+  let cluster: CommandLogCluster;
+  let s3dir: string;
+
+  afterEach(async () => {
+    await cluster?.stop();
+    await minio?.stop();
+    rmSync(s3dir, { recursive: true, force: true });
+  });
+
+  it('uploads snapshots, keeps deciding while S3 is down, and uploads again when it returns', async () => {
+    s3dir = mkdtempSync(join(tmpdir(), 'parley-minio-'));
+    minio = new MinioProcess(await freePort(), s3dir);
+    await minio.start();
+    cluster = await CommandLogCluster.create(1, {
+      PARLEY_SNAPSHOT_EVERY_ENTRIES: '20',
+      PARLEY_S3_ENDPOINT: minio.endpoint,
+      PARLEY_S3_BUCKET: 'parley-it-snapshots',
+      PARLEY_S3_ACCESS_KEY_ID: 'parley',
+      PARLEY_S3_SECRET_ACCESS_KEY: 'parley-secret-key',
+    });
+    const client = new S3Client({
+      endpoint: minio.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'parley', secretAccessKey: 'parley-secret-key' },
+    });
+    const uploaded = async () => {
+      try {
+        const listed = await client.send(
+          new ListObjectsV2Command({ Bucket: 'parley-it-snapshots', Prefix: 'n1/' }),
+        );
+        return (listed.Contents ?? []).map((o) => Number(/snap-(\d+)-/.exec(o.Key!)![1]));
+      } catch {
+        return [];
+      }
+    };
+    const write = (from: number, count: number) =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          cluster.propose({
+            type: 'kv.put',
+            requestId: `w${from + i}`,
+            key: `k${from + i}`,
+            value: 'v',
+          }),
+        ),
+      );
+    await write(0, 50);
+    await waitFor(
+      'a snapshot in S3',
+      async () => ((await uploaded()).length > 0 ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+
+    await minio.stop();
+    await write(50, 60); // S3 is down: the replica keeps deciding
+    const status = await cluster.status('n1');
+    expect(status?.role).toBe('leader');
+    expect(status!.appliedIndex).toBeGreaterThan(100);
+    const pending = await waitFor('a snapshot waiting for S3', async () => {
+      const s = (await (
+        await fetch(`http://127.0.0.1:${cluster.replica('n1').httpPort}/v1/status`)
+      ).json()) as { snapshotPendingUpload: number | null };
+      return s.snapshotPendingUpload ?? undefined;
+    });
+
+    await minio.start();
+    await waitFor(
+      'the pending snapshot to reach S3',
+      async () => ((await uploaded()).includes(pending) ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+    client.destroy();
+  });
+});
