@@ -56,7 +56,10 @@ stop_daemon() {
 # apt_install PACKAGE...: installs Debian packages not yet present (root on Debian).
 apt_install() {
   local missing=() pkg
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  for pkg in "$@"; do
+    # "install ok installed" only: a removed package keeps a dpkg record with its config files.
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   local sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
