@@ -36,6 +36,14 @@ export const commandLogConfigSchema = z.object({
   PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
   /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
   PARLEY_WAL_FSYNC: booleanFlag(true),
+  /** Names this cluster (Kafka transactional id, S3 prefixes); the same on every replica. */
+  PARLEY_CLUSTER_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+    .default('parley')
+    .describe('a cluster id of 1-63 characters [a-z0-9_-]'),
+  /** Snapshots wait for the Kafka mirror up to this many entries of lag, then go ahead. */
+  PARLEY_MIRROR_LAG_MAX_ENTRIES: boundedInt(1_000_000, 1_000, 100_000_000, 'entries'),
   /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
   PARLEY_KAFKA_BROKERS: hostPortList(),
   /** S3-compatible endpoint for snapshots; the filesystem store is used when unset. */

@@ -27,6 +27,11 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
     return this.sm.apply(index, decoded.command);
   }
 
+  /** The Kafka mirror's cursor as replicated through the log. */
+  mirroredIndex(): number {
+    return this.sm.mirroredIndex;
+  }
+
   query(query: Record<string, unknown>): unknown {
     return this.sm.query(query);
   }

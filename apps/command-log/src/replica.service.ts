@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
-import { encodeCommand } from '@parley/decision';
+import { decodeCommand, encodeCommand } from '@parley/decision';
+import { KafkaMirror } from './mirror/kafka-mirror';
 import { Role } from '@parley/raft';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -24,6 +25,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
   private replicaInstance: Replica | undefined;
   private clock: NodeJS.Timeout | undefined;
   private tiered: TieredSnapshotStore | undefined;
+  private mirror: KafkaMirror | undefined;
   /** What WAL replay dropped from a torn tail at start-up, if anything. */
   walTruncated: { segment: string; offset: number; reason: string } | undefined;
   readonly stateMachine = new DecisionStateMachineAdapter();
@@ -89,8 +91,13 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       inboxBatchMax: 10_000,
       pendingProposalsMax: 100_000,
       logger,
+      onApplied: (index, term, data, outcome) => this.mirrorApplied(index, term, data, outcome),
+      snapshotFloor: () => this.mirror?.floor(),
+      snapshotHoldEntriesMax: get('PARLEY_MIRROR_LAG_MAX_ENTRIES'),
     });
+    this.mirror = this.createMirror(id);
     await this.replicaInstance.start();
+    this.mirror?.start();
     this.walTruncated = replay.truncated;
     // The leader writes its clock into the log, so proposal deadlines fire on every replica
     // at the same index even when no other command arrives.
@@ -157,12 +164,50 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     return this.tiered;
   }
 
+  private createMirror(id: string): KafkaMirror | undefined {
+    const brokers = this.config.get('PARLEY_KAFKA_BROKERS', { infer: true });
+    if (!brokers) return undefined;
+    return new KafkaMirror({
+      brokers,
+      clusterId: this.config.get('PARLEY_CLUSTER_ID', { infer: true }),
+      nodeId: id,
+      rawLogTopic: 'raft-log',
+      decisionsTopic: 'decisions',
+      bufferedRecordsMax: 1_000_000,
+      batchRecordsMax: 500,
+      isLeader: () => this.replicaInstance?.status().role === Role.Leader,
+      replicatedCursor: () => this.stateMachine.mirroredIndex(),
+      proposeCursor: (index) =>
+        void this.replicaInstance?.propose(
+          encodeCommand({ type: 'mirror.cursor', ts: Date.now(), index }),
+        ),
+      logger: {
+        log: (m) => this.logger.log(m),
+        warn: (m) => this.logger.warn(m),
+        error: (m) => this.logger.error(m),
+      },
+    });
+  }
+
+  private mirrorApplied(index: number, term: number, data: Uint8Array, outcome: unknown): void {
+    if (!this.mirror) return;
+    const decoded = decodeCommand(data);
+    if (!decoded.ok) return;
+    const { result, replayed } = outcome as { result: unknown; replayed: boolean };
+    this.mirror.record({ index, term, command: decoded.command, result, replayed });
+  }
+
+  mirrorBreakerState(): string | null {
+    return this.mirror?.breakerState() ?? null;
+  }
+
   /** Index of a snapshot still waiting for S3 (for status and tests). */
   pendingUpload(): number | undefined {
     return this.tiered?.pendingUpload();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.mirror?.stop();
     this.tiered?.close();
     if (this.clock) clearInterval(this.clock);
     await this.replicaInstance?.stop();

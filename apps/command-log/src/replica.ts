@@ -52,6 +52,15 @@ export interface ReplicaOptions {
   /** Largest number of proposals waiting to commit; beyond it proposals are refused. */
   pendingProposalsMax: number;
   logger: ReplicaLogger;
+  /** Sees every applied command entry with its result (the Kafka mirror listens here). */
+  onApplied?: (index: number, term: number, data: Uint8Array, result: unknown) => void;
+  /**
+   * The highest index a snapshot may cover (the Kafka mirror's replicated cursor), or
+   * undefined for no limit. A snapshot beyond it waits, unless the lag exceeds
+   * `snapshotHoldEntriesMax`.
+   */
+  snapshotFloor?: () => number | undefined;
+  snapshotHoldEntriesMax?: number;
 }
 
 export type ProposeOutcome =
@@ -325,6 +334,8 @@ export class Replica {
         entry.data.length > 0
           ? this.options.stateMachine.apply(entry.index, entry.data)
           : undefined;
+      if (entry.data.length > 0)
+        this.options.onApplied?.(entry.index, entry.term, entry.data, result);
       if (pending) {
         pending.resolve(
           pending.term === entry.term
@@ -342,8 +353,12 @@ export class Replica {
     if (rd.softState && rd.softState.role !== Role.Leader) this.failProposalsOnStepDown();
     // 4. Advance.
     this.node.advance(rd);
-    if (this.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEveryEntries)
+    if (
+      this.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEveryEntries &&
+      this.snapshotAllowed()
+    ) {
       await this.takeSnapshot();
+    }
   }
 
   /** Resolves true once the local state machine has applied `index` (read-your-writes). */
@@ -382,6 +397,18 @@ export class Replica {
       else still.push(waiter);
     }
     this.appliedWaiters = still;
+  }
+
+  /** A snapshot may not cover entries the Kafka mirror still needs, within a bound. */
+  private snapshotAllowed(): boolean {
+    const floor = this.options.snapshotFloor?.();
+    if (floor === undefined || floor >= this.appliedIndex) return true;
+    const lag = this.appliedIndex - floor;
+    if (lag <= (this.options.snapshotHoldEntriesMax ?? Number.MAX_SAFE_INTEGER)) return false;
+    this.options.logger.error(
+      `snapshot taken although the Kafka mirror lags ${lag} entries: the bound was exceeded`,
+    );
+    return true;
   }
 
   private serveReads(): void {

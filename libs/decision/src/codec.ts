@@ -49,6 +49,7 @@ const byKey = <V>(map: Map<string, V>): [string, V][] =>
 export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
   const state = {
     logTime: sm.logTime,
+    mirroredIndex: sm.mirroredIndex,
     kv: byKey(sm.kv.entries).map(([k, e]) => [k, e.value, e.version, e.index]),
     graves: byKey(sm.kv.graves),
     inventory: byKey(sm.inventory.skus).map(([k, s]) => [
@@ -128,6 +129,9 @@ export function decodeSnapshot(
     const sm = new DecisionStateMachine(options);
     need(isInt(s.logTime), 'logTime');
     sm.logTime = s.logTime as number;
+    // Snapshots written before the Kafka mirror existed carry no cursor: nothing was mirrored.
+    need(s.mirroredIndex === undefined || isInt(s.mirroredIndex), 'mirroredIndex');
+    sm.mirroredIndex = (s.mirroredIndex as number | undefined) ?? 0;
     for (const [k, value, version, index] of tuples(s.kv, 'kv')) {
       need(isStr(k) && isStr(value) && isInt(version) && isInt(index), 'kv entry');
       sm.kv.entries.set(k as string, {

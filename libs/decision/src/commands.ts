@@ -71,7 +71,9 @@ export type Command =
       option: string;
       weight?: number;
     }
-  | { type: 'clock'; ts: number };
+  | { type: 'clock'; ts: number }
+  /** The leader records how far the Kafka mirror got, so every replica keeps the log behind it. */
+  | { type: 'mirror.cursor'; ts: number; index: number };
 
 export type Query =
   | { type: 'kv.get'; key: string }
@@ -212,6 +214,7 @@ const shapes: Record<string, Shape> = {
     weight: optional(int(1, 1_000_000)),
   },
   clock: { ts: timestamp },
+  'mirror.cursor': { ts: timestamp, index: int(0, Number.MAX_SAFE_INTEGER) },
 };
 
 const queryShapes: Record<string, Shape> = {

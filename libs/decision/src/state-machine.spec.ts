@@ -448,6 +448,24 @@ describe('determinism and snapshots', () => {
     );
   });
 
+  it('keeps the Kafka mirror cursor monotonic, out of the session table, and in snapshots', () => {
+    const sm = new DecisionStateMachine();
+    expect(at(sm, { type: 'mirror.cursor', ts: 5, index: 40 }, 41)).toEqual({
+      status: 'ok',
+      mirroredIndex: 40,
+    });
+    // A stale leader's older cursor never moves it back.
+    expect(at(sm, { type: 'mirror.cursor', ts: 6, index: 30 }, 42)).toEqual({
+      status: 'ok',
+      mirroredIndex: 40,
+    });
+    expect(sm.mirroredIndex).toBe(40);
+    expect(sm.logTime).toBe(6);
+    const decoded = decodeSnapshot(encodeSnapshot(sm));
+    expect(decoded.ok && decoded.sm.mirroredIndex).toBe(40);
+    expect(validateCommand({ type: 'mirror.cursor', ts: 1, index: -1 }).ok).toBe(false);
+  });
+
   it('refuses corrupted, truncated and foreign snapshots with an error, never a throw', () => {
     const bytes = encodeSnapshot(run());
     const flipped = bytes.slice();

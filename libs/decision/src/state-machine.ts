@@ -33,6 +33,8 @@ export class DecisionStateMachine {
   sessions: Sessions;
   /** The newest leader timestamp seen in the log: this replica's notion of "now". */
   logTime = 0;
+  /** Highest log index the Kafka mirror has durably published (replicated through the log). */
+  mirroredIndex = 0;
 
   constructor(readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
     this.sessions = new Sessions(options.maxSessions, options.sessionTtlMs);
@@ -52,6 +54,10 @@ export class DecisionStateMachine {
     this.proposals.expire(this.logTime);
     if (command.type === 'clock')
       return { result: { status: 'ok', ts: this.logTime }, replayed: false };
+    if (command.type === 'mirror.cursor') {
+      this.mirroredIndex = Math.max(this.mirroredIndex, command.index);
+      return { result: { status: 'ok', mirroredIndex: this.mirroredIndex }, replayed: false };
+    }
     const print = fingerprint(canonical(command));
     const seen = this.sessions.lookup(command.requestId);
     if (seen) {
@@ -72,7 +78,10 @@ export class DecisionStateMachine {
     return { result, replayed: false };
   }
 
-  private execute(index: number, c: Exclude<Command, { type: 'clock' }>): unknown {
+  private execute(
+    index: number,
+    c: Exclude<Command, { type: 'clock' } | { type: 'mirror.cursor' }>,
+  ): unknown {
     switch (c.type) {
       case 'kv.put':
         return this.kv.put(index, c.key, c.value, c.ifVersion);

@@ -56,7 +56,14 @@ export class S3SnapshotStore implements SnapshotStore {
     const key = this.key(snapshot.meta.index, snapshot.meta.term);
     const metadata = { sha256: snapshotDigest(body), index: String(snapshot.meta.index) };
     if (body.length <= this.options.partBytes) {
-      await this.options.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, Metadata: metadata }));
+      await this.options.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: body,
+          Metadata: metadata,
+        }),
+      );
     } else {
       await this.multipart(key, body, metadata);
     }
@@ -66,11 +73,15 @@ export class S3SnapshotStore implements SnapshotStore {
   async loadLatest(): Promise<Snapshot | undefined> {
     const newest = (await this.objects())[0];
     if (!newest) return undefined;
-    const response = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: newest.key }));
-    if ((response.ContentLength ?? 0) > DOWNLOAD_BYTES_MAX) throw new SnapshotIntegrityError(`${newest.key} is too large`);
+    const response = await this.options.client.send(
+      new GetObjectCommand({ Bucket: this.options.bucket, Key: newest.key }),
+    );
+    if ((response.ContentLength ?? 0) > DOWNLOAD_BYTES_MAX)
+      throw new SnapshotIntegrityError(`${newest.key} is too large`);
     const bytes = await response.Body!.transformToByteArray();
     const decoded = decodeSnapshot(bytes);
-    if ('error' in decoded) throw new SnapshotIntegrityError(`${newest.key} refused: ${decoded.error}`);
+    if ('error' in decoded)
+      throw new SnapshotIntegrityError(`${newest.key} refused: ${decoded.error}`);
     const declared = response.Metadata?.sha256;
     if (declared !== undefined && declared !== snapshotDigest(bytes)) {
       throw new SnapshotIntegrityError(`${newest.key} refused: SHA-256 differs from its metadata`);
@@ -92,7 +103,11 @@ export class S3SnapshotStore implements SnapshotStore {
     // Bounded pagination: a prefix holds a handful of snapshots, never thousands of pages.
     for (let page = 0; page < 100; page += 1) {
       const listed = await this.options.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: `${this.options.prefix}/`, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: `${this.options.prefix}/`,
+          ContinuationToken: token,
+        }),
       );
       for (const object of listed.Contents ?? []) {
         const match = object.Key ? KEY_PATTERN.exec(object.Key) : null;
@@ -106,25 +121,52 @@ export class S3SnapshotStore implements SnapshotStore {
 
   private async prune(): Promise<void> {
     for (const old of (await this.objects()).slice(this.options.retain)) {
-      await this.options.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: old.key }));
+      await this.options.client.send(
+        new DeleteObjectCommand({ Bucket: this.options.bucket, Key: old.key }),
+      );
     }
   }
 
-  private async multipart(key: string, body: Buffer, metadata: Record<string, string>): Promise<void> {
+  private async multipart(
+    key: string,
+    body: Buffer,
+    metadata: Record<string, string>,
+  ): Promise<void> {
     const { client, bucket, partBytes } = this.options;
-    const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata }));
+    const created = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata }),
+    );
     const uploadId = created.UploadId!;
     try {
       const parts: { ETag: string; PartNumber: number }[] = [];
-      for (let offset = 0, partNumber = 1; offset < body.length; offset += partBytes, partNumber += 1) {
+      for (
+        let offset = 0, partNumber = 1;
+        offset < body.length;
+        offset += partBytes, partNumber += 1
+      ) {
         const part = await client.send(
-          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body.subarray(offset, offset + partBytes) }),
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body.subarray(offset, offset + partBytes),
+          }),
         );
         parts.push({ ETag: part.ETag!, PartNumber: partNumber });
       }
-      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
     } catch (error) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      await client
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+        .catch(() => undefined);
       throw error;
     }
   }

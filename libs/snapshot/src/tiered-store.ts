@@ -82,10 +82,22 @@ export class TieredSnapshotStore implements SnapshotStore {
       this.logger.log(`snapshot ${snapshot.meta.index} uploaded to S3`);
     } catch (error) {
       this.attempts += 1;
-      this.logger.warn(`snapshot ${snapshot.meta.index} not uploaded yet (attempt ${this.attempts}): ${(error as Error).message}`);
+      this.logger.warn(
+        `snapshot ${snapshot.meta.index} not uploaded yet (attempt ${this.attempts}): ${(error as Error).message}`,
+      );
     } finally {
       this.uploading = false;
     }
-    if (this.pending) this.kick(Math.max(100, backoffDelayMs(this.attempts, { delayMsBase: 200, delayMsMax: this.retryDelayMsMax }, Math.random)));
+    if (this.pending)
+      this.kick(
+        Math.max(
+          100,
+          backoffDelayMs(
+            this.attempts,
+            { delayMsBase: 200, delayMsMax: this.retryDelayMsMax },
+            Math.random,
+          ),
+        ),
+      );
   }
 }

@@ -25,6 +25,7 @@ export class StatusController {
       snapshotsInstalled: this.service.replica.snapshotsInstalled,
       walTruncated: this.service.walTruncated ?? null,
       snapshotPendingUpload: this.service.pendingUpload() ?? null,
+      kafkaMirror: this.service.mirrorBreakerState(),
     };
   }
 

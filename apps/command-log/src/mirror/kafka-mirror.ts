@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import CircuitBreaker from 'opossum';
+import { Admin, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { createBreaker } from '@parley/resilience';
+import { AppliedRecord, entityKey } from './mirror-record';
+
+/** How many windows of the raft-log tail a new leader reads looking for the last commit. */
+const MAX_TAIL_WINDOWS = 50;
+/** Silence that ends a tail scan: what is left are aborted records and markers. */
+const TAIL_IDLE_MS = 2_000;
+
+/** The index in a raft-log record, or undefined for a record that is not ours. */
+function parseIndex(value: Buffer | null): number | undefined {
+  try {
+    const parsed = JSON.parse(value?.toString() ?? 'null') as { index?: unknown } | null;
+    return typeof parsed?.index === 'number' && Number.isSafeInteger(parsed.index)
+      ? parsed.index
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KafkaMirrorOptions {
+  brokers: string[];
+  /** Names the transactional producer: one per cluster, so a new leader fences the old one. */
+  clusterId: string;
+  nodeId: string;
+  rawLogTopic: string;
+  decisionsTopic: string;
+  /** Records kept in memory waiting for Kafka; beyond it the oldest are dropped (and logged). */
+  bufferedRecordsMax: number;
+  batchRecordsMax: number;
+  isLeader: () => boolean;
+  /** The replicated mirror cursor: what every replica knows was published. */
+  replicatedCursor: () => number;
+  /** Proposes a new replicated cursor through the log. */
+  proposeCursor: (index: number) => void;
+  logger: { log(m: string): void; warn(m: string): void; error(m: string): void };
+}
+
+/**
+ * Mirrors committed commands to Kafka: `raft-log` (compacted, keyed by entity) and outcomes to
+ * `decisions`. Only the leader publishes, in index order, in Kafka transactions under one
+ * transactional id per cluster: a new leader's producer fences the old one, and it resumes
+ * after the highest index committed in `raft-log`, so every index appears once, in order,
+ * across leader changes, restarts and broker outages. The producer sits behind an opossum
+ * breaker; while it is open, records wait (bounded) and snapshots are held back so the log
+ * still has them.
+ */
+export class KafkaMirror {
+  private readonly kafka: Kafka;
+  private readonly buffer = new Map<number, AppliedRecord>();
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly breaker: CircuitBreaker<[AppliedRecord[]], void>;
+  /** Highest index known to be committed in Kafka, once resolved for this leadership. */
+  private published: number | undefined;
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private topicsReady = false;
+  private lastProposedCursor = 0;
+  dropped = 0;
+
+  constructor(private readonly options: KafkaMirrorOptions) {
+    this.kafka = new Kafka({
+      clientId: `parley-command-log-${options.nodeId}`,
+      brokers: options.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.breaker = createBreaker((records: AppliedRecord[]) => this.publish(records), {
+      name: 'kafka-mirror',
+      timeoutMs: 15_000,
+      errorThresholdPercentage: 50,
+      resetTimeoutMs: 3_000,
+      volumeThreshold: 1,
+    });
+  }
+
+  /** Called for every applied command, on every replica (any of them may lead later). */
+  record(record: AppliedRecord): void {
+    if (record.index <= this.options.replicatedCursor()) return;
+    // The log's own bookkeeping is not a decision; mirroring cursor entries would also feed
+    // the mirror its own output forever.
+    if (record.command.type === 'mirror.cursor' || record.command.type === 'clock') return;
+    this.buffer.set(record.index, record);
+    if (this.buffer.size > this.options.bufferedRecordsMax) {
+      const oldest = this.buffer.keys().next().value as number;
+      this.buffer.delete(oldest);
+      this.dropped += 1;
+      this.options.logger.error(`mirror buffer full: record ${oldest} will be missing from Kafka`);
+    }
+  }
+
+  /** Snapshots must not pass what Kafka has, or a new leader could not publish the rest. */
+  floor(): number {
+    return this.options.replicatedCursor();
+  }
+
+  start(intervalMs = 50): void {
+    this.timer = setInterval(() => void this.pump(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.breaker.shutdown();
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  breakerState(): 'open' | 'half-open' | 'closed' {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.trim();
+      if (!this.options.isLeader()) {
+        if (this.published !== undefined) await this.resetProducer();
+        this.published = undefined;
+        return;
+      }
+      if (this.breaker.opened) return;
+      let published = this.published;
+      if (published === undefined) {
+        await this.breaker.fire([]); // connects (fencing any older leader) through the breaker
+        published = await this.resolvePublished();
+        this.published = published;
+      }
+      const from = published + 1;
+      const batch: AppliedRecord[] = [];
+      for (let index = from; batch.length < this.options.batchRecordsMax; index += 1) {
+        const record = this.buffer.get(index);
+        if (!record) break;
+        batch.push(record);
+      }
+      if (batch.length === 0) return this.maybeProposeCursor();
+      await this.breaker.fire(batch);
+      this.published = batch[batch.length - 1].index;
+      this.maybeProposeCursor();
+    } catch (error) {
+      // The breaker counts it; the records stay buffered and go out once Kafka is back.
+      this.options.logger.warn(`mirror: ${(error as Error).message}`);
+      await this.resetProducer();
+      this.published = undefined;
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Skips indexes that are not commands (no-ops, conf changes) between buffered records. */
+  private trim(): void {
+    const cursor = this.options.replicatedCursor();
+    for (const index of this.buffer.keys()) {
+      if (index > cursor) break;
+      this.buffer.delete(index);
+    }
+    if (this.published === undefined) return;
+    // Advance over gaps left by entries that carry no command.
+    const next = this.buffer.keys().next();
+    if (!next.done && next.value > this.published + 1 && !this.buffer.has(this.published + 1)) {
+      this.published = next.value - 1;
+    }
+  }
+
+  private maybeProposeCursor(): void {
+    const published = this.published ?? 0;
+    const meaningful =
+      published > this.lastProposedCursor && published > this.options.replicatedCursor();
+    if (!meaningful) return;
+    this.lastProposedCursor = published;
+    this.options.proposeCursor(published);
+  }
+
+  private async connect(): Promise<Producer> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    if (!this.topicsReady) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: this.options.rawLogTopic,
+            numPartitions: 1,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+          { topic: this.options.decisionsTopic, numPartitions: 1 },
+        ],
+      });
+      this.topicsReady = true;
+    }
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        transactionalId: `parley-mirror-${this.options.clusterId}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      this.producer = producer;
+    }
+    return this.producer;
+  }
+
+  private async resetProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * The highest index committed in raft-log (read_committed), or the replicated cursor. Reads
+   * the tail in windows going backwards, because the newest offsets may belong to aborted
+   * transactions (a broker outage mid-commit) that read_committed never delivers.
+   */
+  private async resolvePublished(): Promise<number> {
+    await this.connect(); // fences any older leader's producer first
+    const offsets = await this.admin!.fetchTopicOffsets(this.options.rawLogTopic);
+    const low = Number(offsets[0].low);
+    const high = Number(offsets[0].high);
+    const cursor = this.options.replicatedCursor();
+    const window = 2 * this.options.batchRecordsMax + 2;
+    for (
+      let end = high, windows = 0;
+      end > low && windows < MAX_TAIL_WINDOWS;
+      end -= window, windows += 1
+    ) {
+      const found = await this.highestIndexIn(Math.max(low, end - window), end);
+      if (found !== undefined) {
+        this.options.logger.log(`mirror resumes after index ${Math.max(found, cursor)}`);
+        return Math.max(found, cursor);
+      }
+    }
+    return cursor;
+  }
+
+  /** The highest `index` among committed raft-log records in offsets [from, to). */
+  private async highestIndexIn(from: number, to: number): Promise<number | undefined> {
+    const consumer = this.kafka.consumer({
+      groupId: `parley-mirror-probe-${randomUUID()}`,
+      readUncommitted: false,
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.options.rawLogTopic, fromBeginning: true });
+      return await new Promise<number | undefined>((resolve) => {
+        let best: number | undefined;
+        // Aborted records and markers are never delivered, so silence also ends the scan.
+        let idle = setTimeout(() => resolve(best), TAIL_IDLE_MS);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            clearTimeout(idle);
+            const index = parseIndex(message.value);
+            if (Number(message.offset) < to && index !== undefined)
+              best = Math.max(best ?? 0, index);
+            if (Number(message.offset) >= to - 1) return resolve(best);
+            idle = setTimeout(() => resolve(best), TAIL_IDLE_MS);
+          },
+        });
+        consumer.seek({ topic: this.options.rawLogTopic, partition: 0, offset: String(from) });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async publish(records: AppliedRecord[]): Promise<void> {
+    const producer = await this.connect();
+    if (records.length === 0) return;
+    const raftLog: Message[] = records.map((r) => ({
+      key: entityKey(r.command),
+      value: JSON.stringify({ index: r.index, term: r.term, command: r.command }),
+    }));
+    const decisions: Message[] = records
+      .filter((r) => 'requestId' in r.command && !r.replayed)
+      .map((r) => ({
+        key: entityKey(r.command),
+        value: JSON.stringify({
+          index: r.index,
+          requestId: (r.command as { requestId: string }).requestId,
+          type: r.command.type,
+          result: r.result,
+        }),
+      }));
+    const transaction = await producer.transaction();
+    try {
+      await transaction.send({ topic: this.options.rawLogTopic, messages: raftLog });
+      if (decisions.length > 0)
+        await transaction.send({ topic: this.options.decisionsTopic, messages: decisions });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { Command } from '@parley/decision';
+
+/** An applied command as the mirror publishes it. */
+export interface AppliedRecord {
+  index: number;
+  term: number;
+  command: Command;
+  result: unknown;
+  replayed: boolean;
+}
+
+/** The entity a command is about: the Kafka key, so compaction keeps the latest per entity. */
+export function entityKey(command: Command): string {
+  switch (command.type) {
+    case 'kv.put':
+    case 'kv.delete':
+      return `kv:${command.key}`;
+    case 'inventory.restock':
+    case 'inventory.reserve':
+    case 'inventory.release':
+      return `inventory:${command.sku}`;
+    case 'budget.set':
+    case 'budget.spend':
+      return `budget:${command.campaign}`;
+    case 'proposal.create':
+    case 'proposal.vote':
+      return `proposal:${command.proposalId}`;
+    case 'clock':
+      return 'system:clock';
+    case 'mirror.cursor':
+      return 'system:mirror';
+  }
+}
