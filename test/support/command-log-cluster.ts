@@ -1,4 +1,5 @@
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { signRpc } from '@parley/app-kit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,9 @@ export interface ReplicaStatus {
   firstIndex: number;
   snapshotsInstalled: number;
   walTruncated: { segment: string; offset: number; reason: string } | null;
+  voters: string[];
+  learners: string[];
+  walSyncs: number;
 }
 
 /** A real multi-process command-log cluster on loopback, with its data in a temp folder. */
@@ -59,7 +63,20 @@ export class CommandLogCluster {
     return replica;
   }
 
-  start(id: string): void {
+  /** A new replica that joins the running cluster (PARLEY_JOIN); started, not yet a member. */
+  async addReplica(id: string): Promise<ReplicaHandle> {
+    const replica: ReplicaHandle = {
+      id,
+      httpPort: await freePort(),
+      peerPort: await freePort(),
+      rpcPort: await freePort(),
+    };
+    this.replicas.push(replica);
+    this.start(id, { PARLEY_JOIN: 'true' });
+    return replica;
+  }
+
+  start(id: string, env: Record<string, string> = {}): void {
     const replica = this.replica(id);
     const peers = this.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}`).join(',');
     replica.process = AppProcess.start('command-log', {
@@ -72,6 +89,7 @@ export class CommandLogCluster {
       PARLEY_DATA_DIR: this.dataDir,
       PARLEY_LOG_LEVEL: 'warn',
       ...this.extraEnv,
+      ...env,
     });
   }
 
@@ -157,11 +175,18 @@ export class CommandLogCluster {
     return waitFor(
       'a leader all running replicas agree on',
       async () => {
+        // Running members only: a joining replica not yet added, or one removed, has no say.
         const running = this.replicas.filter((r) => r.process);
-        const statuses = await Promise.all(running.map((r) => this.status(r.id)));
+        const all = await Promise.all(running.map((r) => this.status(r.id)));
+        const statuses = all.filter(
+          (s, i) =>
+            s === undefined ||
+            s.voters.includes(running[i].id) ||
+            s.learners.includes(running[i].id),
+        );
         const leaders = statuses.filter((s) => s?.role === 'leader');
         if (leaders.length !== 1) return undefined;
-        const id = running[statuses.indexOf(leaders[0])].id;
+        const id = running[all.indexOf(leaders[0])].id;
         return statuses.every((s) => s?.leader === id) ? id : undefined;
       },
       { timeoutMs, intervalMs: 100 },
@@ -177,7 +202,17 @@ export class CommandLogCluster {
     return replica.client;
   }
 
-  async rpc<T>(id: string, pattern: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
+  /** A request signed with the cluster secret (the RPC secret defaults to it). */
+  async rpc<T>(id: string, pattern: string, payload: object, timeoutMs = 10_000): Promise<T> {
+    return this.rpcUnsigned(id, pattern, signRpc(CLUSTER_SECRET, pattern, payload), timeoutMs);
+  }
+
+  async rpcUnsigned<T>(
+    id: string,
+    pattern: string,
+    payload: unknown,
+    timeoutMs = 10_000,
+  ): Promise<T> {
     return firstValueFrom(this.client(id).send<T>(pattern, payload).pipe(timeout(timeoutMs)));
   }
 

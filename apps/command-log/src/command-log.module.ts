@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { LivenessController } from '@parley/app-kit';
+import { LivenessController, RpcAuthGuard, RpcVerifier } from '@parley/app-kit';
 import { RpcController } from './api/rpc.controller';
 import { StatusController } from './api/status.controller';
 import { CommandLogConfig } from './config';
@@ -18,7 +18,14 @@ export class CommandLogModule {
         TerminusModule,
       ],
       controllers: [LivenessController, StatusController, RpcController],
-      providers: [ReplicaService],
+      providers: [
+        ReplicaService,
+        {
+          provide: RpcVerifier,
+          useValue: new RpcVerifier(config.PARLEY_RPC_SECRET ?? config.PARLEY_CLUSTER_SECRET),
+        },
+        RpcAuthGuard,
+      ],
     };
   }
 }

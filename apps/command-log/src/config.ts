@@ -15,6 +15,11 @@ export const commandLogConfigSchema = z.object({
   ...baseFields(8100),
   /** Shared secret that authenticates peer frames (HMAC); never logged. */
   PARLEY_CLUSTER_SECRET: secret(),
+  /**
+   * Shared secret that authenticates decision-api's microservice requests (HMAC per request);
+   * the cluster secret when unset. Never logged.
+   */
+  PARLEY_RPC_SECRET: secret().optional(),
   /** TCP port for Raft peer traffic. */
   PARLEY_PEER_PORT: port(7100),
   /** TCP port of the Nest microservice that decision-api calls. */
@@ -24,6 +29,11 @@ export const commandLogConfigSchema = z.object({
    * Unset means a cluster of one on PARLEY_PEER_PORT.
    */
   PARLEY_PEERS: peerList().optional(),
+  /**
+   * Start as a new member of a running cluster (etcd's initial-cluster-state=existing): never
+   * bootstrap; wait until an operator adds this node (command-log.members.add).
+   */
+  PARLEY_JOIN: booleanFlag(false),
   /** Milliseconds per Raft tick; election and heartbeat timeouts are counted in ticks. */
   PARLEY_TICK_MS: boundedInt(10, 1, 1000, 'milliseconds'),
   /** Election timeout in ticks (randomized up to twice this). */

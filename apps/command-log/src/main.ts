@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
-import { bootstrapApp } from '@parley/app-kit';
+import { bootstrapApp, redactUrl } from '@parley/app-kit';
+import { NamespacedNatsServer } from './api/nats-rpc-server';
 import { commandLogConfigSchema } from './config';
 import { CommandLogModule } from './command-log.module';
 
@@ -10,13 +12,39 @@ void bootstrapApp({
   module: (config) => CommandLogModule.register(config),
   beforeListen: async (app, config) => {
     // The microservice API for decision-api over Nest's TCP transport.
-    app.connectMicroservice(
+    const tcp = app.connectMicroservice(
       {
         transport: Transport.TCP,
         options: { host: config.PARLEY_HTTP_HOST, port: config.PARLEY_RPC_PORT },
       },
       { inheritAppConfig: true },
     );
-    await app.startAllMicroservices();
+    await tcp.listen();
+    if (config.PARLEY_NATS_URL) {
+      // The same API on NATS request/reply, namespaced by cluster and node. NATS being down
+      // must not stop the replica: the client waits for the first connection and reconnects
+      // forever in the background while TCP serves.
+      const nats = app.connectMicroservice(
+        {
+          strategy: new NamespacedNatsServer(
+            {
+              servers: [config.PARLEY_NATS_URL],
+              name: `command-log/${config.PARLEY_NODE_ID}`,
+              waitOnFirstConnect: true,
+              reconnect: true,
+              maxReconnectAttempts: -1,
+              reconnectTimeWait: 1_000,
+            },
+            config.PARLEY_CLUSTER_ID,
+            config.PARLEY_NODE_ID,
+          ),
+        },
+        { inheritAppConfig: true },
+      );
+      nats.listen().then(
+        () => Logger.log(`microservice API on NATS ${redactUrl(config.PARLEY_NATS_URL!)}`, 'Nats'),
+        (error: unknown) => Logger.error(`NATS microservice failed: ${String(error)}`, 'Nats'),
+      );
+    }
   },
 });

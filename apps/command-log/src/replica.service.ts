@@ -66,6 +66,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     this.replicaInstance = new Replica({
       id,
       initialPeers: new Map(peers.map((p) => [p.id, { host: p.host, port: p.port }])),
+      join: get('PARLEY_JOIN'),
       addressBook: new AddressBook(dataDir),
       wal,
       walReplay: replay,

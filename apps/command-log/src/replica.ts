@@ -31,6 +31,11 @@ export interface ReplicaOptions {
   id: string;
   /** Voters at first start, this node included (bootstrap); ignored once the WAL holds state. */
   initialPeers: ReadonlyMap<string, PeerAddress>;
+  /**
+   * Joining an existing cluster: never bootstrap; the leader sends the log (or a snapshot)
+   * once an operator adds this node, and initialPeers only give addresses.
+   */
+  join?: boolean;
   addressBook: AddressBook;
   wal: Wal;
   walReplay: Awaited<ReturnType<typeof Wal.open>>['replay'];
@@ -129,7 +134,12 @@ export class Replica {
       this.appliedIndex = snapshot.meta.index;
       this.lastSnapshotIndex = snapshot.meta.index;
     }
-    this.storage.setHardState(walReplay.hardState);
+    // A commit-only advance is written without fsync (see Wal.save), so after a power loss the
+    // durable commit can trail a snapshot taken later; the snapshot holds only committed entries.
+    this.storage.setHardState({
+      ...walReplay.hardState,
+      commit: Math.max(walReplay.hardState.commit, snapshot?.meta.index ?? 0),
+    });
     // A snapshot saved just before a crash may be newer than the WAL's marker.
     this.storage.append(walReplay.entries.filter((e) => e.index > this.storage.lastIndex()));
     const book = this.options.addressBook;
@@ -144,7 +154,9 @@ export class Replica {
       logger: (line) => logger.log(line),
     });
     const fresh = walReplay.entries.length === 0 && !snapshot && walReplay.hardState.term === 0;
-    if (fresh && this.options.initialPeers.size > 0) {
+    if (fresh && this.options.join) {
+      logger.log('joining an existing cluster: waiting for a leader to add this node');
+    } else if (fresh && this.options.initialPeers.size > 0) {
       this.node.bootstrap([...this.options.initialPeers.keys()]);
       logger.log(
         `bootstrapped a new cluster of ${[...this.options.initialPeers.keys()].join(', ')}`,
@@ -247,6 +259,11 @@ export class Replica {
         this.takeSnapshot().then(resolve, reject);
       }),
     );
+  }
+
+  /** fsyncs the WAL has done since start (group commit: one per Ready, not per entry). */
+  walSyncs(): number {
+    return this.options.wal.syncs;
   }
 
   status(): Status & { appliedIndex: number; lastContactMs: ReadonlyMap<string, number> } {

@@ -1,2 +1,5 @@
 export * from './bootstrap';
 export * from './health.controller';
+export * from './rpc-auth';
+export * from './rpc-auth.guard';
+export * from './redact-url';

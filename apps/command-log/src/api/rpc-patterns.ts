@@ -52,3 +52,14 @@ export interface NodeStatus {
   lastContactMs: Record<string, number>;
   members: { voters: string[]; learners: string[] };
 }
+
+/**
+ * The NATS subject of `pattern` on replica `nodeId` of cluster `clusterId`, or on any one replica
+ * when nodeId is ANY_REPLICA. Clients send there with Nest's NATS client (the subject is the pattern).
+ */
+/** Stands for any one replica in a subject; node ids cannot start with `_`. */
+export const ANY_REPLICA = '_any';
+
+export function commandLogSubject(clusterId: string, nodeId: string, pattern: string): string {
+  return `parley.${clusterId}.${nodeId}.${pattern}`;
+}

@@ -1,4 +1,5 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
+import { RpcAuthGuard } from '@parley/app-kit';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ConfChangeType, Role } from '@parley/raft';
 import { ReplicaService } from '../replica.service';
@@ -36,8 +37,12 @@ function withTimeout<T, U>(
   });
 }
 
-/** The microservice API decision-api calls: thin, every rule lives in the replica and core. */
+/**
+ * The microservice API decision-api calls: thin, every rule lives in the replica and core.
+ * Every request must be signed with the RPC secret (RpcAuthGuard).
+ */
 @Controller()
+@UseGuards(RpcAuthGuard)
 export class RpcController {
   constructor(private readonly service: ReplicaService) {}
 

@@ -26,6 +26,8 @@ export class StatusController {
       walTruncated: this.service.walTruncated ?? null,
       snapshotPendingUpload: this.service.pendingUpload() ?? null,
       kafkaMirror: this.service.mirrorBreakerState(),
+      walSyncs: this.service.replica.walSyncs(),
+      memoryRssBytes: process.memoryUsage.rss(),
     };
   }
 

@@ -68,6 +68,22 @@ describe('write-ahead log', () => {
     await wal.close();
   });
 
+  it('syncs a new term or vote but not a commit-only advance, which still replays', async () => {
+    const { wal } = await Wal.open(options);
+    await wal.save({ term: 1, vote: 'n1', commit: 0 }, [entry(1, 1)]);
+    const afterEntries = wal.syncs;
+    await wal.save({ term: 1, vote: 'n1', commit: 1 }, []);
+    expect(wal.syncs).toBe(afterEntries);
+    await wal.save({ term: 2, vote: 'n1', commit: 1 }, []);
+    expect(wal.syncs).toBe(afterEntries + 1);
+    await wal.save({ term: 2, vote: 'n2', commit: 1 }, []);
+    expect(wal.syncs).toBe(afterEntries + 2);
+    await wal.close();
+    const { wal: reopened, replay } = await Wal.open(options);
+    expect(replay.hardState).toEqual({ term: 2, vote: 'n2', commit: 1 });
+    await reopened.close();
+  });
+
   it('keeps the last write for an index: a new leader overwrites an uncommitted suffix', async () => {
     const { wal } = await Wal.open(options);
     await wal.save(undefined, [entry(1, 1), entry(2, 1, 'old'), entry(3, 1, 'old')]);

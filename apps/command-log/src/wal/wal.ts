@@ -86,9 +86,18 @@ export class Wal {
     return { wal, replay };
   }
 
-  /** Persists a Ready's hard state and entries: one write, one fdatasync. */
+  /**
+   * Persists a Ready's hard state and entries: one write, and one fdatasync when the Ready
+   * carries entries or a new term or vote. A change of commit index alone is written but not
+   * synced (etcd's MustSync rule): commit is a cluster-wide fact a restarted replica learns again
+   * from the leader, whereas losing a vote or an acknowledged entry would break safety.
+   */
   async save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
     if (hardState === undefined && entries.length === 0) return;
+    const mustSync =
+      entries.length > 0 ||
+      (hardState !== undefined &&
+        (hardState.term !== this.lastHardState.term || hardState.vote !== this.lastHardState.vote));
     if (this.currentBytes >= this.options.segmentBytesMax && entries.length > 0) {
       await this.startSegment(this.segments[this.segments.length - 1].seq + 1, entries[0].index);
     }
@@ -98,7 +107,7 @@ export class Wal {
       encodeRecord({ kind: WalRecordKind.HardState, hardState }, out);
       this.lastHardState = hardState;
     }
-    await this.writeAndSync(out.finish());
+    await this.writeAndSync(out.finish(), mustSync);
   }
 
   /** Records that entries up to `index` are in a durable snapshot (installed or taken). */
@@ -138,11 +147,11 @@ export class Wal {
     this.file = undefined;
   }
 
-  private async writeAndSync(bytes: Uint8Array): Promise<void> {
+  private async writeAndSync(bytes: Uint8Array, mustSync = true): Promise<void> {
     assert(this.file !== undefined, 'WAL is closed');
     await this.file.write(bytes);
     this.currentBytes += bytes.length;
-    if (this.options.fsync) {
+    if (this.options.fsync && mustSync) {
       await this.file.datasync();
       this.syncs += 1;
     }
