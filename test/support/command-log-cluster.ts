@@ -37,6 +37,7 @@ export interface ReplicaStatus {
 export class CommandLogCluster {
   readonly replicas: ReplicaHandle[] = [];
   readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
+  private natsClient?: ClientProxy;
 
   static async create(
     size: number,
@@ -216,12 +217,32 @@ export class CommandLogCluster {
     return firstValueFrom(this.client(id).send<T>(pattern, payload).pipe(timeout(timeoutMs)));
   }
 
+  /**
+   * A signed request over NATS request/reply to `parley.<cluster>.<node>.<pattern>` (node may
+   * be ANY_REPLICA); the replicas must run with PARLEY_NATS_URL and PARLEY_CLUSTER_ID.
+   */
+  async natsRpc<T>(
+    natsUrl: string,
+    subject: string,
+    pattern: string,
+    payload: object,
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    this.natsClient ??= ClientProxyFactory.create({
+      transport: Transport.NATS,
+      options: { servers: [natsUrl] },
+    });
+    const signed = signRpc(CLUSTER_SECRET, pattern, payload);
+    return firstValueFrom(this.natsClient.send<T>(subject, signed).pipe(timeout(timeoutMs)));
+  }
+
   private closeClient(replica: ReplicaHandle): void {
     void replica.client?.close();
     replica.client = undefined;
   }
 
   async stop(): Promise<void> {
+    await this.natsClient?.close();
     for (const replica of this.replicas) {
       this.closeClient(replica);
       await replica.process?.stop('SIGKILL');
