@@ -6,6 +6,7 @@ import type {
   ReadResponse,
 } from '../../apps/command-log/src/api/rpc-patterns';
 import { CommandLogCluster } from '../support/command-log-cluster';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(120_000);
 
@@ -88,5 +89,22 @@ describe('command-log over NATS request/reply (real nats-server)', () => {
         2_000,
       ),
     ).rejects.toThrow(/no subscribers/);
+  });
+
+  it('a replica whose NATS server is unreachable still starts and decides over TCP', async () => {
+    const deadNats = `nats://127.0.0.1:${await freePort()}`;
+    const lonely = await CommandLogCluster.create(1, { PARLEY_NATS_URL: deadNats });
+    try {
+      await lonely.waitForLeader();
+      const written = await lonely.propose({
+        type: 'kv.put',
+        requestId: 'no-nats',
+        key: 'k',
+        value: 'v',
+      });
+      expect(written.result.replayed).toBe(false);
+    } finally {
+      await lonely.stop();
+    }
   });
 });
