@@ -112,7 +112,9 @@ async function main(): Promise<void> {
       }),
     );
     if (rss.every((v) => typeof v === 'number'))
-      console.log(`replica RSS MiB: ${rss.map((v) => ((v as number) / 2 ** 20).toFixed(0)).join(', ')}`);
+      console.log(
+        `replica RSS MiB: ${rss.map((v) => ((v as number) / 2 ** 20).toFixed(0)).join(', ')}`,
+      );
   } finally {
     await cluster.stop();
   }

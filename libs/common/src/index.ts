@@ -1,1 +1,2 @@
 export * from './assert';
+export * from './byte-io';

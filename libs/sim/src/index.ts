@@ -1,2 +1,3 @@
 export * from './linearizability';
 export * from './raft';
+export * from './gossip';

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ByteReader, ByteWriter, DecodeError } from './byte-io';
+import { ByteReader, ByteWriter, DecodeError } from '@parley/common';
 
 /**
  * Peer authentication. A connection opens with HELLO (client nonce) and CHALLENGE (server

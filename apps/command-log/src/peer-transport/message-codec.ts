@@ -7,7 +7,7 @@ import {
   SnapshotChunk,
   message,
 } from '@parley/raft';
-import { ByteReader, ByteWriter, DecodeError } from './byte-io';
+import { ByteReader, ByteWriter, DecodeError } from '@parley/common';
 
 /**
  * The binary wire format of one Raft message between replicas (inside an authenticated frame).

@@ -1,5 +1,5 @@
 import { Entry, EntryType, HardState } from '@parley/raft';
-import { ByteReader, ByteWriter, DecodeError } from '../peer-transport/byte-io';
+import { ByteReader, ByteWriter, DecodeError } from '@parley/common';
 import { crc32c } from './crc32c';
 
 /**

@@ -12,7 +12,7 @@ import { FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '@parley/common';
 import { EMPTY_HARD_STATE, Entry, HardState } from '@parley/raft';
-import { ByteWriter } from '../peer-transport/byte-io';
+import { ByteWriter } from '@parley/common';
 import { WalRecord, WalRecordKind, encodeRecord, parseRecord } from './wal-record';
 
 /**
