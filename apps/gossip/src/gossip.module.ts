@@ -3,6 +3,8 @@ import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LivenessController } from '@parley/app-kit';
 import { GossipConfig } from './config';
+import { GossipService } from './gossip.service';
+import { MembersController } from './members.controller';
 
 @Module({})
 export class GossipModule {
@@ -14,7 +16,8 @@ export class GossipModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
       ],
-      controllers: [LivenessController],
+      controllers: [LivenessController, MembersController],
+      providers: [GossipService],
     };
   }
 }

@@ -4,3 +4,4 @@ export * from './awareness';
 export * from './suspicion';
 export * from './broadcast-queue';
 export * from './swim';
+export * from './codec';
