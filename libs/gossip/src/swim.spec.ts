@@ -225,6 +225,19 @@ describe('Lifeguard local health', () => {
     expect(ticksBetweenPings).toBe(10 * (healthAtProbe + 1));
   });
 
+  it('probe timeouts back off as base · 2^retries for a member that keeps failing probes', () => {
+    // A long suspicion keeps b probed (suspect, not dead) for the whole run.
+    const a = member('a', ['b'], { lifeguard: false, suspicionMult: 40 });
+    const pingTicks: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      a.tick();
+      if (a.drain().outbound.some((o) => o.message.type === 'ping')) pingTicks.push(a.tickCount);
+    }
+    const gaps = pingTicks.slice(1).map((t, i) => t - pingTicks[i]);
+    // 10, then 20, 40, 80 (capped at 2^3) — b never answers.
+    expect(gaps.slice(0, 4)).toEqual([10, 20, 40, 80]);
+  });
+
   it('a stall pushes the probe deadline back instead of accusing the target', () => {
     const a = member('a', ['b']);
     const ping = ticksUntil(a, (o) => o.message.type === 'ping');

@@ -44,6 +44,7 @@ interface Relay {
 }
 
 const RELAYS_MAX = 1_024;
+const PROBE_BACKOFF_MAX = 3;
 const OUTBOUND_MAX = 100_000;
 
 export interface SwimCounters {
@@ -83,6 +84,8 @@ export class Swim {
   private probe: Probe | undefined;
   private nextSeq = 1;
   private nextProbeTick = 0;
+  /** Probes of a member that failed in a row; its probe timeouts back off by 2^n. */
+  private readonly probeFailures = new Map<MemberId, number>();
   private nextSuspicionExpiryTick = Number.POSITIVE_INFINITY;
   private nextGossipTick = 0;
   private nextPushPullTick: number;
@@ -232,10 +235,7 @@ export class Swim {
       return;
     }
     this.advanceProbe();
-    if (this.nowTick >= this.nextProbeTick) {
-      this.startProbe();
-      this.nextProbeTick = this.nowTick + this.awareness.scale(this.config.probeIntervalTicks);
-    }
+    if (this.nowTick >= this.nextProbeTick) this.startProbe();
     this.expireRelays();
     this.expireSuspicions();
     if (this.nowTick >= this.nextGossipTick) {
@@ -310,12 +310,19 @@ export class Swim {
 
   // ---- failure detection -------------------------------------------------------------
 
+  /**
+   * One probe per period. The period and ack timeout stretch with local health (Lifeguard)
+   * and double for each probe of this target that failed in a row, up to 2^3 (so a member
+   * that keeps flapping is given more time instead of being accused again and again).
+   */
   private startProbe(): void {
     const target = this.nextProbeTarget();
+    const backoff = 2 ** Math.min(this.probeFailures.get(target?.id ?? '') ?? 0, PROBE_BACKOFF_MAX);
+    const interval = this.awareness.scale(this.config.probeIntervalTicks) * backoff;
+    this.nextProbeTick = this.nowTick + interval;
     if (!target) return;
     const seq = this.nextSeq++;
-    const interval = this.awareness.scale(this.config.probeIntervalTicks);
-    const timeout = this.awareness.scale(this.config.probeTimeoutTicks);
+    const timeout = this.awareness.scale(this.config.probeTimeoutTicks) * backoff;
     this.probe = {
       target: target.id,
       seq,
@@ -375,6 +382,7 @@ export class Swim {
     if (this.nowTick >= probe.deadlineTick) {
       this.probe = undefined;
       this.counters.probesFailed += 1;
+      this.probeFailures.set(target.id, (this.probeFailures.get(target.id) ?? 0) + 1);
       if (this.config.lifeguard) {
         // Missing nacks mean our own packets are not getting through: likely our fault.
         const missingNacks = probe.expectedNacks - probe.nacks;
@@ -392,6 +400,7 @@ export class Swim {
   private onAck(seq: number): void {
     if (this.probe && this.probe.seq === seq && !this.probe.acked) {
       this.probe.acked = true;
+      this.probeFailures.delete(this.probe.target);
       if (this.config.lifeguard) this.awareness.applyDelta(-1);
       return;
     }
@@ -726,8 +735,10 @@ export class Swim {
     for (const [id, m] of this.table) {
       if (m.id === this.id) continue;
       if (m.state !== MemberState.Dead && m.state !== MemberState.Left) continue;
-      if (this.nowTick - m.stateChangedTick >= this.config.deadRetentionTicks)
+      if (this.nowTick - m.stateChangedTick >= this.config.deadRetentionTicks) {
         this.table.delete(id);
+        this.probeFailures.delete(id);
+      }
     }
   }
 
