@@ -1,5 +1,6 @@
 import { MemberState } from '@parley/gossip';
 import { GossipSim, memberName } from './gossip-sim';
+import { slowedMembersRun } from './scenarios';
 
 /**
  * SWIM + Lifeguard at 1,000 members in the deterministic simulator (100 ms ticks, 1 s protocol
@@ -54,29 +55,12 @@ describe('gossip simulation at 1,000 members', () => {
     expect(sim.swim('newcomer').liveCount()).toBe(N + 1);
   });
 
-  /** 10% of members stall for 2 s (four probe timeouts) every 5 s, like long GC pauses. */
-  function slowedRun(lifeguard: boolean): { healthyDead: number; slowDead: number } {
-    const sim = new GossipSim({ seed: 13, members: N, lifeguard });
-    sim.run(2 * PERIOD_MS);
-    const slowed = new Set<string>();
-    for (let i = 0; i < N; i += 10) {
-      slowed.add(memberName(i + 3));
-      sim.slow(memberName(i + 3), 2_000, 5_000);
-    }
-    sim.run(30 * PERIOD_MS);
-    const dead = sim.observed.filter((e) => e.to === MemberState.Dead);
-    return {
-      healthyDead: dead.filter((e) => !slowed.has(e.id)).length,
-      slowDead: dead.filter((e) => slowed.has(e.id)).length,
-    };
-  }
-
   it('no false positive: with 10% of members slowed, Lifeguard declares no healthy member dead', () => {
-    const withLifeguard = slowedRun(true);
+    const withLifeguard = slowedMembersRun(13, N, true);
     expect(withLifeguard.healthyDead).toBe(0);
     // The same seed without Lifeguard: slow members accuse healthy ones, suspicion storms
     // saturate dissemination, and healthy members are declared dead.
-    const without = slowedRun(false);
+    const without = slowedMembersRun(13, N, false);
     expect(without.healthyDead).toBeGreaterThan(0);
   });
 

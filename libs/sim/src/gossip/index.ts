@@ -1,1 +1,2 @@
 export * from './gossip-sim';
+export * from './scenarios';
