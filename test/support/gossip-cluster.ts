@@ -121,7 +121,10 @@ export class GossipCluster {
   }
 }
 
-/** The shared real-process scenario: kill -9 is detected; SIGSTOP for 3 s is refuted. */
+/**
+ * The shared real-process scenario: kill -9 is detected; SIGSTOP for 3 s is refuted; SIGTERM
+ * leaves gracefully.
+ */
 export function gossipFaultScenarios(env: () => Record<string, string>): void {
   let cluster: GossipCluster;
   afterAll(async () => cluster?.stop());
@@ -148,5 +151,12 @@ export function gossipFaultScenarios(env: () => Record<string, string>): void {
       const events = await cluster.events(observer);
       expect(events.filter((e) => e.id === 'g4' && e.to === 'dead')).toEqual([]);
     }
+  });
+
+  it('a graceful stop (SIGTERM) is a leave: the others mark it left, not dead', async () => {
+    const leaving = cluster.member('g3');
+    await leaving.process?.stop('SIGTERM');
+    leaving.process = undefined;
+    await cluster.waitAllSee('g3', 'left', 10_000);
   });
 }
