@@ -58,10 +58,12 @@ for (const n of [10, 100, 1_000]) {
 }
 for (const n of [100, 1_000]) {
   const on = slowedMembersRun(13, n, true);
+  const noStall = slowedMembersRun(13, n, true, false);
   const off = slowedMembersRun(13, n, false);
   console.log(
-    `n=${String(n).padStart(4)}  10% slowed (2 s stall every 5 s) for 30 s, seed 13: dead marks of ` +
-      `healthy members: Lifeguard ${on.healthyDead}, plain SWIM ${off.healthyDead}; of slowed members: ` +
-      `Lifeguard ${on.slowDead}, plain SWIM ${off.slowDead}`,
+    `n=${String(n).padStart(4)}  10% slowed (2 s stall every 5 s) for 30 s, seed 13 — dead marks ` +
+      `of healthy / slowed members: Lifeguard ${on.healthyDead} / ${on.slowDead}, ` +
+      `Lifeguard without stall awareness ${noStall.healthyDead} / ${noStall.slowDead}, ` +
+      `plain SWIM ${off.healthyDead} / ${off.slowDead}`,
   );
 }

@@ -42,6 +42,11 @@ export interface SwimConfig {
   broadcastQueueMax: number;
   /** Lifeguard's three refinements (local health, dynamic suspicion, buddy system) on or off. */
   lifeguard: boolean;
+  /**
+   * Our extension of Lifeguard's local health: a tick that reports a stall (the process was
+   * not running) postpones the timers in flight instead of firing them. Only with lifeguard.
+   */
+  stallAwareness: boolean;
 }
 
 export type SwimConfigInit = Pick<SwimConfig, 'id' | 'address' | 'meta' | 'random'> &
@@ -64,6 +69,7 @@ export const SWIM_DEFAULTS = {
   updatesPerMessageMax: 12,
   broadcastQueueMax: 20_000,
   lifeguard: true,
+  stallAwareness: true,
 } satisfies Omit<SwimConfig, 'id' | 'address' | 'meta' | 'random'>;
 
 export function resolveSwimConfig(init: SwimConfigInit): SwimConfig {

@@ -224,7 +224,7 @@ export class Swim {
    */
   tick(elapsedTicks = 1): void {
     assert(Number.isInteger(elapsedTicks) && elapsedTicks >= 1, 'elapsed ticks must be >= 1');
-    if (elapsedTicks > 1 && !this.config.lifeguard) {
+    if (elapsedTicks > 1 && !(this.config.lifeguard && this.config.stallAwareness)) {
       for (let i = 0; i < elapsedTicks; i += 1) this.tick();
       return;
     }

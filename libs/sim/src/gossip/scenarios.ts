@@ -10,8 +10,9 @@ export function slowedMembersRun(
   seed: number,
   members: number,
   lifeguard: boolean,
+  stallAwareness = true,
 ): { healthyDead: number; slowDead: number } {
-  const sim = new GossipSim({ seed, members, lifeguard });
+  const sim = new GossipSim({ seed, members, lifeguard, swim: { stallAwareness } });
   sim.run(2_000);
   const slowed = new Set<string>();
   for (let i = 0; i < members; i += 10) {
