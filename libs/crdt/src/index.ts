@@ -1,0 +1,7 @@
+export * from './dots';
+export * from './hlc';
+export * from './gcounter';
+export * from './pncounter';
+export * from './orset';
+export * from './lww';
+export * from './mvregister';
