@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { GossipConfig } from './config';
 import { GossipTransport } from './gossip-transport.port';
 import { NatsGossipTransport } from './nats-transport';
-import { PacketOpener, sealPacket } from './packet-auth';
+import { PacketOpener, sealPacket } from '@parley/app-kit';
 import { UdpTcpTransport } from './udp-transport';
 
 const EVENTS_KEPT = 1_000;

@@ -3,3 +3,4 @@ export * from './health.controller';
 export * from './rpc-auth';
 export * from './rpc-auth.guard';
 export * from './redact-url';
+export * from './sealed-message';

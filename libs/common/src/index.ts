@@ -1,2 +1,3 @@
 export * from './assert';
 export * from './byte-io';
+export * from './crc32c';

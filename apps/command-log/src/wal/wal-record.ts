@@ -1,6 +1,6 @@
 import { Entry, EntryType, HardState } from '@parley/raft';
 import { ByteReader, ByteWriter, DecodeError } from '@parley/common';
-import { crc32c } from './crc32c';
+import { crc32c } from '@parley/common';
 
 /**
  * One WAL record on disk: [u32 length][u32 crc32c of body][body], body = [u8 kind][fields].

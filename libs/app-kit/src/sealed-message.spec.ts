@@ -1,4 +1,4 @@
-import { PacketOpener, sealPacket } from './packet-auth';
+import { PacketOpener, sealPacket } from './sealed-message';
 
 const SECRET = 'gossip-secret-0123456789';
 

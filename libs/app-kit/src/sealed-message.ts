@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Authentication of gossip packets and streams: [version u8][sent-at ms u64][payload][mac 32],
+ * Authentication of gossip packets and crdt deltas (UDP, TCP, NATS): [version u8][sent-at ms u64][payload][mac 32],
  * mac = HMAC-SHA256(cluster secret, everything before it). A packet older or newer than the
  * skew window is refused, and so is one whose mac was already seen inside the window (replay);
  * the memory of seen macs is bounded.
