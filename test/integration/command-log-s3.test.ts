@@ -81,8 +81,17 @@ describe('command-log snapshots in a real S3-compatible store', () => {
     await waitFor(
       'the pending snapshot to reach S3',
       async () => ((await uploaded()).includes(pending) ? true : undefined),
-      { timeoutMs: 60_000 },
-    );
+      // Bound: a failed attempt (≤10 s) + the back-off ceiling (30 s) + the breaker reset (10 s).
+      { timeoutMs: 90_000 },
+    ).catch((error: Error) => {
+      // The replica's own account of its upload attempts, to find the cause of a failure.
+      const replica = cluster.replica('n1').process;
+      const log = `${replica?.stdout ?? ''}${replica?.stderr ?? ''}`
+        .split('\n')
+        .slice(-40)
+        .join('\n');
+      throw new Error(`${error.message}\nreplica log tail:\n${log}`);
+    });
     client.destroy();
   });
 });

@@ -133,6 +133,9 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       forcePathStyle: true,
       credentials: { accessKeyId, secretAccessKey },
       maxAttempts: 2,
+      // A dead or restarting endpoint must fail fast, not hold the upload loop for minutes:
+      // no connection in 3 s, or a socket idle for 10 s, is a failed attempt (retried later).
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
     });
     const remote = new S3SnapshotStore({
       client,

@@ -3,6 +3,8 @@ import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LivenessController } from '@parley/app-kit';
 import { CrdtConfig } from './config';
+import { CrdtController } from './crdt.controller';
+import { CrdtService } from './crdt.service';
 
 @Module({})
 export class CrdtModule {
@@ -14,7 +16,8 @@ export class CrdtModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
       ],
-      controllers: [LivenessController],
+      controllers: [LivenessController, CrdtController],
+      providers: [CrdtService],
     };
   }
 }

@@ -5,3 +5,4 @@ export * from './pncounter';
 export * from './orset';
 export * from './lww';
 export * from './mvregister';
+export * from './codec';
