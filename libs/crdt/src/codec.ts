@@ -101,7 +101,7 @@ function decodeUnchecked(kind: CrdtKind, raw: unknown): CrdtObject {
           const parsed = dot(d);
           dots.set(dotKey(parsed), parsed);
         }
-        if (dots.size > 0) out.entries.set(element, dots);
+        out.setDots(element, dots);
       }
       return out;
     }

@@ -9,6 +9,8 @@ import { CausalContext, Dot, dotKey } from './dots';
 export class ORSet {
   readonly entries = new Map<string, Map<string, Dot>>();
   readonly context = new CausalContext();
+  /** dot → element, so joining a small delta touches only the elements it speaks of. */
+  private readonly elementOfDot = new Map<string, string>();
 
   has(element: string): boolean {
     return this.entries.has(element);
@@ -23,33 +25,62 @@ export class ORSet {
     const delta = new ORSet();
     for (const old of this.entries.get(element)?.values() ?? []) delta.context.add(old);
     delta.context.add(dot);
-    delta.entries.set(element, new Map([[dotKey(dot), dot]]));
-    this.entries.set(element, new Map([[dotKey(dot), dot]]));
+    delta.setDots(element, new Map([[dotKey(dot), dot]]));
+    this.setDots(element, new Map([[dotKey(dot), dot]]));
     return delta;
   }
 
   remove(element: string): ORSet {
     const delta = new ORSet();
     for (const dot of this.entries.get(element)?.values() ?? []) delta.context.add(dot);
-    this.entries.delete(element);
+    this.setDots(element, new Map());
     return delta;
   }
 
-  /** Keep a dot if both have it, or if the other side has not seen it (it is new there). */
+  /**
+   * Keep a dot if both have it, or if the other side has not seen it (it is new there). Only
+   * elements the other side could change are visited: those it holds, and those whose dots its
+   * causal context covers — found through the dot index when that context is small (a delta),
+   * by a full pass when it is large (a full state).
+   */
   merge(other: ORSet): void {
-    const elements = new Set([...this.entries.keys(), ...other.entries.keys()]);
-    for (const element of elements) {
+    for (const element of this.affectedBy(other)) {
       const mine = this.entries.get(element) ?? new Map<string, Dot>();
       const theirs = other.entries.get(element) ?? new Map<string, Dot>();
       const kept = new Map<string, Dot>();
       for (const [key, dot] of mine)
         if (theirs.has(key) || !other.context.has(dot)) kept.set(key, dot);
-      for (const [key, dot] of theirs)
-        if (!kept.has(key) && !this.context.has(dot)) kept.set(key, dot);
-      if (kept.size > 0) this.entries.set(element, kept);
-      else this.entries.delete(element);
+      for (const [key, dot] of theirs) if (!kept.has(key) && !this.context.has(dot)) kept.set(key, dot);
+      this.setDots(element, kept);
     }
     this.context.join(other.context);
+  }
+
+  private affectedBy(other: ORSet): Set<string> {
+    let contextDots = other.context.cloud.size;
+    for (const n of other.context.vector.values()) contextDots += n;
+    if (contextDots > this.elementOfDot.size)
+      return new Set([...this.entries.keys(), ...other.entries.keys()]);
+    const affected = new Set(other.entries.keys());
+    const note = (key: string) => {
+      const element = this.elementOfDot.get(key);
+      if (element !== undefined) affected.add(element);
+    };
+    for (const [replica, n] of other.context.vector)
+      for (let counter = 1; counter <= n; counter += 1) note(dotKey({ replica, counter }));
+    for (const key of other.context.cloud) note(key);
+    return affected;
+  }
+
+  /** Sets the dots of one element (empty removes it); also used by the decoder. */
+  setDots(element: string, dots: Map<string, Dot>): void {
+    for (const key of this.entries.get(element)?.keys() ?? []) this.elementOfDot.delete(key);
+    if (dots.size === 0) {
+      this.entries.delete(element);
+      return;
+    }
+    this.entries.set(element, dots);
+    for (const key of dots.keys()) this.elementOfDot.set(key, element);
   }
 
   clone(): ORSet {
