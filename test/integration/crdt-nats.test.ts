@@ -99,6 +99,12 @@ describe('crdt: three replicas over NATS, one cut off and healed', () => {
     expect(final.counter.value).toBe(acknowledgedSum);
     for (const element of addedOnly) expect(final.set.elements).toContain(element);
     expect(flagsWritten.has(final.flag.value)).toBe(true);
+    // Anti-entropy answered with deltas ("only what the other lacks"), not just full states.
+    const statuses = await Promise.all(ids.map((id) => cluster.call(id, 'GET', '/v1/crdt/status')));
+    const deltasSent = statuses
+      .map((s) => (s.json as { counters: { antiEntropyDeltasSent: number } }).counters)
+      .reduce((sum, c) => sum + c.antiEntropyDeltasSent, 0);
+    expect(deltasSent).toBeGreaterThan(0);
     process.stdout.write(`crdt convergence after heal: ${convergenceMs} ms\n`);
   });
 });

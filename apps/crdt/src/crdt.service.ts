@@ -8,6 +8,7 @@ import { CrdtConfig } from './config';
 import { DeltaBus } from './delta-bus/delta-bus.port';
 import { DirectDeltaBus } from './delta-bus/direct-delta-bus';
 import { NatsDeltaBus } from './delta-bus/nats-delta-bus';
+import { Version, whatPeerLacks } from './anti-entropy';
 import { DeltaLog } from './delta-log';
 import { ReplicaStore, objectKey } from './replica-store';
 
@@ -18,13 +19,15 @@ const MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 
 type BusMessage =
   | { t: 'delta' | 'state'; from: string; key: string; kind: CrdtKind; body: unknown }
-  | { t: 'digest'; from: string; digests: [string, string][] }
+  | { t: 'digest'; from: string; digests: [string, string, Version][] }
   | { t: 'want'; from: string; keys: string[] };
 
 export interface CrdtCounters {
   deltasPublished: number;
   deltasJoined: number;
   statesSent: number;
+  /** Anti-entropy answers that were a delta ("only what the other lacks"), not a full state. */
+  antiEntropyDeltasSent: number;
   statesJoined: number;
   digestsReceived: number;
   messagesRejected: number;
@@ -48,6 +51,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     deltasPublished: 0,
     deltasJoined: 0,
     statesSent: 0,
+    antiEntropyDeltasSent: 0,
     statesJoined: 0,
     digestsReceived: 0,
     messagesRejected: 0,
@@ -214,15 +218,25 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     this.counters.digestsReceived += 1;
     const wanted: string[] = [];
     let sent = 0;
-    for (const pair of digests.slice(0, DIGEST_KEYS_PER_MESSAGE)) {
-      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string')
+    for (const entry of digests.slice(0, DIGEST_KEYS_PER_MESSAGE)) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string')
         continue;
-      const held = this.store.entry(pair[0]);
-      if (!held) wanted.push(pair[0]);
-      else if (sent < STATES_PER_DIGEST_MAX && this.store.hashOf(pair[0]) !== pair[1]) {
-        this.sendState(from, pair[0]);
-        sent += 1;
+      const [key, hash, version] = entry as [string, string, Version];
+      const held = this.store.entry(key);
+      if (!held) {
+        wanted.push(key);
+        continue;
       }
+      if (sent >= STATES_PER_DIGEST_MAX || this.store.hashOf(key) === hash) continue;
+      const lacking = whatPeerLacks(held.value, version);
+      if (!lacking) continue;
+      this.publish(
+        { t: 'state', from: this.store.replicaId, key, kind: held.kind, body: lacking.toJSON() },
+        from,
+      );
+      if (lacking === held.value) this.counters.statesSent += 1;
+      else this.counters.antiEntropyDeltasSent += 1;
+      sent += 1;
     }
     if (wanted.length > 0)
       this.publish({ t: 'want', from: this.store.replicaId, keys: wanted }, from);

@@ -12,6 +12,7 @@ import {
   mergeCrdt,
 } from '@parley/crdt';
 import { createHash } from 'node:crypto';
+import { versionOf } from './anti-entropy';
 
 export interface Held {
   kind: CrdtKind;
@@ -84,15 +85,11 @@ export class ReplicaStore {
     return { ok: true };
   }
 
-  /** key → hash of every object, for anti-entropy. */
-  digests(): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [key, held] of this.objects) {
-      held.hash ??= createHash('sha256')
-        .update(JSON.stringify(held.value.toJSON()))
-        .digest('base64');
-      out.push([key, held.hash]);
-    }
+  /** key, hash and version of every object, for anti-entropy digests. */
+  digests(): [string, string, unknown][] {
+    const out: [string, string, unknown][] = [];
+    for (const [key, held] of this.objects)
+      out.push([key, this.hashOf(key)!, versionOf(held.value)]);
     return out;
   }
 

@@ -41,6 +41,12 @@ export class CausalContext {
     this.compact();
   }
 
+  /** Adds many dots with one compaction at the end (a single add compacts every time). */
+  addAll(dots: Iterable<Dot>): void {
+    for (const dot of dots) if (!this.has(dot)) this.addToCloud(dot);
+    this.compact();
+  }
+
   join(other: CausalContext): void {
     for (const [replica, counter] of other.vector)
       if (counter > (this.vector.get(replica) ?? 0)) this.vector.set(replica, counter);

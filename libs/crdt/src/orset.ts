@@ -50,7 +50,8 @@ export class ORSet {
       const kept = new Map<string, Dot>();
       for (const [key, dot] of mine)
         if (theirs.has(key) || !other.context.has(dot)) kept.set(key, dot);
-      for (const [key, dot] of theirs) if (!kept.has(key) && !this.context.has(dot)) kept.set(key, dot);
+      for (const [key, dot] of theirs)
+        if (!kept.has(key) && !this.context.has(dot)) kept.set(key, dot);
       this.setDots(element, kept);
     }
     this.context.join(other.context);
@@ -81,6 +82,35 @@ export class ORSet {
     }
     this.entries.set(element, dots);
     for (const key of dots.keys()) this.elementOfDot.set(key, element);
+  }
+
+  /**
+   * What a peer whose causal context has the compact vector `seen` lacks: the add-dots it has
+   * not seen, and our knowledge of dots it has not seen (removals of adds it never got). The
+   * context is cut to the same dots, so the delta cannot touch anything the peer already holds.
+   * Removals of dots the peer has seen are not in here: when vectors are equal but states
+   * differ, anti-entropy falls back to the full state.
+   */
+  deltaSince(seen: ReadonlyMap<string, number>): ORSet {
+    const unseen = (dot: Dot) => dot.counter > (seen.get(dot.replica) ?? 0);
+    const delta = new ORSet();
+    const contextDots: Dot[] = [];
+    for (const [replica, n] of this.context.vector)
+      for (let counter = (seen.get(replica) ?? 0) + 1; counter <= n; counter += 1)
+        contextDots.push({ replica, counter });
+    for (const dot of this.context.dots()) if (unseen(dot)) contextDots.push(dot);
+    delta.context.addAll(contextDots);
+    for (const [element, dots] of this.entries) {
+      const fresh = new Map([...dots].filter(([, dot]) => unseen(dot)));
+      if (fresh.size > 0) delta.setDots(element, fresh);
+    }
+    return delta;
+  }
+
+  /** True when this replica has seen dots the `seen` vector has not. */
+  isAheadOf(seen: ReadonlyMap<string, number>): boolean {
+    for (const [replica, n] of this.context.vector) if (n > (seen.get(replica) ?? 0)) return true;
+    return this.context.dots().some((dot) => dot.counter > (seen.get(dot.replica) ?? 0));
   }
 
   clone(): ORSet {

@@ -16,6 +16,27 @@ export class PNCounter {
     return delta;
   }
 
+  /**
+   * What a peer whose slots are `seen` lacks: only the slots that are ahead here (anti-entropy
+   * sends this instead of the full state).
+   */
+  deltaSince(seen: { p: ReadonlyMap<string, number>; n: ReadonlyMap<string, number> }): PNCounter {
+    const delta = new PNCounter();
+    for (const [half, known] of [
+      [this.p, seen.p],
+      [this.n, seen.n],
+    ] as const) {
+      const into = half === this.p ? delta.p : delta.n;
+      for (const [replica, count] of half.counts)
+        if (count > (known.get(replica) ?? 0)) into.counts.set(replica, count);
+    }
+    return delta;
+  }
+
+  isEmpty(): boolean {
+    return this.p.counts.size === 0 && this.n.counts.size === 0;
+  }
+
   merge(other: PNCounter): void {
     this.p.merge(other.p);
     this.n.merge(other.n);
