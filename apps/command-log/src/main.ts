@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
-import { bootstrapApp, redactUrl } from '@parley/app-kit';
+import { backgroundNatsOptions, bootstrapApp, redactUrl } from '@parley/app-kit';
 import { NamespacedNatsServer } from './api/nats-rpc-server';
 import { commandLogConfigSchema } from './config';
 import { CommandLogModule } from './command-log.module';
@@ -27,14 +27,7 @@ void bootstrapApp({
       const nats = app.connectMicroservice(
         {
           strategy: new NamespacedNatsServer(
-            {
-              servers: [config.PARLEY_NATS_URL],
-              name: `command-log/${config.PARLEY_NODE_ID}`,
-              waitOnFirstConnect: true,
-              reconnect: true,
-              maxReconnectAttempts: -1,
-              reconnectTimeWait: 1_000,
-            },
+            backgroundNatsOptions(config.PARLEY_NATS_URL, `command-log/${config.PARLEY_NODE_ID}`),
             config.PARLEY_CLUSTER_ID,
             config.PARLEY_NODE_ID,
           ),

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { redactUrl } from '@parley/app-kit';
+import { backgroundNatsOptions, redactUrl } from '@parley/app-kit';
 import { Channel } from '@parley/gossip';
 import { NatsConnection, connect } from 'nats';
 import { GossipTransport } from './gossip-transport.port';
@@ -30,14 +30,7 @@ export class NatsGossipTransport implements GossipTransport {
   ) {}
 
   async start(onBytes: (bytes: Uint8Array, fromAddress: string) => void): Promise<void> {
-    void connect({
-      servers: [this.url],
-      name: `gossip/${this.ownAddress}`,
-      waitOnFirstConnect: true,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1_000,
-    }).then(
+    void connect(backgroundNatsOptions(this.url, `gossip/${this.ownAddress}`)).then(
       (nc) => {
         if (this.closed) return void nc.close();
         this.connection = nc;

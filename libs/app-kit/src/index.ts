@@ -4,3 +4,4 @@ export * from './rpc-auth';
 export * from './rpc-auth.guard';
 export * from './redact-url';
 export * from './sealed-message';
+export * from './nats-options';

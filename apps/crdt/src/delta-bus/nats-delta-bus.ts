@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { redactUrl } from '@parley/app-kit';
+import { backgroundNatsOptions, redactUrl } from '@parley/app-kit';
 import { breakerState, createBreaker } from '@parley/resilience';
 import { NatsConnection, connect } from 'nats';
 import { DeltaBus } from './delta-bus.port';
@@ -49,16 +49,12 @@ export class NatsDeltaBus implements DeltaBus {
   }
 
   async start(onBytes: (bytes: Uint8Array) => void): Promise<void> {
-    void connect({
-      servers: [this.url],
-      name: `crdt/${this.replicaId}`,
-      waitOnFirstConnect: true,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      pingInterval: 2_000,
-      maxPingOut: 2,
-    }).then(
+    void connect(
+      backgroundNatsOptions(this.url, `crdt/${this.replicaId}`, {
+        reconnectTimeWaitMs: 500,
+        pingIntervalMs: 2_000,
+      }),
+    ).then(
       (nc) => {
         if (this.closed) return void nc.close();
         this.connection = nc;
