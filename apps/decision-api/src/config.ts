@@ -1,4 +1,4 @@
-import { baseFields, boundedInt, hostPortList, url } from '@parley/config';
+import { baseFields, boundedInt, hostPortList, secret, url } from '@parley/config';
 import { z } from 'zod';
 
 const apiKeyList = z
@@ -24,9 +24,14 @@ export const decisionApiConfigSchema = z.object({
   ...baseFields(8080),
   /** API keys with their roles; every route needs one. */
   PARLEY_API_KEYS: apiKeyList,
+  /**
+   * Secret that signs requests to command-log's microservice API (its PARLEY_RPC_SECRET, which
+   * defaults to the cluster secret there). Strong routes answer 503 without it. Never logged.
+   */
+  PARLEY_RPC_SECRET: secret().optional(),
   /** The command-log replicas' microservice addresses, `host:rpcPort,...`. */
   PARLEY_COMMAND_LOG_NODES: hostPortList(),
-  /** The local crdt replica's microservice address, `host:port`. */
+  /** The local crdt replica's HTTP address, `host:port` (others are fallbacks). */
   PARLEY_CRDT_NODES: hostPortList(),
   /** The local gossip member's HTTP address, `host:port`. */
   PARLEY_GOSSIP_NODES: hostPortList(),

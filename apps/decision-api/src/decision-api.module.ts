@@ -1,8 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LivenessController } from '@parley/app-kit';
+import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
+import { CommandLogClient } from './cluster-client/command-log-client';
+import { CrdtUpstream, GossipUpstream } from './cluster-client/http-upstream';
 import { DecisionApiConfig } from './config';
+import { ClusterController } from './http/cluster.controller';
+import { EventualController } from './http/eventual.controller';
+import { ProblemFilter } from './http/problem';
+import { StrongController } from './http/strong.controller';
 
 @Module({})
 export class DecisionApiModule {
@@ -14,7 +22,28 @@ export class DecisionApiModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
       ],
-      controllers: [LivenessController],
+      controllers: [LivenessController, StrongController, EventualController, ClusterController],
+      providers: [
+        { provide: ApiKeys, useValue: new ApiKeys(config.PARLEY_API_KEYS) },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: CommandLogClient,
+          useValue: new CommandLogClient(
+            config.PARLEY_COMMAND_LOG_NODES ?? [],
+            config.PARLEY_RPC_SECRET,
+            config.PARLEY_COMMIT_TIMEOUT_MS,
+          ),
+        },
+        {
+          provide: CrdtUpstream,
+          useValue: new CrdtUpstream('crdt', config.PARLEY_CRDT_NODES ?? []),
+        },
+        {
+          provide: GossipUpstream,
+          useValue: new GossipUpstream('gossip', config.PARLEY_GOSSIP_NODES ?? []),
+        },
+      ],
     };
   }
 }

@@ -1,0 +1,185 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { signRpc } from '@parley/app-kit';
+import { backoffDelayMs } from '@parley/resilience';
+import { firstValueFrom, timeout } from 'rxjs';
+import type {
+  NodeStatus,
+  ProposeResponse,
+  ReadResponse,
+} from '../../../command-log/src/api/rpc-patterns';
+import { RPC } from '../../../command-log/src/api/rpc-patterns';
+import { Problem } from '../http/problem';
+
+const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
+
+export interface Applied {
+  index: number;
+  result: Record<string, unknown>;
+  replayed: boolean;
+}
+
+/**
+ * decision-api's way to the Raft leader over command-log's signed microservice API. It learns
+ * node ids from `status`, follows not-leader hints, backs off with full jitter while there is
+ * no leader, and gives up after a bounded number of attempts (never loops): 503 with
+ * Retry-After when no leader answers, 504 when the commit outcome is unknown (retrying with the
+ * same requestId is safe).
+ */
+export class CommandLogClient implements OnApplicationShutdown {
+  private readonly logger = new Logger('CommandLogClient');
+  private readonly clients = new Map<string, ClientProxy>();
+  private readonly addressOf = new Map<string, string>();
+  private leader: string | undefined;
+  private next = 0;
+
+  constructor(
+    private readonly nodes: readonly string[],
+    private readonly secret: string | undefined,
+    private readonly commitTimeoutMs: number,
+  ) {}
+
+  get configured(): boolean {
+    return this.nodes.length > 0 && this.secret !== undefined;
+  }
+
+  async propose(command: Record<string, unknown>): Promise<Applied> {
+    const answer = await this.toLeader<ProposeResponse>(RPC.propose, {
+      command,
+      timeoutMs: this.commitTimeoutMs,
+    });
+    if (answer.status === 'applied') {
+      const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
+      return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
+    }
+    if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
+    throw new Problem(
+      504,
+      'Gateway Timeout',
+      'the commit outcome is unknown; retrying with the same requestId is safe',
+    );
+  }
+
+  async read(
+    query: Record<string, unknown>,
+    consistency: 'linearizable' | 'lease' | 'stale',
+    minIndex?: number,
+  ): Promise<{ index: number; result: unknown; stalenessMs?: number }> {
+    const body = { query, consistency, minIndex, timeoutMs: this.commitTimeoutMs };
+    const answer =
+      consistency === 'stale'
+        ? await this.toAny<ReadResponse>(RPC.read, body)
+        : await this.toLeader<ReadResponse>(RPC.read, body);
+    if (answer.status === 'ok') return answer;
+    if (answer.status === 'timeout')
+      throw new Problem(
+        504,
+        'Gateway Timeout',
+        `no replica reached index ${minIndex ?? 0} in time`,
+      );
+    throw new Problem(503, 'Service Unavailable', 'no quorum for this read', {
+      retryAfterSeconds: 1,
+    });
+  }
+
+  /** Each reachable replica's status (operators' view of the cluster). */
+  async statuses(): Promise<NodeStatus[]> {
+    const all = await Promise.all(
+      this.nodes.map((address) =>
+        this.call<NodeStatus>(address, RPC.status, {}).catch(() => undefined),
+      ),
+    );
+    return all.filter((s): s is NodeStatus => s !== undefined);
+  }
+
+  /** An operator command the leader must run (transfer, membership, snapshot). */
+  async operate<T>(pattern: string, body: object): Promise<T> {
+    return this.toLeader<T & { status?: string }>(pattern, body);
+  }
+
+  private async toLeader<T extends { status?: string }>(pattern: string, body: object): Promise<T> {
+    if (!this.configured)
+      throw new Problem(503, 'Service Unavailable', 'no command-log nodes are configured', {
+        retryAfterSeconds: 5,
+      });
+    const attempts = this.nodes.length * 3;
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      const address = (this.leader && this.addressOf.get(this.leader)) ?? this.nextNode();
+      let answer: T & { leaderId?: string | null };
+      try {
+        answer = await this.call(address, pattern, body);
+      } catch {
+        this.leader = undefined;
+        continue;
+      }
+      if (answer.status !== 'not-leader') return answer;
+      const hint = answer.leaderId ?? undefined;
+      if (hint && !this.addressOf.has(hint)) await this.learnIds();
+      if (hint && this.addressOf.has(hint) && hint !== this.leader) {
+        this.leader = hint;
+        continue;
+      }
+      // No leader known (an election is on): wait a little, with full jitter, then look again.
+      this.leader = undefined;
+      await new Promise((resolve) =>
+        setTimeout(
+          resolve,
+          backoffDelayMs(attempt, { delayMsBase: 50, delayMsMax: 1_000 }, Math.random),
+        ),
+      );
+    }
+    throw new Problem(503, 'Service Unavailable', 'no command-log leader answered', {
+      retryAfterSeconds: 1,
+    });
+  }
+
+  private async toAny<T>(pattern: string, body: object): Promise<T> {
+    for (let attempt = 0; attempt < this.nodes.length; attempt += 1) {
+      try {
+        return await this.call<T>(this.nextNode(), pattern, body);
+      } catch {
+        // try the next replica
+      }
+    }
+    throw new Problem(503, 'Service Unavailable', 'no command-log replica answered', {
+      retryAfterSeconds: 1,
+    });
+  }
+
+  private nextNode(): string {
+    const address = this.nodes[this.next % this.nodes.length];
+    this.next += 1;
+    return address;
+  }
+
+  private async learnIds(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (address) => {
+        const status = await this.call<NodeStatus>(address, RPC.status, {}).catch(() => undefined);
+        if (status) this.addressOf.set(status.id, address);
+      }),
+    );
+  }
+
+  private call<T>(address: string, pattern: string, body: object): Promise<T> {
+    let client = this.clients.get(address);
+    if (!client) {
+      const at = address.lastIndexOf(':');
+      client = ClientProxyFactory.create({
+        transport: Transport.TCP,
+        options: { host: address.slice(0, at), port: Number(address.slice(at + 1)) },
+      });
+      this.clients.set(address, client);
+    }
+    return firstValueFrom(
+      client
+        .send<T>(pattern, signRpc(this.secret!, pattern, body))
+        .pipe(timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS)),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const client of this.clients.values()) await client.close();
+    this.logger.debug('closed command-log clients');
+  }
+}

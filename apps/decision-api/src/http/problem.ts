@@ -1,0 +1,85 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Response } from 'express';
+
+/** An RFC 9457 problem: what went wrong, for the client, with every bad field named. */
+export class Problem extends HttpException {
+  constructor(
+    status: number,
+    title: string,
+    detail?: string,
+    readonly extra: { errors?: string[]; retryAfterSeconds?: number } = {},
+  ) {
+    super({ title, detail }, status);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Every error leaves as `application/problem+json`; a bug is a 500 without internals. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Problem');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<{ url: string }>();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let title = 'Internal Server Error';
+    let detail: string | undefined;
+    let extra: Problem['extra'] = {};
+    if (error instanceof Problem) {
+      status = error.getStatus();
+      ({ title, detail } = error.getResponse() as { title: string; detail?: string });
+      extra = error.extra;
+    } else if (error instanceof HttpException) {
+      status = error.getStatus();
+      title = TITLES[status] ?? error.name;
+      const body = error.getResponse();
+      detail =
+        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? '');
+      // body-parser's own errors: too large or not JSON
+    } else if ((error as { type?: string })?.type === 'entity.too.large') {
+      status = 413;
+      title = TITLES[413];
+      detail = 'the request body is larger than allowed';
+    } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
+      status = 400;
+      title = TITLES[400];
+      detail = 'the request body is not valid JSON';
+    } else {
+      this.logger.error(
+        `unhandled error on ${request.url}: ${(error as Error)?.stack ?? String(error)}`,
+      );
+    }
+    if (extra.retryAfterSeconds !== undefined)
+      response.setHeader('Retry-After', String(extra.retryAfterSeconds));
+    response
+      .status(status)
+      .type('application/problem+json')
+      .json({
+        type: 'about:blank',
+        title,
+        status,
+        ...(detail ? { detail } : {}),
+        ...(extra.errors ? { errors: extra.errors } : {}),
+        instance: request.url,
+      });
+  }
+}

@@ -1,0 +1,287 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { Roles } from '../auth/api-keys';
+import { CommandLogClient } from '../cluster-client/command-log-client';
+import { Problem } from './problem';
+import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
+
+type Found<T> = { found: boolean; value?: T };
+
+/**
+ * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
+ * leader) or one read with the requested consistency. Domain refusals (out of stock, over
+ * budget) are decisions: 200 with status "rejected".
+ */
+@Controller('v1')
+export class StrongController {
+  constructor(private readonly log: CommandLogClient) {}
+
+  private async apply(
+    response: Response,
+    type: string,
+    body: unknown,
+    path: Record<string, string>,
+    key: string | undefined,
+    fields: readonly string[],
+  ) {
+    const applied = await this.log.propose(strongCommand(type, body, path, key, fields));
+    strongHeaders(response, applied);
+    return applied;
+  }
+
+  private async read<T>(
+    response: Response,
+    query: Record<string, unknown>,
+    params: Record<string, unknown>,
+  ) {
+    const { consistency, minIndex } = readParams(params);
+    const read = await this.log.read(query, consistency, minIndex);
+    readHeaders(response, read);
+    return { index: read.index, found: read.result as Found<T> };
+  }
+
+  // ---- KV with versions and compare-and-set --------------------------------------------
+
+  @Put('kv/:key')
+  @Roles('agent', 'operator')
+  async putKv(
+    @Param('key') key: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'kv.put', body, { key }, idem, ['value', 'ifVersion']);
+    if (result.status === 'conflict')
+      throw new Problem(
+        409,
+        'Conflict',
+        `key ${key} is at version ${String(result.currentVersion)}`,
+      );
+    return { key: result.key, value: result.value, version: result.version, index: result.index };
+  }
+
+  @Get('kv/:key')
+  @Roles('reader', 'agent', 'operator')
+  async getKv(
+    @Param('key') key: string,
+    @Query() params: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { index, found } = await this.read<{ value: string; version: number }>(
+      res,
+      { type: 'kv.get', key },
+      params,
+    );
+    if (!found.found) throw new Problem(404, 'Not Found', `no key ${key}`);
+    return { key, value: found.value!.value, version: found.value!.version, index };
+  }
+
+  @Delete('kv/:key')
+  @Roles('agent', 'operator')
+  async deleteKv(
+    @Param('key') key: string,
+    @Query('ifVersion') ifVersion: string | undefined,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const body = ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) };
+    const { result } = await this.apply(res, 'kv.delete', body, { key }, idem, ['ifVersion']);
+    if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);
+    if (result.status === 'conflict')
+      throw new Problem(
+        409,
+        'Conflict',
+        `key ${key} is at version ${String(result.currentVersion)}`,
+      );
+    return { key, deleted: true, index: result.index };
+  }
+
+  // ---- inventory ----------------------------------------------------------------------------
+
+  @Post('inventory/:sku/restock')
+  @HttpCode(200)
+  @Roles('agent', 'operator')
+  async restock(
+    @Param('sku') sku: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'inventory.restock', body, { sku }, idem, [
+      'quantity',
+    ]);
+    return { sku, available: result.available, reserved: result.reserved, index: result.index };
+  }
+
+  @Post('inventory/:sku/reservations')
+  @HttpCode(200)
+  @Roles('agent')
+  async reserve(
+    @Param('sku') sku: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'inventory.reserve', body, { sku }, idem, [
+      'orderId',
+      'quantity',
+    ]);
+    return {
+      status: result.status,
+      ...(result.reason ? { reason: result.reason } : {}),
+      available: result.available,
+      index: result.index,
+    };
+  }
+
+  @Delete('inventory/:sku/reservations/:orderId')
+  @Roles('agent')
+  async release(
+    @Param('sku') sku: string,
+    @Param('orderId') orderId: string,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'inventory.release', {}, { sku, orderId }, idem, []);
+    if (result.status === 'not-found')
+      throw new Problem(404, 'Not Found', `no reservation ${orderId} on ${sku}`);
+    return { status: result.status, available: result.available };
+  }
+
+  @Get('inventory/:sku')
+  @Roles('reader', 'agent', 'operator')
+  async inventory(
+    @Param('sku') sku: string,
+    @Query() params: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { found } = await this.read<{ available: number; reserved: number }>(
+      res,
+      { type: 'inventory.get', sku },
+      params,
+    );
+    if (!found.found) throw new Problem(404, 'Not Found', `no sku ${sku}`);
+    return { sku, available: found.value!.available, reserved: found.value!.reserved };
+  }
+
+  // ---- budgets ---------------------------------------------------------------------------------
+
+  @Put('budgets/:campaign')
+  @Roles('agent', 'operator')
+  async setBudget(
+    @Param('campaign') campaign: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'budget.set', body, { campaign }, idem, ['limit']);
+    return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
+  }
+
+  @Post('budgets/:campaign/spend')
+  @HttpCode(200)
+  @Roles('agent')
+  async spend(
+    @Param('campaign') campaign: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'budget.spend', body, { campaign }, idem, [
+      'bidId',
+      'amount',
+    ]);
+    return {
+      status: result.status,
+      ...(result.reason ? { reason: result.reason } : {}),
+      remaining: result.remaining,
+      index: result.index,
+    };
+  }
+
+  @Get('budgets/:campaign')
+  @Roles('reader', 'agent', 'operator')
+  async budget(
+    @Param('campaign') campaign: string,
+    @Query() params: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { found } = await this.read<Record<string, unknown>>(
+      res,
+      { type: 'budget.get', campaign },
+      params,
+    );
+    if (!found.found) throw new Problem(404, 'Not Found', `no campaign ${campaign}`);
+    return found.value;
+  }
+
+  // ---- proposals and votes -------------------------------------------------------------------
+
+  @Post('proposals')
+  @HttpCode(201)
+  @Roles('agent')
+  async propose(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'proposal.create', body, {}, idem, [
+      'proposalId',
+      'options',
+      'policy',
+    ]);
+    if (result.status === 'conflict')
+      throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
+    return { proposalId: result.proposalId, status: result.status };
+  }
+
+  @Post('proposals/:id/votes')
+  @HttpCode(200)
+  @Roles('agent')
+  async vote(
+    @Param('id') proposalId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { result } = await this.apply(res, 'proposal.vote', body, { proposalId }, idem, [
+      'agentId',
+      'option',
+      'weight',
+    ]);
+    return {
+      counted: result.counted,
+      status: result.status,
+      ...(result.outcome !== undefined ? { outcome: result.outcome } : {}),
+      ...(result.reason ? { reason: result.reason } : {}),
+    };
+  }
+
+  @Get('proposals/:id')
+  @Roles('reader', 'agent', 'operator')
+  async proposal(
+    @Param('id') proposalId: string,
+    @Query() params: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { found } = await this.read<Record<string, unknown>>(
+      res,
+      { type: 'proposal.get', proposalId },
+      params,
+    );
+    if (!found.found) throw new Problem(404, 'Not Found', `no proposal ${proposalId}`);
+    return found.value;
+  }
+}

@@ -1,0 +1,348 @@
+import { AppProcess, waitForHttp } from '../support/app-process';
+import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
+import { CrdtCluster } from '../support/crdt-cluster';
+import { GossipCluster } from '../support/gossip-cluster';
+import { freePort } from '../support/ports';
+
+jest.setTimeout(180_000);
+
+const KEYS = {
+  agent: 'agent-key-0123456789abcdef',
+  reader: 'reader-key-0123456789abcdef',
+  operator: 'operator-key-0123456789abcdef',
+};
+const API_KEYS = Object.entries(KEYS)
+  .map(([role, key]) => `${role}:${key}`)
+  .join(',');
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+}
+
+/**
+ * decision-api in front of a real local cluster: three command-log replicas, a crdt replica
+ * and a gossip member, each its own process. Every route of SPEC §3 this slice implements, and
+ * its error statuses, provoked for real.
+ */
+describe('decision-api over a real local cluster', () => {
+  let commandLog: CommandLogCluster;
+  let crdt: CrdtCluster;
+  let gossip: GossipCluster;
+  let api: AppProcess;
+  let apiPort: number;
+
+  beforeAll(async () => {
+    commandLog = await CommandLogCluster.create(3);
+    crdt = await CrdtCluster.create(1, () => ({}));
+    gossip = await GossipCluster.create(1, { PARLEY_GOSSIP_ROLE: 'agent' });
+    await gossip.waitFormed();
+    await commandLog.waitForLeader();
+    apiPort = await freePort();
+    api = AppProcess.start('decision-api', {
+      PARLEY_HTTP_PORT: String(apiPort),
+      PARLEY_API_KEYS: API_KEYS,
+      PARLEY_RPC_SECRET: CLUSTER_SECRET,
+      PARLEY_COMMAND_LOG_NODES: commandLog.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
+      PARLEY_CRDT_NODES: `127.0.0.1:${crdt.replica('c1').httpPort}`,
+      PARLEY_GOSSIP_NODES: `127.0.0.1:${gossip.member('g1').httpPort}`,
+      PARLEY_LOG_LEVEL: 'warn',
+    });
+    await waitForHttp(`http://127.0.0.1:${apiPort}/health/live`);
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await commandLog?.stop();
+    await crdt?.stop();
+    await gossip?.stop();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    options: {
+      role?: keyof typeof KEYS | null;
+      body?: unknown;
+      raw?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Answer> {
+    const role = options.role === undefined ? 'agent' : options.role;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (role) headers.authorization = `Bearer ${KEYS[role]}`;
+    if (options.body !== undefined || options.raw !== undefined)
+      headers['content-type'] = 'application/json';
+    const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+      method,
+      headers,
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: text ? JSON.parse(text) : {},
+    };
+  }
+
+  it('401 without a key, 403 for a role the route does not allow, as problem+json', async () => {
+    const anonymous = await call('GET', '/v1/kv/a', { role: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(anonymous.json).toMatchObject({ status: 401, title: 'Unauthorized' });
+    const wrongKey = await call('GET', '/v1/kv/a', {
+      role: null,
+      headers: { authorization: 'Bearer not-a-key-at-all-000' },
+    });
+    expect(wrongKey.status).toBe(401);
+    const reader = await call('POST', '/v1/inventory/sku/reservations', {
+      role: 'reader',
+      body: { requestId: 'r', orderId: 'o', quantity: 1 },
+    });
+    expect(reader.status).toBe(403);
+    expect(anonymous.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('KV: put, read with each consistency, compare-and-set conflict, delete, 404', async () => {
+    const put = await call('PUT', '/v1/kv/color', { body: { requestId: 'kv-1', value: 'red' } });
+    expect(put.status).toBe(200);
+    expect(put.json).toMatchObject({ key: 'color', value: 'red', version: 1 });
+    expect(Number(put.headers.get('x-raft-index'))).toBeGreaterThan(0);
+
+    const linear = await call('GET', '/v1/kv/color', { role: 'reader' });
+    expect(linear.json).toMatchObject({ key: 'color', value: 'red', version: 1 });
+    const stale = await call(
+      'GET',
+      `/v1/kv/color?consistency=stale&minIndex=${put.headers.get('x-raft-index')}`,
+      { role: 'reader' },
+    );
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('x-staleness-ms')).not.toBeNull();
+    expect((await call('GET', '/v1/kv/color?consistency=lease', { role: 'reader' })).status).toBe(
+      200,
+    );
+
+    const conflict = await call('PUT', '/v1/kv/color', {
+      body: { requestId: 'kv-2', value: 'blue', ifVersion: 7 },
+    });
+    expect(conflict.status).toBe(409);
+    expect(
+      (await call('DELETE', '/v1/kv/color', { headers: { 'idempotency-key': 'kv-3' } })).status,
+    ).toBe(200);
+    expect((await call('GET', '/v1/kv/color', { role: 'reader' })).status).toBe(404);
+  });
+
+  it('inventory: a retried reservation is replayed, not applied twice; out of stock is a decision', async () => {
+    expect(
+      (
+        await call('POST', '/v1/inventory/gpu/restock', {
+          body: { requestId: 'rs-1', quantity: 3 },
+        })
+      ).json,
+    ).toMatchObject({
+      sku: 'gpu',
+      available: 3,
+    });
+    const first = await call('POST', '/v1/inventory/gpu/reservations', {
+      body: { requestId: 'res-1', orderId: 'o1', quantity: 2 },
+    });
+    const retry = await call('POST', '/v1/inventory/gpu/reservations', {
+      body: { requestId: 'res-1', orderId: 'o1', quantity: 2 },
+    });
+    expect(first.json).toMatchObject({ status: 'accepted', available: 1 });
+    expect(retry.json).toEqual(first.json);
+    expect(retry.headers.get('idempotent-replay')).toBe('true');
+    expect(first.headers.get('idempotent-replay')).toBeNull();
+    const tooMany = await call('POST', '/v1/inventory/gpu/reservations', {
+      body: { requestId: 'res-2', orderId: 'o2', quantity: 2 },
+    });
+    expect(tooMany.status).toBe(200);
+    expect(tooMany.json).toMatchObject({
+      status: 'rejected',
+      reason: 'out-of-stock',
+      available: 1,
+    });
+    const release = await call('DELETE', '/v1/inventory/gpu/reservations/o1', {
+      headers: { 'idempotency-key': 'rel-1' },
+    });
+    expect(release.json).toEqual({ status: 'released', available: 3 });
+    expect((await call('GET', '/v1/inventory/gpu', { role: 'reader' })).json).toEqual({
+      sku: 'gpu',
+      available: 3,
+      reserved: 0,
+    });
+    expect(
+      (
+        await call('DELETE', '/v1/inventory/gpu/reservations/nope', {
+          headers: { 'idempotency-key': 'rel-2' },
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('budgets: spend within the limit, refuse beyond it', async () => {
+    expect(
+      (await call('PUT', '/v1/budgets/spring', { body: { requestId: 'b-1', limit: 100 } })).json,
+    ).toEqual({
+      campaign: 'spring',
+      limit: 100,
+      spent: 0,
+      remaining: 100,
+    });
+    expect(
+      (
+        await call('POST', '/v1/budgets/spring/spend', {
+          body: { requestId: 'b-2', bidId: 'x', amount: 70 },
+        })
+      ).json,
+    ).toMatchObject({
+      status: 'accepted',
+      remaining: 30,
+    });
+    expect(
+      (
+        await call('POST', '/v1/budgets/spring/spend', {
+          body: { requestId: 'b-3', bidId: 'y', amount: 40 },
+        })
+      ).json,
+    ).toMatchObject({
+      status: 'rejected',
+      reason: 'over-budget',
+    });
+    expect((await call('GET', '/v1/budgets/spring', { role: 'reader' })).json).toMatchObject({
+      spent: 70,
+      remaining: 30,
+    });
+  });
+
+  it('proposals: created 201, votes counted, decided by majority', async () => {
+    const created = await call('POST', '/v1/proposals', {
+      body: {
+        requestId: 'p-1',
+        proposalId: 'launch',
+        options: ['yes', 'no'],
+        policy: {
+          kind: 'majority',
+          voters: ['a1', 'a2', 'a3'],
+          deadlineMs: 60_000,
+          onDeadline: 'reject',
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toEqual({ proposalId: 'launch', status: 'open' });
+    expect(
+      (
+        await call('POST', '/v1/proposals/launch/votes', {
+          body: { requestId: 'v-1', agentId: 'a1', option: 'yes' },
+        })
+      ).json,
+    ).toMatchObject({
+      counted: true,
+      status: 'open',
+    });
+    expect(
+      (
+        await call('POST', '/v1/proposals/launch/votes', {
+          body: { requestId: 'v-2', agentId: 'a2', option: 'yes' },
+        })
+      ).json,
+    ).toMatchObject({
+      counted: true,
+      status: 'decided',
+      outcome: 'yes',
+    });
+    expect((await call('GET', '/v1/proposals/launch', { role: 'reader' })).json).toMatchObject({
+      status: 'decided',
+      outcome: 'yes',
+    });
+  });
+
+  it('400 names every bad field; bad JSON and bad query parameters too', async () => {
+    const bad = await call('POST', '/v1/inventory/gpu/reservations', {
+      body: { orderId: 'o9', quantity: -1, colour: 'red' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const errors = (bad.json.errors as string[]).join(' | ');
+    expect(errors).toMatch(/colour is not a field/);
+    expect(errors).toMatch(/requestId/);
+    expect(errors).toMatch(/quantity/);
+    expect((await call('POST', '/v1/budgets/x/spend', { raw: '{not json' })).status).toBe(400);
+    const query = await call('GET', '/v1/kv/a?consistency=eventually', { role: 'reader' });
+    expect(query.status).toBe(400);
+    expect(query.json.errors).toEqual(['consistency must be linearizable, lease or stale']);
+  });
+
+  it('eventual routes go to the crdt replica and answer 202', async () => {
+    expect(
+      (await call('POST', '/v1/counters/clicks/increment', { body: { delta: 5 } })).status,
+    ).toBe(202);
+    expect(
+      (await call('POST', '/v1/counters/clicks/increment', { body: { delta: -2 } })).status,
+    ).toBe(202);
+    expect((await call('GET', '/v1/counters/clicks', { role: 'reader' })).json).toEqual({
+      name: 'clicks',
+      value: 3,
+    });
+    expect(
+      (await call('POST', '/v1/sets/bidders/elements', { body: { element: 'b1' } })).status,
+    ).toBe(202);
+    expect(
+      (await call('POST', '/v1/sets/bidders/elements', { body: { element: 'b2' } })).status,
+    ).toBe(202);
+    expect((await call('DELETE', '/v1/sets/bidders/elements/b1')).status).toBe(202);
+    expect((await call('GET', '/v1/sets/bidders', { role: 'reader' })).json).toEqual({
+      name: 'bidders',
+      elements: ['b2'],
+    });
+    expect((await call('PUT', '/v1/flags/mode', { body: { value: 'safe' } })).status).toBe(202);
+    expect((await call('GET', '/v1/flags/mode', { role: 'reader' })).json).toEqual({
+      name: 'mode',
+      value: 'safe',
+    });
+    expect(
+      (await call('POST', '/v1/counters/clicks/increment', { body: { delta: 'x' } })).status,
+    ).toBe(400);
+  });
+
+  it('operators see the cluster, take snapshots; everyone sees the agents', async () => {
+    const cluster = await call('GET', '/v1/cluster', { role: 'operator' });
+    expect(cluster.status).toBe(200);
+    expect((cluster.json.nodes as unknown[]).length).toBe(3);
+    expect(cluster.json.leader).toMatch(/^n[123]$/);
+    expect((await call('POST', '/v1/cluster/snapshot', { role: 'operator' })).status).toBe(202);
+    expect((await call('POST', '/v1/cluster/snapshot', { role: 'agent' })).status).toBe(403);
+    const agents = await call('GET', '/v1/agents', { role: 'reader' });
+    expect(agents.json).toEqual([{ id: 'g1', status: 'alive', incarnation: 0 }]);
+  });
+});
+
+describe('decision-api with no reachable command-log', () => {
+  it('answers 503 with Retry-After for strong routes', async () => {
+    const port = await freePort();
+    const deadPort = await freePort();
+    const api = AppProcess.start('decision-api', {
+      PARLEY_HTTP_PORT: String(port),
+      PARLEY_API_KEYS: API_KEYS,
+      PARLEY_RPC_SECRET: CLUSTER_SECRET,
+      PARLEY_COMMAND_LOG_NODES: `127.0.0.1:${deadPort}`,
+      PARLEY_COMMIT_TIMEOUT_MS: '200',
+      PARLEY_LOG_LEVEL: 'error',
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/live`);
+      const response = await fetch(`http://127.0.0.1:${port}/v1/kv/a`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${KEYS.agent}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ requestId: 'x', value: 'v' }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      await api.stop();
+    }
+  });
+});
