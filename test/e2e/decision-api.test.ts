@@ -308,6 +308,31 @@ describe('decision-api over a real local cluster', () => {
     ).toBe(400);
   });
 
+  it('is ready with a quorum; /metrics shows request latency, decisions and Raft state', async () => {
+    const ready = await fetch(`http://127.0.0.1:${apiPort}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      details: { quorum: { status: 'up', of: 3 } },
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /parley_http_request_duration_seconds_count\{method="POST",route="\/v1\/inventory\/:sku\/reservations"/,
+    );
+    expect(metrics).toMatch(
+      /parley_decisions_total\{type="inventory.reserve",outcome="accepted"\} 1/,
+    );
+    expect(metrics).toMatch(/parley_raft_term\{replica="n[123]"\} [1-9]/);
+  });
+
+  it('413 for a body over the limit, as a problem', async () => {
+    const big = await call('PUT', '/v1/kv/big', {
+      raw: JSON.stringify({ requestId: 'big', value: 'x'.repeat(2_000_000) }),
+    });
+    expect(big.status).toBe(413);
+    expect(big.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
   it('operators see the cluster, take snapshots; everyone sees the agents', async () => {
     const cluster = await call('GET', '/v1/cluster', { role: 'operator' });
     expect(cluster.status).toBe(200);
@@ -321,7 +346,7 @@ describe('decision-api over a real local cluster', () => {
 });
 
 describe('decision-api with no reachable command-log', () => {
-  it('answers 503 with Retry-After for strong routes', async () => {
+  it('answers 503 with Retry-After, is not ready, and rate-limits per key', async () => {
     const port = await freePort();
     const deadPort = await freePort();
     const api = AppProcess.start('decision-api', {
@@ -330,6 +355,7 @@ describe('decision-api with no reachable command-log', () => {
       PARLEY_RPC_SECRET: CLUSTER_SECRET,
       PARLEY_COMMAND_LOG_NODES: `127.0.0.1:${deadPort}`,
       PARLEY_COMMIT_TIMEOUT_MS: '200',
+      PARLEY_RATE_LIMIT_PER_SECOND: '3',
       PARLEY_LOG_LEVEL: 'error',
     });
     try {
@@ -341,6 +367,18 @@ describe('decision-api with no reachable command-log', () => {
       });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
+      // Past 3 requests in a second, the same key is throttled (429), whatever the route.
+      const statuses = [];
+      for (let i = 0; i < 5; i += 1)
+        statuses.push(
+          (
+            await fetch(`http://127.0.0.1:${port}/v1/flags/f`, {
+              headers: { authorization: `Bearer ${KEYS.reader}` },
+            })
+          ).status,
+        );
+      expect(statuses).toContain(429);
     } finally {
       await api.stop();
     }

@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LivenessController } from '@parley/app-kit';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
+import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { CommandLogClient } from './cluster-client/command-log-client';
 import { CrdtUpstream, GossipUpstream } from './cluster-client/http-upstream';
 import { DecisionApiConfig } from './config';
@@ -11,6 +13,9 @@ import { ClusterController } from './http/cluster.controller';
 import { EventualController } from './http/eventual.controller';
 import { ProblemFilter } from './http/problem';
 import { StrongController } from './http/strong.controller';
+import { ReadinessController } from './health/readiness.controller';
+import { Metrics, MetricsInterceptor } from './metrics/metrics';
+import { MetricsController } from './metrics/metrics.controller';
 
 @Module({})
 export class DecisionApiModule {
@@ -21,12 +26,23 @@ export class DecisionApiModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
+        ThrottlerModule.forRoot([{ ttl: 1_000, limit: config.PARLEY_RATE_LIMIT_PER_SECOND }]),
       ],
-      controllers: [LivenessController, StrongController, EventualController, ClusterController],
+      controllers: [
+        LivenessController,
+        ReadinessController,
+        MetricsController,
+        StrongController,
+        EventualController,
+        ClusterController,
+      ],
       providers: [
         { provide: ApiKeys, useValue: new ApiKeys(config.PARLEY_API_KEYS) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        Metrics,
+        { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
         {
           provide: CommandLogClient,
           useValue: new CommandLogClient(

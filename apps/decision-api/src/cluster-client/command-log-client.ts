@@ -39,6 +39,10 @@ export class CommandLogClient implements OnApplicationShutdown {
     private readonly commitTimeoutMs: number,
   ) {}
 
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
   get configured(): boolean {
     return this.nodes.length > 0 && this.secret !== undefined;
   }

@@ -26,6 +26,10 @@ export class HttpUpstream {
     );
   }
 
+  get configured(): boolean {
+    return this.nodes.length > 0;
+  }
+
   state(): string {
     return breakerState(this.breaker);
   }

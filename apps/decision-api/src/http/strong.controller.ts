@@ -14,6 +14,7 @@ import {
 import type { Response } from 'express';
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
+import { Metrics } from '../metrics/metrics';
 import { Problem } from './problem';
 import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
 
@@ -26,7 +27,10 @@ type Found<T> = { found: boolean; value?: T };
  */
 @Controller('v1')
 export class StrongController {
-  constructor(private readonly log: CommandLogClient) {}
+  constructor(
+    private readonly log: CommandLogClient,
+    private readonly metrics: Metrics,
+  ) {}
 
   private async apply(
     response: Response,
@@ -38,6 +42,8 @@ export class StrongController {
   ) {
     const applied = await this.log.propose(strongCommand(type, body, path, key, fields));
     strongHeaders(response, applied);
+    if (!applied.replayed)
+      this.metrics.decisions.inc({ type, outcome: String(applied.result.status ?? 'ok') });
     return applied;
   }
 

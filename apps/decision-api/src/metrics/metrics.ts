@@ -1,0 +1,86 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { breakerStates } from '@parley/resilience';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Observable, tap } from 'rxjs';
+import { CommandLogClient } from '../cluster-client/command-log-client';
+
+/**
+ * Prometheus metrics of decision-api: request latency per route and consistency class,
+ * decisions by outcome, breaker states, and each replica's Raft term/commit/applied (read from
+ * the replicas when scraped).
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requestSeconds = new Histogram({
+    name: 'parley_http_request_duration_seconds',
+    help: 'REST request latency',
+    labelNames: ['method', 'route', 'status', 'consistency'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'parley_decisions_total',
+    help: 'strong decisions by command type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(log: CommandLogClient) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'parley_api_' });
+    new Gauge({
+      name: 'parley_breaker_open',
+      help: '1 when the named circuit breaker is open, 0.5 half-open, 0 closed',
+      labelNames: ['name'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [name, state] of Object.entries(breakerStates()))
+          this.set({ name }, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);
+      },
+    });
+    const raft = (name: string, field: 'term' | 'commitIndex' | 'appliedIndex') =>
+      new Gauge({
+        name,
+        help: `Raft ${field} per command-log replica`,
+        labelNames: ['replica'] as const,
+        registers: [this.registry],
+        async collect() {
+          for (const status of await log.statuses())
+            this.set({ replica: status.id }, status[field]);
+        },
+      });
+    raft('parley_raft_term', 'term');
+    raft('parley_raft_commit_index', 'commitIndex');
+    raft('parley_raft_applied_index', 'appliedIndex');
+  }
+}
+
+/** Times every request, labelled by its route pattern (not the raw path) and consistency. */
+@Injectable()
+export class MetricsInterceptor implements NestInterceptor {
+  constructor(private readonly metrics: Metrics) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<{
+      method: string;
+      route?: { path: string };
+      query: Record<string, unknown>;
+    }>();
+    const started = process.hrtime.bigint();
+    const observe = () => {
+      const response = http.getResponse<{ statusCode: number }>();
+      this.metrics.requestSeconds.observe(
+        {
+          method: request.method,
+          route: request.route?.path ?? 'unknown',
+          status: String(response.statusCode),
+          consistency:
+            typeof request.query?.consistency === 'string' ? request.query.consistency : 'default',
+        },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    };
+    return next.handle().pipe(tap({ next: observe, error: observe }));
+  }
+}
