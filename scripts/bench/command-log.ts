@@ -7,6 +7,7 @@
  * and in time. It prints figures; it asserts nothing.
  */
 import { CommandLogCluster } from '../../test/support/command-log-cluster';
+import { closedLoop, formatLoad } from './load';
 
 const CONCURRENCY_LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const WRITES_PER_LEVEL = Number(process.env.BENCH_WRITES ?? 4_000);
@@ -23,11 +24,6 @@ interface LeaderCounters {
   commitIndex: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function leaderCounters(cluster: CommandLogCluster, leader: string): Promise<LeaderCounters> {
   const status = (await cluster.status(leader)) as unknown as LeaderCounters | undefined;
   if (!status) throw new Error(`leader ${leader} did not answer /v1/status`);
@@ -40,18 +36,12 @@ async function runLevel(
   concurrency: number,
   runId: string,
 ): Promise<void> {
-  const latenciesMs: number[] = [];
-  let issued = 0;
-  let failed = 0;
-  const deadline = Date.now() + SECONDS_PER_LEVEL * 1000;
   const before = await leaderCounters(cluster, leader);
-  const started = process.hrtime.bigint();
-
-  async function proposer(worker: number): Promise<void> {
-    while (issued < WRITES_PER_LEVEL && Date.now() < deadline) {
-      const n = issued;
-      issued += 1;
-      const sentAt = process.hrtime.bigint();
+  const result = await closedLoop(
+    concurrency,
+    WRITES_PER_LEVEL,
+    SECONDS_PER_LEVEL,
+    async (n, worker) => {
       const answer = await cluster.rpc<ProposeAnswer>(leader, 'command-log.propose', {
         command: {
           type: 'kv.put',
@@ -60,31 +50,15 @@ async function runLevel(
           value: VALUE,
         },
       });
-      if (answer.status !== 'applied') {
-        failed += 1;
-        continue;
-      }
-      latenciesMs.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
-    }
-  }
-
-  await Promise.all(Array.from({ length: concurrency }, (_, worker) => proposer(worker)));
-  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+      return answer.status === 'applied';
+    },
+  );
   const after = await leaderCounters(cluster, leader);
-  latenciesMs.sort((a, b) => a - b);
   const committed = after.commitIndex - before.commitIndex;
   const syncs = after.walSyncs - before.walSyncs;
   console.log(
-    [
-      `proposers=${String(concurrency).padStart(2)}`,
-      `writes=${latenciesMs.length}`,
-      `failed=${failed}`,
-      `writes/s=${(latenciesMs.length / elapsedS).toFixed(0)}`,
-      `p50=${percentile(latenciesMs, 50).toFixed(2)}ms`,
-      `p99=${percentile(latenciesMs, 99).toFixed(2)}ms`,
-      `leader fsyncs/committed entry=${committed > 0 ? (syncs / committed).toFixed(3) : 'n/a'}`,
-      `(${syncs} fsyncs, ${committed} entries incl. clock)`,
-    ].join('  '),
+    `${formatLoad('writes', concurrency, result)}  leader fsyncs/committed entry=` +
+      `${committed > 0 ? (syncs / committed).toFixed(3) : 'n/a'} (${syncs} fsyncs, ${committed} entries incl. clock)`,
   );
 }
 
