@@ -37,6 +37,12 @@ export const decisionApiConfigSchema = z.object({
   PARLEY_GOSSIP_NODES: hostPortList(),
   /** Kafka bootstrap brokers for agent-events and decisions; off when unset. */
   PARLEY_KAFKA_BROKERS: hostPortList(),
+  /** Consumer group of the agent-events consumer (one group for all decision-api nodes). */
+  PARLEY_KAFKA_GROUP_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/)
+    .default('parley-decision-api')
+    .describe('a Kafka group id'),
   PARLEY_NATS_URL: url(['nats', 'tls']),
   /** How long a strong command may wait for its commit before answering 504. */
   PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),

@@ -13,6 +13,7 @@ import { ClusterController } from './http/cluster.controller';
 import { EventualController } from './http/eventual.controller';
 import { ProblemFilter } from './http/problem';
 import { StrongController } from './http/strong.controller';
+import { AgentEventsConsumer } from './kafka/agent-events.consumer';
 import { ReadinessController } from './health/readiness.controller';
 import { Metrics, MetricsInterceptor } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -42,6 +43,7 @@ export class DecisionApiModule {
         { provide: APP_GUARD, useClass: KeyThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         Metrics,
+        AgentEventsConsumer,
         { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
         {
           provide: CommandLogClient,

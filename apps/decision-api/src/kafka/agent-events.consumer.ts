@@ -1,0 +1,159 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { backoffDelayMs } from '@parley/resilience';
+import { Consumer, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
+import { CommandLogClient } from '../cluster-client/command-log-client';
+import { CrdtUpstream } from '../cluster-client/http-upstream';
+import { DecisionApiConfig } from '../config';
+import { Problem } from '../http/problem';
+import { AgentEffect, parseAgentEvent } from './agent-event';
+
+export const AGENT_EVENTS_TOPIC = 'agent-events';
+export const DLQ_TOPIC = 'agent-events.dlq';
+const EFFECT_ATTEMPTS_MAX = 30;
+const EVENTUAL_IDS_REMEMBERED = 100_000;
+
+export interface ConsumerCounters {
+  applied: number;
+  replayed: number;
+  deadLettered: number;
+  retries: number;
+}
+
+/**
+ * The `agent-events` consumer group: each record becomes the same command as its REST body.
+ * The offset is committed only after the effect is committed (at-least-once in); strong
+ * effects are exactly-once through their requestId, eventual ones are de-duplicated by a
+ * bounded memory of recent requestIds. A record that does not parse or validate goes to
+ * `agent-events.dlq` with the reason and its offset is committed: it never stops the consumer.
+ * Kafka being down never stops the API: the client connects and reconnects in the background.
+ */
+@Injectable()
+export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('AgentEvents');
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private readonly eventualSeen = new Set<string>();
+  readonly counters: ConsumerCounters = { applied: 0, replayed: 0, deadLettered: 0, retries: 0 };
+
+  constructor(
+    private readonly config: ConfigService<DecisionApiConfig, true>,
+    private readonly log: CommandLogClient,
+    private readonly crdt: CrdtUpstream,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const brokers = this.config.get('PARLEY_KAFKA_BROKERS', { infer: true });
+    if (!brokers) return;
+    const kafka = new Kafka({
+      clientId: `decision-api-${this.config.get('PARLEY_NODE_ID', { infer: true })}`,
+      brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.consumer = kafka.consumer({
+      groupId: this.config.get('PARLEY_KAFKA_GROUP_ID', { infer: true }),
+    });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    void this.run().catch((error: unknown) =>
+      this.logger.error(`agent-events consumer stopped: ${String(error)}`),
+    );
+  }
+
+  private async run(): Promise<void> {
+    await this.producer!.connect();
+    await this.consumer!.connect();
+    await this.consumer!.subscribe({ topic: AGENT_EVENTS_TOPIC, fromBeginning: true });
+    await this.consumer!.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await this.handle(topic, partition, message);
+        await this.consumer!.commitOffsets([
+          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+        ]);
+      },
+    });
+    this.logger.log('consuming agent-events');
+  }
+
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const parsed = parseAgentEvent(message.value);
+    if (!parsed.ok) return this.deadLetter(topic, partition, message, parsed.reason);
+    try {
+      await this.applyWithRetries(parsed.effect);
+    } catch (error) {
+      // A refusal (4xx) will never succeed: dead-letter it. Anything else is redelivered.
+      if (!(error instanceof Problem) || error.getStatus() >= 500) throw error;
+      await this.deadLetter(topic, partition, message, `refused: ${error.message}`);
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+  ): Promise<void> {
+    await this.producer!.send({
+      topic: DLQ_TOPIC,
+      messages: [
+        {
+          key: message.key,
+          value: JSON.stringify({
+            reason,
+            topic,
+            partition,
+            offset: message.offset,
+            record: message.value?.toString('utf8').slice(0, 64 * 1024) ?? null,
+          }),
+        },
+      ],
+    });
+    this.counters.deadLettered += 1;
+    this.logger.warn(`agent-events ${partition}@${message.offset} dead-lettered: ${reason}`);
+  }
+
+  /** Retries only what is safe to retry (same requestId), with full-jitter back-off, bounded. */
+  private async applyWithRetries(effect: AgentEffect): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.apply(effect);
+        return;
+      } catch (error) {
+        const transient = error instanceof Problem && [503, 504].includes(error.getStatus());
+        if (!transient || attempt + 1 >= EFFECT_ATTEMPTS_MAX) throw error; // kafkajs redelivers
+        this.counters.retries += 1;
+        await new Promise((resolve) =>
+          setTimeout(
+            resolve,
+            backoffDelayMs(attempt, { delayMsBase: 100, delayMsMax: 2_000 }, Math.random),
+          ),
+        );
+      }
+    }
+  }
+
+  private async apply(effect: AgentEffect): Promise<void> {
+    if (effect.kind === 'strong') {
+      const applied = await this.log.propose(effect.command);
+      if (applied.replayed) this.counters.replayed += 1;
+      else this.counters.applied += 1;
+      return;
+    }
+    if (this.eventualSeen.has(effect.requestId)) {
+      this.counters.replayed += 1;
+      return;
+    }
+    const { status } = await this.crdt.call(effect.method, effect.path, effect.body);
+    if (status !== 202) throw new Error(`crdt refused ${effect.path}: ${status}`);
+    this.eventualSeen.add(effect.requestId);
+    if (this.eventualSeen.size > EVENTUAL_IDS_REMEMBERED)
+      this.eventualSeen.delete(this.eventualSeen.values().next().value as string);
+    this.counters.applied += 1;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+}
