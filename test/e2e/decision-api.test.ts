@@ -343,6 +343,83 @@ describe('decision-api over a real local cluster', () => {
     const agents = await call('GET', '/v1/agents', { role: 'reader' });
     expect(agents.json).toEqual([{ id: 'g1', status: 'alive', incarnation: 0 }]);
   });
+
+  /** SPEC.md §3's routes, in the OpenAPI path syntax. */
+  const SPEC_ROUTES = [
+    'PUT /v1/kv/{key}',
+    'GET /v1/kv/{key}',
+    'DELETE /v1/kv/{key}',
+    'POST /v1/inventory/{sku}/restock',
+    'POST /v1/inventory/{sku}/reservations',
+    'DELETE /v1/inventory/{sku}/reservations/{orderId}',
+    'GET /v1/inventory/{sku}',
+    'PUT /v1/budgets/{campaign}',
+    'POST /v1/budgets/{campaign}/spend',
+    'GET /v1/budgets/{campaign}',
+    'POST /v1/proposals',
+    'POST /v1/proposals/{id}/votes',
+    'GET /v1/proposals/{id}',
+    'POST /v1/counters/{name}/increment',
+    'GET /v1/counters/{name}',
+    'POST /v1/sets/{name}/elements',
+    'DELETE /v1/sets/{name}/elements/{element}',
+    'GET /v1/sets/{name}',
+    'PUT /v1/flags/{name}',
+    'GET /v1/flags/{name}',
+    'GET /v1/agents',
+    'GET /v1/cluster',
+    'POST /v1/cluster/transfer-leadership',
+    'POST /v1/cluster/members',
+    'DELETE /v1/cluster/members/{id}',
+    'POST /v1/cluster/snapshot',
+    'GET /health/live',
+    'GET /health/ready',
+    'GET /metrics',
+  ];
+
+  it('/docs documents every SPEC route, and exactly the bodies the server accepts', async () => {
+    expect((await fetch(`http://127.0.0.1:${apiPort}/docs`)).status).toBe(200);
+    const doc = (await (await fetch(`http://127.0.0.1:${apiPort}/docs-json`)).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<string, { schema: { example: object; properties: object } }>;
+            };
+          }
+        >
+      >;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual([...SPEC_ROUTES].sort());
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops)) {
+        const schema = op.requestBody?.content['application/json']?.schema;
+        if (!schema) continue;
+        const url = path.replace(/\{(\w+)\}/g, (_, name: string) => `doc-${name.toLowerCase()}`);
+        const role = url.startsWith('/v1/cluster') ? 'operator' : 'agent';
+        const example = { ...schema.example } as Record<string, unknown>;
+        if ('requestId' in schema.properties) example.requestId = `doc-${method}-${url}`;
+        // The documented example is accepted...
+        const accepted = await call(method.toUpperCase(), url, { role, body: example });
+        expect([accepted.status, url]).not.toEqual([400, url]);
+        expect(accepted.status).toBeLessThan(500);
+        // ...and a field the documentation does not list is refused, by name.
+        const refused = await call(method.toUpperCase(), url, {
+          role,
+          body: { ...example, undocumented: 1 },
+        });
+        expect(refused.status).toBe(400);
+        expect(JSON.stringify(refused.json)).toMatch(/undocumented is not a field/);
+        checked += 1;
+      }
+    expect(checked).toBe(12);
+  });
 });
 
 describe('decision-api with no reachable command-log', () => {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapApp } from '@parley/app-kit';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
 import { DecisionApiModule } from './decision-api.module';
@@ -8,8 +9,28 @@ void bootstrapApp({
   name: 'decision-api',
   schema: decisionApiConfigSchema,
   module: (config) => DecisionApiModule.register(config),
-  // Security headers on every answer (no sniffing, no framing, no referrer, HSTS).
   beforeListen: async (app) => {
-    app.use(helmet());
+    // Security headers on every answer (no sniffing, no framing, no referrer, HSTS); the docs
+    // page needs its own inline script and style, so it gets a relaxed CSP.
+    const strict = helmet();
+    const forDocs = helmet({ contentSecurityPolicy: false });
+    app.use((request: { path: string }, response: unknown, next: () => void) =>
+      (request.path.startsWith('/docs') ? forDocs : strict)(
+        request as never,
+        response as never,
+        next,
+      ),
+    );
+    // OpenAPI from the controllers and the body schemas the validators use: UI at /docs,
+    // the document at /docs-json.
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Parley decision-api')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key' })
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   },
 });

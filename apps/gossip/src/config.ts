@@ -40,6 +40,11 @@ export const gossipConfigSchema = z
       .describe('replica, agent or api'),
     /** Address of this member's apps (e.g. its HTTP API), published in its metadata. */
     PARLEY_GOSSIP_APP_ADDRESS: z.string().max(255).default('').describe('a host:port or empty'),
+    /**
+     * Suspicion lasts this × max(1, log10 n) probe intervals once confirmed (memberlist's
+     * SuspicionMult), up to 6× that unconfirmed. Higher tolerates longer pauses, detects later.
+     */
+    PARLEY_GOSSIP_SUSPICION_MULT: boundedInt(4, 1, 100, 'multiplier'),
     /** Lifeguard's refinements (local health, dynamic suspicion, buddy rule); on by default. */
     PARLEY_GOSSIP_LIFEGUARD: booleanFlag(true),
   })

@@ -76,6 +76,7 @@ export class GossipService implements OnApplicationBootstrap, OnApplicationShutd
       },
       random: { nextInt: (max) => randomInt(max) },
       lifeguard: get('PARLEY_GOSSIP_LIFEGUARD'),
+      suspicionMult: get('PARLEY_GOSSIP_SUSPICION_MULT'),
     });
     this.transport =
       get('PARLEY_GOSSIP_TRANSPORT') === 'nats'

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { RPC } from '../../../command-log/src/api/rpc-patterns';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
+import { BODIES, fieldsOf } from './body-schemas';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
@@ -21,6 +23,8 @@ function fields(body: unknown, allowed: string[]): Record<string, unknown> {
 }
 
 /** Operators' routes (SPEC.md §3) and the membership view from gossip. */
+@ApiTags('cluster')
+@ApiBearerAuth()
 @Controller('v1')
 export class ClusterController {
   constructor(
@@ -51,11 +55,12 @@ export class ClusterController {
     };
   }
 
+  @ApiBody({ schema: BODIES.transfer })
   @Post('cluster/transfer-leadership')
   @HttpCode(202)
   @Roles('operator')
   async transfer(@Body() body: unknown) {
-    const { to } = fields(body, ['to']);
+    const { to } = fields(body, fieldsOf(BODIES.transfer));
     if (to !== undefined && (typeof to !== 'string' || !ID.test(to)))
       throw new Problem(400, 'Bad Request', 'to must be a node id');
     const answer = await this.log.operate<{ status: string; to?: string }>(
@@ -67,11 +72,12 @@ export class ClusterController {
     return answer;
   }
 
+  @ApiBody({ schema: BODIES.member })
   @Post('cluster/members')
   @HttpCode(202)
   @Roles('operator')
   async addMember(@Body() body: unknown) {
-    const { id, address, learner } = fields(body, ['id', 'address', 'learner']);
+    const { id, address, learner } = fields(body, fieldsOf(BODIES.member));
     const errors = [
       ...(typeof id === 'string' && ID.test(id) ? [] : ['id must be a node id']),
       ...(typeof address === 'string' && ADDRESS.test(address)

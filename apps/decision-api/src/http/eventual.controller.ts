@@ -1,13 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
+import { BODIES, fieldsOf } from './body-schemas';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
-/** Fields each eventual write accepts; anything else is refused here, before the replica. */
-const BODY_FIELDS: Record<string, string[]> = {
-  increment: ['delta'],
-  add: ['element'],
-  flag: ['value'],
+/** Fields each eventual write accepts (from the documented schemas); anything else is refused. */
+const BODY_FIELDS = {
+  increment: fieldsOf(BODIES.increment),
+  add: fieldsOf(BODIES.element),
+  flag: fieldsOf(BODIES.flag),
 };
 
 function checkBody(kind: keyof typeof BODY_FIELDS, body: unknown): Record<string, unknown> {
@@ -25,6 +27,8 @@ function checkBody(kind: keyof typeof BODY_FIELDS, body: unknown): Record<string
  * The eventual routes of SPEC.md §3 (counters, sets, flags): forwarded to the local crdt
  * replica, which answers 202 once the delta is on its disk. Its 400s come back as problems.
  */
+@ApiTags('eventual')
+@ApiBearerAuth()
 @Controller('v1')
 export class EventualController {
   constructor(private readonly crdt: CrdtUpstream) {}
@@ -42,6 +46,7 @@ export class EventualController {
     return json;
   }
 
+  @ApiBody({ schema: BODIES.increment })
   @Post('counters/:name/increment')
   @HttpCode(202)
   @Roles('agent')
@@ -59,6 +64,7 @@ export class EventualController {
     return this.forward('GET', `/v1/counters/${encodeURIComponent(name)}`);
   }
 
+  @ApiBody({ schema: BODIES.element })
   @Post('sets/:name/elements')
   @HttpCode(202)
   @Roles('agent')
@@ -86,6 +92,7 @@ export class EventualController {
     return this.forward('GET', `/v1/sets/${encodeURIComponent(name)}`);
   }
 
+  @ApiBody({ schema: BODIES.flag })
   @Put('flags/:name')
   @HttpCode(202)
   @Roles('agent', 'operator')

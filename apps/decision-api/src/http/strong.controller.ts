@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import {
   Body,
   Controller,
@@ -15,6 +16,8 @@ import type { Response } from 'express';
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
+import { BODIES, fieldsOf } from './body-schemas';
+import { ReadQueryDocs } from './docs';
 import { Problem } from './problem';
 import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
 
@@ -25,6 +28,8 @@ type Found<T> = { found: boolean; value?: T };
  * leader) or one read with the requested consistency. Domain refusals (out of stock, over
  * budget) are decisions: 200 with status "rejected".
  */
+@ApiTags('strong')
+@ApiBearerAuth()
 @Controller('v1')
 export class StrongController {
   constructor(
@@ -60,6 +65,7 @@ export class StrongController {
 
   // ---- KV with versions and compare-and-set --------------------------------------------
 
+  @ApiBody({ schema: BODIES.kvPut })
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
@@ -68,7 +74,7 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'kv.put', body, { key }, idem, ['value', 'ifVersion']);
+    const { result } = await this.apply(res, 'kv.put', body, { key }, idem, fieldsOf(BODIES.kvPut));
     if (result.status === 'conflict')
       throw new Problem(
         409,
@@ -78,6 +84,7 @@ export class StrongController {
     return { key: result.key, value: result.value, version: result.version, index: result.index };
   }
 
+  @ReadQueryDocs()
   @Get('kv/:key')
   @Roles('reader', 'agent', 'operator')
   async getKv(
@@ -116,6 +123,7 @@ export class StrongController {
 
   // ---- inventory ----------------------------------------------------------------------------
 
+  @ApiBody({ schema: BODIES.restock })
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
@@ -125,12 +133,18 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.restock', body, { sku }, idem, [
-      'quantity',
-    ]);
+    const { result } = await this.apply(
+      res,
+      'inventory.restock',
+      body,
+      { sku },
+      idem,
+      fieldsOf(BODIES.restock),
+    );
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
   }
 
+  @ApiBody({ schema: BODIES.reserve })
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
@@ -140,10 +154,14 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.reserve', body, { sku }, idem, [
-      'orderId',
-      'quantity',
-    ]);
+    const { result } = await this.apply(
+      res,
+      'inventory.reserve',
+      body,
+      { sku },
+      idem,
+      fieldsOf(BODIES.reserve),
+    );
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -166,6 +184,7 @@ export class StrongController {
     return { status: result.status, available: result.available };
   }
 
+  @ReadQueryDocs()
   @Get('inventory/:sku')
   @Roles('reader', 'agent', 'operator')
   async inventory(
@@ -184,6 +203,7 @@ export class StrongController {
 
   // ---- budgets ---------------------------------------------------------------------------------
 
+  @ApiBody({ schema: BODIES.budgetSet })
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
@@ -192,10 +212,18 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'budget.set', body, { campaign }, idem, ['limit']);
+    const { result } = await this.apply(
+      res,
+      'budget.set',
+      body,
+      { campaign },
+      idem,
+      fieldsOf(BODIES.budgetSet),
+    );
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
   }
 
+  @ApiBody({ schema: BODIES.spend })
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
@@ -205,10 +233,14 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'budget.spend', body, { campaign }, idem, [
-      'bidId',
-      'amount',
-    ]);
+    const { result } = await this.apply(
+      res,
+      'budget.spend',
+      body,
+      { campaign },
+      idem,
+      fieldsOf(BODIES.spend),
+    );
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -217,6 +249,7 @@ export class StrongController {
     };
   }
 
+  @ReadQueryDocs()
   @Get('budgets/:campaign')
   @Roles('reader', 'agent', 'operator')
   async budget(
@@ -235,6 +268,7 @@ export class StrongController {
 
   // ---- proposals and votes -------------------------------------------------------------------
 
+  @ApiBody({ schema: BODIES.propose })
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
@@ -243,16 +277,20 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'proposal.create', body, {}, idem, [
-      'proposalId',
-      'options',
-      'policy',
-    ]);
+    const { result } = await this.apply(
+      res,
+      'proposal.create',
+      body,
+      {},
+      idem,
+      fieldsOf(BODIES.propose),
+    );
     if (result.status === 'conflict')
       throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
     return { proposalId: result.proposalId, status: result.status };
   }
 
+  @ApiBody({ schema: BODIES.vote })
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')
@@ -262,11 +300,14 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'proposal.vote', body, { proposalId }, idem, [
-      'agentId',
-      'option',
-      'weight',
-    ]);
+    const { result } = await this.apply(
+      res,
+      'proposal.vote',
+      body,
+      { proposalId },
+      idem,
+      fieldsOf(BODIES.vote),
+    );
     return {
       counted: result.counted,
       status: result.status,
@@ -275,6 +316,7 @@ export class StrongController {
     };
   }
 
+  @ReadQueryDocs()
   @Get('proposals/:id')
   @Roles('reader', 'agent', 'operator')
   async proposal(

@@ -1,0 +1,97 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+/**
+ * The request bodies of SPEC.md §3 as JSON Schemas: the one source for what the server accepts
+ * (the field lists the validators allow come from here) and for what `/docs` says.
+ * `requestId` may also come as the `Idempotency-Key` header, so it is optional in the schema.
+ */
+const requestId: SchemaObject = { type: 'string', minLength: 1, maxLength: 128 };
+const id: SchemaObject = { type: 'string', minLength: 1, maxLength: 128 };
+const positive: SchemaObject = { type: 'integer', minimum: 1 };
+
+function body(
+  properties: Record<string, SchemaObject>,
+  required: string[],
+  example: object,
+): SchemaObject {
+  return { type: 'object', additionalProperties: false, properties, required, example };
+}
+
+export const BODIES = {
+  kvPut: body(
+    { requestId, value: { type: 'string' }, ifVersion: { type: 'integer', minimum: 0 } },
+    ['value'],
+    { requestId: 'doc-kv', value: 'blue' },
+  ),
+  restock: body({ requestId, quantity: positive }, ['quantity'], {
+    requestId: 'doc-restock',
+    quantity: 10,
+  }),
+  reserve: body({ requestId, orderId: id, quantity: positive }, ['orderId', 'quantity'], {
+    requestId: 'doc-reserve',
+    orderId: 'doc-order',
+    quantity: 1,
+  }),
+  budgetSet: body({ requestId, limit: { type: 'integer', minimum: 0 } }, ['limit'], {
+    requestId: 'doc-budget',
+    limit: 100,
+  }),
+  spend: body({ requestId, bidId: id, amount: positive }, ['bidId', 'amount'], {
+    requestId: 'doc-spend',
+    bidId: 'doc-bid',
+    amount: 1,
+  }),
+  propose: body(
+    {
+      requestId,
+      proposalId: id,
+      options: { type: 'array', items: { type: 'string' }, minItems: 2 },
+      policy: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: ['majority', 'threshold', 'unanimous', 'weighted'] },
+          voters: { type: 'array', items: { type: 'string' } },
+          quorum: positive,
+          threshold: positive,
+          deadlineMs: positive,
+          onDeadline: {
+            oneOf: [{ type: 'string', enum: ['plurality', 'reject'] }, { type: 'object' }],
+          },
+        },
+        required: ['kind', 'deadlineMs', 'onDeadline'],
+      },
+    },
+    ['proposalId', 'options', 'policy'],
+    {
+      requestId: 'doc-proposal',
+      proposalId: 'doc-proposal',
+      options: ['yes', 'no'],
+      policy: { kind: 'majority', voters: ['a1', 'a2'], deadlineMs: 60000, onDeadline: 'reject' },
+    },
+  ),
+  vote: body({ requestId, agentId: id, option: id, weight: positive }, ['agentId', 'option'], {
+    requestId: 'doc-vote',
+    agentId: 'a1',
+    option: 'yes',
+  }),
+  increment: body({ delta: { type: 'integer' } }, ['delta'], { delta: 1 }),
+  element: body({ element: { type: 'string', minLength: 1 } }, ['element'], {
+    element: 'doc-element',
+  }),
+  flag: body({ value: {} }, ['value'], { value: true }),
+  member: body(
+    {
+      id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+      address: { type: 'string' },
+      learner: { type: 'boolean' },
+    },
+    ['id', 'address'],
+    { id: 'n9', address: '127.0.0.1:1', learner: true },
+  ),
+  transfer: body({ to: { type: 'string' } }, [], {}),
+} satisfies Record<string, SchemaObject>;
+
+/** The fields a body may carry besides `requestId` (what the validators allow). */
+export function fieldsOf(schema: SchemaObject): string[] {
+  return Object.keys(schema.properties ?? {}).filter((k) => k !== 'requestId');
+}
