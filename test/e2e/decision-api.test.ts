@@ -3,6 +3,7 @@ import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluste
 import { CrdtCluster } from '../support/crdt-cluster';
 import { GossipCluster } from '../support/gossip-cluster';
 import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
@@ -34,7 +35,7 @@ describe('decision-api over a real local cluster', () => {
   let apiPort: number;
 
   beforeAll(async () => {
-    commandLog = await CommandLogCluster.create(3);
+    commandLog = await CommandLogCluster.create(3, { PARLEY_LOG_LEVEL: 'debug' });
     crdt = await CrdtCluster.create(1, () => ({}));
     gossip = await GossipCluster.create(1, { PARLEY_GOSSIP_ROLE: 'agent' });
     await gossip.waitFormed();
@@ -47,7 +48,8 @@ describe('decision-api over a real local cluster', () => {
       PARLEY_COMMAND_LOG_NODES: commandLog.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
       PARLEY_CRDT_NODES: `127.0.0.1:${crdt.replica('c1').httpPort}`,
       PARLEY_GOSSIP_NODES: `127.0.0.1:${gossip.member('g1').httpPort}`,
-      PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_LOG_LEVEL: 'log',
+      PARLEY_LOG_FORMAT: 'json',
     });
     await waitForHttp(`http://127.0.0.1:${apiPort}/health/live`);
   });
@@ -331,6 +333,29 @@ describe('decision-api over a real local cluster', () => {
     });
     expect(big.status).toBe(413);
     expect(big.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
+  it('a request id follows a command into the replica log; JSON logs hold no key', async () => {
+    const put = await call('PUT', '/v1/kv/traced', {
+      body: { requestId: 'trace-1', value: 'v' },
+      headers: { 'x-request-id': 'trace-abc-123' },
+    });
+    expect(put.headers.get('x-request-id')).toBe('trace-abc-123');
+    expect(
+      (await call('GET', '/v1/kv/traced', { role: 'reader' })).headers.get('x-request-id'),
+    ).toMatch(/^[0-9a-f-]{36}$/);
+    const replicaLogs = () => commandLog.replicas.map((r) => r.process?.stdout ?? '').join('\n');
+    await waitFor('the leader to log the trace', () =>
+      /applied kv.put requestId=trace-1 index=\d+ trace=trace-abc-123/.test(replicaLogs())
+        ? true
+        : undefined,
+    );
+    await waitFor('the access line', () =>
+      api.stdout.includes('request=trace-abc-123') ? true : undefined,
+    );
+    const lines = api.stdout.trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    for (const key of Object.values(KEYS)) expect(api.stdout).not.toContain(key);
   });
 
   it('operators see the cluster, take snapshots; everyone sees the agents', async () => {

@@ -4,12 +4,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
 import { DecisionApiModule } from './decision-api.module';
+import { requestIdMiddleware } from './http/request-id';
 
 void bootstrapApp({
   name: 'decision-api',
   schema: decisionApiConfigSchema,
   module: (config) => DecisionApiModule.register(config),
   beforeListen: async (app) => {
+    app.use(requestIdMiddleware);
     // Security headers on every answer (no sniffing, no framing, no referrer, HSTS); the docs
     // page needs its own inline script and style, so it gets a relaxed CSP.
     const strict = helmet();

@@ -19,6 +19,8 @@ export interface ProposeRequest {
   command: Record<string, unknown>;
   /** How long to wait for the commit before answering `timeout` (outcome unknown). */
   timeoutMs?: number;
+  /** The caller's request id (REST X-Request-Id, or the Kafka record), for the logs. */
+  traceId?: string;
 }
 
 export type ProposeResponse =

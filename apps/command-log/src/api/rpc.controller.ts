@@ -1,4 +1,4 @@
-import { Controller, UseGuards } from '@nestjs/common';
+import { Controller, Logger, UseGuards } from '@nestjs/common';
 import { RpcAuthGuard } from '@parley/app-kit';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ConfChangeType, Role } from '@parley/raft';
@@ -37,6 +37,13 @@ function withTimeout<T, U>(
   });
 }
 
+/** A caller's trace id, cut to a loggable shape (it is untrusted input). */
+function traceOf(request: ProposeRequest): string {
+  return typeof request.traceId === 'string'
+    ? request.traceId.replace(/[^\w:@/.-]/g, '').slice(0, 80)
+    : '-';
+}
+
 /**
  * The microservice API decision-api calls: thin, every rule lives in the replica and core.
  * Every request must be signed with the RPC secret (RpcAuthGuard).
@@ -44,6 +51,8 @@ function withTimeout<T, U>(
 @Controller()
 @UseGuards(RpcAuthGuard)
 export class RpcController {
+  private readonly logger = new Logger('Rpc');
+
   constructor(private readonly service: ReplicaService) {}
 
   @MessagePattern(RPC.propose)
@@ -60,8 +69,13 @@ export class RpcController {
       'timeout' as const,
     );
     if (outcome === 'timeout') return { status: 'timeout' };
-    if (outcome.status === 'applied')
+    if (outcome.status === 'applied') {
+      this.logger.debug(
+        `applied ${String(request.command.type)} requestId=${String(request.command.requestId)} ` +
+          `index=${outcome.index} trace=${traceOf(request)}`,
+      );
       return { status: 'applied', index: outcome.index, result: outcome.result };
+    }
     if (outcome.status === 'dropped') return { status: 'dropped' };
     const refusal = outcome.refusal;
     if (refusal.reason === 'not-leader')

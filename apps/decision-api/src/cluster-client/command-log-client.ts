@@ -47,10 +47,12 @@ export class CommandLogClient implements OnApplicationShutdown {
     return this.nodes.length > 0 && this.secret !== undefined;
   }
 
-  async propose(command: Record<string, unknown>): Promise<Applied> {
+  /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
+  async propose(command: Record<string, unknown>, traceId?: string): Promise<Applied> {
     const answer = await this.toLeader<ProposeResponse>(RPC.propose, {
       command,
       timeoutMs: this.commitTimeoutMs,
+      ...(traceId ? { traceId } : {}),
     });
     if (answer.status === 'applied') {
       const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };

@@ -45,7 +45,11 @@ export class StrongController {
     key: string | undefined,
     fields: readonly string[],
   ) {
-    const applied = await this.log.propose(strongCommand(type, body, path, key, fields));
+    const traceId = response.getHeader('X-Request-Id');
+    const applied = await this.log.propose(
+      strongCommand(type, body, path, key, fields),
+      typeof traceId === 'string' ? traceId : undefined,
+    );
     strongHeaders(response, applied);
     if (!applied.replayed)
       this.metrics.decisions.inc({ type, outcome: String(applied.result.status ?? 'ok') });

@@ -80,7 +80,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     const parsed = parseAgentEvent(message.value);
     if (!parsed.ok) return this.deadLetter(topic, partition, message, parsed.reason);
     try {
-      await this.applyWithRetries(parsed.effect);
+      await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
       // A refusal (4xx) will never succeed: dead-letter it. Anything else is redelivered.
       if (!(error instanceof Problem) || error.getStatus() >= 500) throw error;
@@ -114,10 +114,10 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   /** Retries only what is safe to retry (same requestId), with full-jitter back-off, bounded. */
-  private async applyWithRetries(effect: AgentEffect): Promise<void> {
+  private async applyWithRetries(effect: AgentEffect, traceId: string): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.apply(effect);
+        await this.apply(effect, traceId);
         return;
       } catch (error) {
         const transient = error instanceof Problem && [503, 504].includes(error.getStatus());
@@ -133,9 +133,9 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  private async apply(effect: AgentEffect): Promise<void> {
+  private async apply(effect: AgentEffect, traceId: string): Promise<void> {
     if (effect.kind === 'strong') {
-      const applied = await this.log.propose(effect.command);
+      const applied = await this.log.propose(effect.command, traceId);
       if (applied.replayed) this.counters.replayed += 1;
       else this.counters.applied += 1;
       return;
