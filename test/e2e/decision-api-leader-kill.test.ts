@@ -14,6 +14,7 @@ const AGENT_KEY = 'agent-key-0123456789abcdef';
 describe('decision-api: leader kill during a stream of reservations', () => {
   let cluster: CommandLogCluster;
   let api: AppProcess;
+  let apiPort: number;
   afterAll(async () => {
     await api?.stop();
     await cluster?.stop();
@@ -22,7 +23,8 @@ describe('decision-api: leader kill during a stream of reservations', () => {
   it('never oversells and loses no acknowledged reservation', async () => {
     cluster = await CommandLogCluster.create(3);
     await cluster.waitForLeader();
-    const port = await freePort();
+    apiPort = await freePort();
+    const port = apiPort;
     api = AppProcess.start('decision-api', {
       PARLEY_HTTP_PORT: String(port),
       PARLEY_API_KEYS: `agent:${AGENT_KEY}`,
@@ -93,5 +95,26 @@ describe('decision-api: leader kill during a stream of reservations', () => {
       value: { available: number; reserved: number };
     };
     expect(state.value).toMatchObject({ available: 0, reserved: 100 });
+  });
+
+  it('on the minority side: strong writes and linearizable reads 503, stale reads served with staleness', async () => {
+    // Continues from the test above: one replica is already dead; kill one more.
+    const leader = await cluster.waitForLeader();
+    await cluster.kill(leader);
+    const base = `http://127.0.0.1:${apiPort}`;
+    const headers = { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' };
+    const write = await fetch(`${base}/v1/inventory/hot/reservations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ requestId: 'minority-1', orderId: 'm1', quantity: 1 }),
+    });
+    expect([503, 504]).toContain(write.status);
+    if (write.status === 503) expect(write.headers.get('retry-after')).not.toBeNull();
+    const linearizable = await fetch(`${base}/v1/inventory/hot`, { headers });
+    expect([503, 504]).toContain(linearizable.status);
+    const stale = await fetch(`${base}/v1/inventory/hot?consistency=stale`, { headers });
+    expect(stale.status).toBe(200);
+    expect(Number(stale.headers.get('x-staleness-ms'))).toBeGreaterThanOrEqual(0);
+    expect(await stale.json()).toEqual({ sku: 'hot', available: 0, reserved: 100 });
   });
 });
