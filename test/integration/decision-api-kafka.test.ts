@@ -174,5 +174,15 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
     });
     await offsetsAdmin.disconnect();
     expect(await inventory()).toBe(40);
+
+    // The same seen by decision-api itself: lag 0 in /metrics, the consumer in readiness.
+    await waitFor('the lag gauge to reach 0', async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /^parley_kafka_consumer_lag 0$/m.test(metrics) ? true : undefined;
+    });
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+      details: { kafka: { status: string; consuming: boolean } };
+    };
+    expect(ready.details.kafka).toMatchObject({ status: 'up', consuming: true });
   });
 });

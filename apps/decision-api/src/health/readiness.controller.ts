@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { breakerStates } from '@parley/resilience';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { CrdtUpstream, GossipUpstream } from '../cluster-client/http-upstream';
+import { AgentEventsConsumer } from '../kafka/agent-events.consumer';
 
 /**
  * Readiness (Terminus format): ready only with a reachable quorum — a majority of the
@@ -17,6 +18,7 @@ export class ReadinessController {
     private readonly log: CommandLogClient,
     private readonly crdt: CrdtUpstream,
     private readonly gossip: GossipUpstream,
+    private readonly consumer: AgentEventsConsumer,
   ) {}
 
   @Get('ready')
@@ -42,6 +44,15 @@ export class ReadinessController {
             return check.down({ reachable: false });
           }
         }),
+      ...(this.consumer.configured
+        ? [
+            async () => {
+              const kafka = this.indicators.check('kafka');
+              const details = { consuming: this.consumer.running, lag: this.consumer.lag ?? null };
+              return this.consumer.running ? kafka.up(details) : kafka.down(details);
+            },
+          ]
+        : []),
       async () => this.indicators.check('breakers').up({ states: breakerStates() }),
     ]);
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { backoffDelayMs } from '@parley/resilience';
-import { Consumer, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
+import { Admin, Consumer, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { DecisionApiConfig } from '../config';
@@ -12,6 +12,7 @@ export const AGENT_EVENTS_TOPIC = 'agent-events';
 export const DLQ_TOPIC = 'agent-events.dlq';
 const EFFECT_ATTEMPTS_MAX = 30;
 const EVENTUAL_IDS_REMEMBERED = 100_000;
+const LAG_INTERVAL_MS = 5_000;
 
 export interface ConsumerCounters {
   applied: number;
@@ -33,6 +34,12 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   private readonly logger = new Logger('AgentEvents');
   private consumer?: Consumer;
   private producer?: Producer;
+  private admin?: Admin;
+  private lagTimer?: NodeJS.Timeout;
+  /** Messages behind the end of agent-events for this group (refreshed every few seconds). */
+  lag: number | undefined;
+  /** Whether the consumer is in its group and fetching (for readiness). */
+  running = false;
   private readonly eventualSeen = new Set<string>();
   readonly counters: ConsumerCounters = { applied: 0, replayed: 0, deadLettered: 0, retries: 0 };
 
@@ -51,10 +58,15 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
       logLevel: logLevel.NOTHING,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
-    this.consumer = kafka.consumer({
-      groupId: this.config.get('PARLEY_KAFKA_GROUP_ID', { infer: true }),
-    });
+    this.consumer = kafka.consumer({ groupId: this.groupId });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.admin = kafka.admin();
+    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, () => (this.running = true));
+    for (const event of [CRASH, DISCONNECT, STOP])
+      this.consumer.on(event, () => (this.running = false));
+    this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
+    this.lagTimer.unref();
     void this.run().catch((error: unknown) =>
       this.logger.error(`agent-events consumer stopped: ${String(error)}`),
     );
@@ -152,7 +164,37 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     this.counters.applied += 1;
   }
 
+  /** Committed offsets against the end of each partition, summed. */
+  private async measureLag(): Promise<void> {
+    try {
+      await this.admin!.connect();
+      const ends = await this.admin!.fetchTopicOffsets(AGENT_EVENTS_TOPIC);
+      const [group] = await this.admin!.fetchOffsets({
+        groupId: this.groupId,
+        topics: [AGENT_EVENTS_TOPIC],
+      });
+      this.lag = ends.reduce((sum, end) => {
+        const committed = Number(
+          group?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1,
+        );
+        return sum + Math.max(0, Number(end.offset) - Math.max(0, committed));
+      }, 0);
+    } catch {
+      this.lag = undefined; // unknown while Kafka is away
+    }
+  }
+
+  private get groupId(): string {
+    return this.config.get('PARLEY_KAFKA_GROUP_ID', { infer: true });
+  }
+
+  get configured(): boolean {
+    return this.consumer !== undefined;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.lagTimer);
+    await this.admin?.disconnect().catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }

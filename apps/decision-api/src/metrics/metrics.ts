@@ -3,6 +3,7 @@ import { breakerStates } from '@parley/resilience';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Observable, tap } from 'rxjs';
 import { CommandLogClient } from '../cluster-client/command-log-client';
+import { AgentEventsConsumer } from '../kafka/agent-events.consumer';
 
 /**
  * Prometheus metrics of decision-api: request latency per route and consistency class,
@@ -26,7 +27,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(log: CommandLogClient) {
+  constructor(log: CommandLogClient, consumer: AgentEventsConsumer) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_api_' });
     new Gauge({
       name: 'parley_breaker_open',
@@ -49,6 +50,14 @@ export class Metrics {
             this.set({ replica: status.id }, status[field]);
         },
       });
+    new Gauge({
+      name: 'parley_kafka_consumer_lag',
+      help: 'agent-events records not yet committed by this consumer group',
+      registers: [this.registry],
+      collect() {
+        if (consumer.lag !== undefined) this.set(consumer.lag);
+      },
+    });
     raft('parley_raft_term', 'term');
     raft('parley_raft_commit_index', 'commitIndex');
     raft('parley_raft_applied_index', 'appliedIndex');
