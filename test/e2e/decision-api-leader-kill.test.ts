@@ -118,3 +118,40 @@ describe('decision-api: leader kill during a stream of reservations', () => {
     expect(await stale.json()).toEqual({ sku: 'hot', available: 0, reserved: 100 });
   });
 });
+
+describe('decision-api: a commit whose outcome is unknown', () => {
+  let cluster: CommandLogCluster;
+  let api: AppProcess;
+  afterAll(async () => {
+    await api?.stop();
+    await cluster?.stop();
+  });
+
+  it('answers 504 when the leader accepted the command but lost its quorum before committing', async () => {
+    // Long election timeouts (3 s): the leader keeps leading a while after its followers die,
+    // so the write below is accepted and then can never commit.
+    cluster = await CommandLogCluster.create(3, { PARLEY_ELECTION_TICKS: '300' });
+    const leader = await cluster.waitForLeader(60_000);
+    const port = await freePort();
+    api = AppProcess.start('decision-api', {
+      PARLEY_HTTP_PORT: String(port),
+      PARLEY_API_KEYS: `agent:${AGENT_KEY}`,
+      PARLEY_RPC_SECRET: CLUSTER_SECRET,
+      PARLEY_COMMAND_LOG_NODES: `127.0.0.1:${cluster.replica(leader).rpcPort}`,
+      PARLEY_COMMIT_TIMEOUT_MS: '300',
+      PARLEY_LOG_LEVEL: 'error',
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/health/live`);
+    for (const follower of cluster.replicas.filter((r) => r.id !== leader))
+      await cluster.kill(follower.id);
+    const response = await fetch(`http://127.0.0.1:${port}/v1/kv/unknown`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${AGENT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requestId: 'maybe', value: 'v' }),
+    });
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(
+      /retrying with the same requestId is safe/,
+    );
+  });
+});

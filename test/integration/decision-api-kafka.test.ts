@@ -52,7 +52,11 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
     });
     await admin.disconnect();
 
-    cluster = await CommandLogCluster.create(3);
+    // command-log mirrors every strong outcome to `decisions` (SPEC §4).
+    cluster = await CommandLogCluster.create(3, {
+      PARLEY_KAFKA_BROKERS: kafka.brokers,
+      PARLEY_CLUSTER_ID: `events-${Date.now()}`,
+    });
     crdt = await CrdtCluster.create(1, () => ({}));
     await cluster.waitForLeader();
     const port = await freePort();
@@ -174,6 +178,29 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
     });
     await offsetsAdmin.disconnect();
     expect(await inventory()).toBe(40);
+
+    // Every reservation's outcome was published to `decisions` once, the duplicate included.
+    const decisionsReader = client.consumer({ groupId: `decisions-reader-${Date.now()}` });
+    await decisionsReader.connect();
+    await decisionsReader.subscribe({ topic: 'decisions', fromBeginning: true });
+    const outcomes = new Map<string, number>();
+    await decisionsReader.run({
+      eachMessage: async ({ message }) => {
+        const { requestId } = JSON.parse(message.value!.toString()) as { requestId: string };
+        outcomes.set(requestId, (outcomes.get(requestId) ?? 0) + 1);
+      },
+    });
+    await waitFor(
+      '40 reservation outcomes in decisions',
+      () =>
+        [...outcomes.keys()].filter((id) => id.startsWith('ev-res-')).length === 40
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
+    await decisionsReader.disconnect();
+    expect(outcomes.get('ev-res-3')).toBe(1);
+    expect([...outcomes.values()].every((n) => n === 1)).toBe(true);
 
     // The same seen by decision-api itself: lag 0 in /metrics, the consumer in readiness.
     await waitFor('the lag gauge to reach 0', async () => {

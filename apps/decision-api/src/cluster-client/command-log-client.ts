@@ -1,7 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { signRpc } from '@parley/app-kit';
-import { backoffDelayMs } from '@parley/resilience';
+import { backoffDelayMs, createBreaker } from '@parley/resilience';
+import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
 import type {
   NodeStatus,
@@ -29,6 +30,7 @@ export interface Applied {
 export class CommandLogClient implements OnApplicationShutdown {
   private readonly logger = new Logger('CommandLogClient');
   private readonly clients = new Map<string, ClientProxy>();
+  private readonly breakers = new Map<string, CircuitBreaker<[string, object], unknown>>();
   private readonly addressOf = new Map<string, string>();
   private leader: string | undefined;
   private next = 0;
@@ -108,8 +110,10 @@ export class CommandLogClient implements OnApplicationShutdown {
       throw new Problem(503, 'Service Unavailable', 'no command-log nodes are configured', {
         retryAfterSeconds: 5,
       });
+    // Bounded twice over: in attempts, and by a deadline, whatever the cluster does meanwhile.
     const attempts = this.nodes.length * 3;
-    for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const deadline = Date.now() + 2 * this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS;
+    for (let attempt = 0; attempt < attempts && Date.now() < deadline; attempt += 1) {
       const address = (this.leader && this.addressOf.get(this.leader)) ?? this.nextNode();
       let answer: T & { leaderId?: string | null };
       try {
@@ -167,7 +171,26 @@ export class CommandLogClient implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * One call to one replica, behind that replica's opossum breaker: a replica that keeps
+   * failing is skipped fast (the caller moves on to the next) until a trial call succeeds.
+   */
   private call<T>(address: string, pattern: string, body: object): Promise<T> {
+    let breaker = this.breakers.get(address);
+    if (!breaker) {
+      breaker = createBreaker((p: string, b: object) => this.send(address, p, b), {
+        name: `command-log-${address}`,
+        timeoutMs: this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS,
+        errorThresholdPercentage: 50,
+        resetTimeoutMs: 1_000,
+        volumeThreshold: 3,
+      });
+      this.breakers.set(address, breaker);
+    }
+    return breaker.fire(pattern, body) as Promise<T>;
+  }
+
+  private send(address: string, pattern: string, body: object): Promise<unknown> {
     let client = this.clients.get(address);
     if (!client) {
       const at = address.lastIndexOf(':');
@@ -179,12 +202,13 @@ export class CommandLogClient implements OnApplicationShutdown {
     }
     return firstValueFrom(
       client
-        .send<T>(pattern, signRpc(this.secret!, pattern, body))
+        .send<unknown>(pattern, signRpc(this.secret!, pattern, body))
         .pipe(timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS)),
     );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    for (const breaker of this.breakers.values()) breaker.shutdown();
     for (const client of this.clients.values()) await client.close();
     this.logger.debug('closed command-log clients');
   }
