@@ -20,34 +20,54 @@ const apiKeyList = z
   );
 
 /** Configuration of the stateless REST front. */
-export const decisionApiConfigSchema = z.object({
-  ...baseFields(8080),
-  /** API keys with their roles; every route needs one. */
-  PARLEY_API_KEYS: apiKeyList,
-  /**
-   * Secret that signs requests to command-log's microservice API (its PARLEY_RPC_SECRET, which
-   * defaults to the cluster secret there). Strong routes answer 503 without it. Never logged.
-   */
-  PARLEY_RPC_SECRET: secret().optional(),
-  /** The command-log replicas' microservice addresses, `host:rpcPort,...`. */
-  PARLEY_COMMAND_LOG_NODES: hostPortList(),
-  /** The local crdt replica's HTTP address, `host:port` (others are fallbacks). */
-  PARLEY_CRDT_NODES: hostPortList(),
-  /** The local gossip member's HTTP address, `host:port`. */
-  PARLEY_GOSSIP_NODES: hostPortList(),
-  /** Kafka bootstrap brokers for agent-events and decisions; off when unset. */
-  PARLEY_KAFKA_BROKERS: hostPortList(),
-  /** Consumer group of the agent-events consumer (one group for all decision-api nodes). */
-  PARLEY_KAFKA_GROUP_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,128}$/)
-    .default('parley-decision-api')
-    .describe('a Kafka group id'),
-  PARLEY_NATS_URL: url(['nats', 'tls']),
-  /** How long a strong command may wait for its commit before answering 504. */
-  PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
-  /** Requests per second allowed per API key before 429. */
-  PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
-});
+export const decisionApiConfigSchema = z
+  .object({
+    ...baseFields(8080),
+    /** API keys with their roles; every route needs one. */
+    PARLEY_API_KEYS: apiKeyList,
+    /**
+     * Secret that signs requests to command-log's microservice API (its PARLEY_RPC_SECRET, which
+     * defaults to the cluster secret there). Strong routes answer 503 without it. Never logged.
+     */
+    PARLEY_RPC_SECRET: secret().optional(),
+    /**
+     * How to reach command-log's microservice API: `tcp` (PARLEY_COMMAND_LOG_NODES) or `nats`
+     * (PARLEY_NATS_URL and PARLEY_CLUSTER_ID; replicas are found through any one of them).
+     */
+    PARLEY_COMMAND_LOG_TRANSPORT: z.enum(['tcp', 'nats']).default('tcp').describe('tcp or nats'),
+    /** The command-log cluster's id (its NATS subjects); the same as PARLEY_CLUSTER_ID there. */
+    PARLEY_CLUSTER_ID: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .default('parley')
+      .describe('a cluster id of 1-63 characters [a-z0-9_-]'),
+    /** The command-log replicas' microservice addresses, `host:rpcPort,...`. */
+    PARLEY_COMMAND_LOG_NODES: hostPortList(),
+    /** The local crdt replica's HTTP address, `host:port` (others are fallbacks). */
+    PARLEY_CRDT_NODES: hostPortList(),
+    /** The local gossip member's HTTP address, `host:port`. */
+    PARLEY_GOSSIP_NODES: hostPortList(),
+    /** Kafka bootstrap brokers for agent-events and decisions; off when unset. */
+    PARLEY_KAFKA_BROKERS: hostPortList(),
+    /** Consumer group of the agent-events consumer (one group for all decision-api nodes). */
+    PARLEY_KAFKA_GROUP_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/)
+      .default('parley-decision-api')
+      .describe('a Kafka group id'),
+    PARLEY_NATS_URL: url(['nats', 'tls']),
+    /** How long a strong command may wait for its commit before answering 504. */
+    PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
+    /** Requests per second allowed per API key before 429. */
+    PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
+  })
+  .superRefine((config, context) => {
+    if (config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && !config.PARLEY_NATS_URL)
+      context.addIssue({
+        code: 'custom',
+        path: ['PARLEY_NATS_URL'],
+        message: 'PARLEY_NATS_URL is required when PARLEY_COMMAND_LOG_TRANSPORT=nats',
+      });
+  });
 
 export type DecisionApiConfig = z.output<typeof decisionApiConfigSchema>;

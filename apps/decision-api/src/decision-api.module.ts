@@ -51,6 +51,9 @@ export class DecisionApiModule {
             config.PARLEY_COMMAND_LOG_NODES ?? [],
             config.PARLEY_RPC_SECRET,
             config.PARLEY_COMMIT_TIMEOUT_MS,
+            config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && config.PARLEY_NATS_URL
+              ? { url: config.PARLEY_NATS_URL, clusterId: config.PARLEY_CLUSTER_ID }
+              : undefined,
           ),
         },
         {

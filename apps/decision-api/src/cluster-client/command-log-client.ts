@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { signRpc } from '@parley/app-kit';
+import { backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -9,7 +9,7 @@ import type {
   ProposeResponse,
   ReadResponse,
 } from '../../../command-log/src/api/rpc-patterns';
-import { RPC } from '../../../command-log/src/api/rpc-patterns';
+import { ANY_REPLICA, RPC, commandLogSubject } from '../../../command-log/src/api/rpc-patterns';
 import { Problem } from '../http/problem';
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
@@ -35,11 +35,19 @@ export class CommandLogClient implements OnApplicationShutdown {
   private leader: string | undefined;
   private next = 0;
 
+  /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
+  private nodes: readonly string[];
+  private natsClient?: ClientProxy;
+
   constructor(
-    private readonly nodes: readonly string[],
+    nodes: readonly string[],
     private readonly secret: string | undefined,
     private readonly commitTimeoutMs: number,
-  ) {}
+    /** When set, the API is reached over NATS request/reply instead of TCP. */
+    private readonly nats?: { url: string; clusterId: string },
+  ) {
+    this.nodes = nats ? [ANY_REPLICA] : nodes;
+  }
 
   get nodeCount(): number {
     return this.nodes.length;
@@ -92,6 +100,7 @@ export class CommandLogClient implements OnApplicationShutdown {
 
   /** Each reachable replica's status (operators' view of the cluster). */
   async statuses(): Promise<NodeStatus[]> {
+    if (this.nats && this.nodes[0] === ANY_REPLICA) await this.learnNatsMembers();
     const all = await Promise.all(
       this.nodes.map((address) =>
         this.call<NodeStatus>(address, RPC.status, {}).catch(() => undefined),
@@ -163,12 +172,22 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   private async learnIds(): Promise<void> {
+    if (this.nats) return this.learnNatsMembers();
     await Promise.all(
       this.nodes.map(async (address) => {
         const status = await this.call<NodeStatus>(address, RPC.status, {}).catch(() => undefined);
         if (status) this.addressOf.set(status.id, address);
       }),
     );
+  }
+
+  /** Over NATS a replica is addressed by its id: any replica tells who the members are. */
+  private async learnNatsMembers(): Promise<void> {
+    const status = await this.call<NodeStatus>(ANY_REPLICA, RPC.status, {}).catch(() => undefined);
+    if (!status) return;
+    const members = [...status.members.voters, ...status.members.learners];
+    this.nodes = members.length > 0 ? members : [ANY_REPLICA];
+    for (const id of members) this.addressOf.set(id, id);
   }
 
   /**
@@ -191,6 +210,16 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   private send(address: string, pattern: string, body: object): Promise<unknown> {
+    const signed = signRpc(this.secret!, pattern, body);
+    const wait = timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS);
+    if (this.nats) {
+      this.natsClient ??= ClientProxyFactory.create({
+        transport: Transport.NATS,
+        options: backgroundNatsOptions(this.nats.url, 'decision-api'),
+      });
+      const subject = commandLogSubject(this.nats.clusterId, address, pattern);
+      return firstValueFrom(this.natsClient.send<unknown>(subject, signed).pipe(wait));
+    }
     let client = this.clients.get(address);
     if (!client) {
       const at = address.lastIndexOf(':');
@@ -200,16 +229,13 @@ export class CommandLogClient implements OnApplicationShutdown {
       });
       this.clients.set(address, client);
     }
-    return firstValueFrom(
-      client
-        .send<unknown>(pattern, signRpc(this.secret!, pattern, body))
-        .pipe(timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS)),
-    );
+    return firstValueFrom(client.send<unknown>(pattern, signed).pipe(wait));
   }
 
   async onApplicationShutdown(): Promise<void> {
     for (const breaker of this.breakers.values()) breaker.shutdown();
     for (const client of this.clients.values()) await client.close();
+    await this.natsClient?.close();
     this.logger.debug('closed command-log clients');
   }
 }
