@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { backoffDelayMs } from '@parley/resilience';
-import { Admin, Consumer, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
+import { backoffDelayMs, createBreaker } from '@parley/resilience';
+import { Admin, Consumer, Kafka, KafkaMessage, Producer, ProducerRecord, logLevel } from 'kafkajs';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { DecisionApiConfig } from '../config';
@@ -41,6 +41,22 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   /** Whether the consumer is in its group and fetching (for readiness). */
   running = false;
   private readonly eventualSeen = new Set<string>();
+  /**
+   * The dead-letter producer behind an opossum breaker: while Kafka keeps failing, the record
+   * is not committed (it will be redelivered) and the breaker shows open in metrics/readiness.
+   */
+  private readonly dlqBreaker = createBreaker(
+    async (record: ProducerRecord) => {
+      await this.producer!.send(record);
+    },
+    {
+      name: 'kafka-dlq',
+      timeoutMs: 10_000,
+      errorThresholdPercentage: 50,
+      resetTimeoutMs: 5_000,
+      volumeThreshold: 3,
+    },
+  );
   readonly counters: ConsumerCounters = { applied: 0, replayed: 0, deadLettered: 0, retries: 0 };
 
   constructor(
@@ -106,7 +122,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     message: KafkaMessage,
     reason: string,
   ): Promise<void> {
-    await this.producer!.send({
+    await this.dlqBreaker.fire({
       topic: DLQ_TOPIC,
       messages: [
         {
@@ -194,6 +210,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.lagTimer);
+    this.dlqBreaker.shutdown();
     await this.admin?.disconnect().catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
