@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: a local Parley cluster on loopback with the embedded defaults (no Kafka, NATS or
 // S3 needed). Every app runs as its own process with prefixed logs; data lives under .data/;
-// Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P.
+// Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P,
+// --data-dir D (default .data). The nodes are wired together: command-log replicas form one
+// Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
+// decision-api fronts them all.
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
@@ -21,7 +24,7 @@ if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
 }
 
 // The cluster secret and API keys are generated once and kept with the data, never printed.
-const dataDir = path.join(root, '.data');
+const dataDir = path.resolve(option('data-dir', path.join(root, '.data')));
 fs.mkdirSync(dataDir, { recursive: true });
 const secretsFile = path.join(dataDir, 'local-secrets.json');
 if (!fs.existsSync(secretsFile)) {
@@ -74,27 +77,46 @@ function start(app, i, env) {
   children.push(child);
 }
 
-for (let i = 1; i <= nodes; i += 1) {
+const host = '127.0.0.1';
+const ids = Array.from({ length: nodes }, (_, k) => k + 1);
+const peerPort = (i) => basePort + 1100 + i;
+const rpcPort = (i) => basePort + 1200 + i;
+const gossipPort = (i) => basePort + 1300 + i;
+const crdtPeerPort = (i) => basePort + 1400 + i;
+for (const i of ids) {
+  const others = ids.filter((j) => j !== i);
   start('command-log', i, {
     PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_PEER_PORT: String(basePort + 1100 + i),
-    PARLEY_RPC_PORT: String(basePort + 1200 + i),
+    PARLEY_PEER_PORT: String(peerPort(i)),
+    PARLEY_RPC_PORT: String(rpcPort(i)),
+    PARLEY_PEERS: ids.map((j) => `n${j}=${host}:${peerPort(j)}`).join(','),
   });
   start('gossip', i, {
     PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_GOSSIP_PORT: String(basePort + 1300 + i),
+    PARLEY_GOSSIP_PORT: String(gossipPort(i)),
+    PARLEY_GOSSIP_APP_ADDRESS: `${host}:${portOf('command-log', i)}`,
+    ...(others.length > 0
+      ? { PARLEY_GOSSIP_SEEDS: others.map((j) => `${host}:${gossipPort(j)}`).join(',') }
+      : {}),
   });
   start('crdt', i, {
     PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_CRDT_PEER_PORT: String(basePort + 1400 + i),
+    PARLEY_CRDT_PEER_PORT: String(crdtPeerPort(i)),
+    ...(others.length > 0
+      ? { PARLEY_CRDT_PEERS: others.map((j) => `${host}:${crdtPeerPort(j)}`).join(',') }
+      : {}),
   });
 }
 start('decision-api', 1, {
   PARLEY_API_KEYS: `operator:${secrets.operatorKey},agent:${secrets.agentKey},reader:${secrets.readerKey}`,
+  PARLEY_RPC_SECRET: secrets.clusterSecret,
+  PARLEY_COMMAND_LOG_NODES: ids.map((j) => `${host}:${rpcPort(j)}`).join(','),
+  PARLEY_CRDT_NODES: ids.map((j) => `${host}:${portOf('crdt', j)}`).join(','),
+  PARLEY_GOSSIP_NODES: ids.map((j) => `${host}:${portOf('gossip', j)}`).join(','),
 });
 
 console.log(`Parley local cluster: ${nodes} node(s), data in ${dataDir}`);
-console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/health/live`);
+console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/docs`);
 for (let i = 1; i <= nodes; i += 1) {
   console.log(
     `  node ${i}: command-log :${portOf('command-log', i)}  crdt :${portOf('crdt', i)}  gossip :${portOf('gossip', i)}`,
