@@ -2,7 +2,8 @@
 // `npm start`: a local Parley cluster on loopback with the embedded defaults (no Kafka, NATS or
 // S3 needed). Every app runs as its own process with prefixed logs; data lives under .data/;
 // Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P,
-// --data-dir D (default .data). The nodes are wired together: command-log replicas form one
+// --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
+// `npm run infra:up` started, read from .infra/env). The nodes are wired together: command-log replicas form one
 // Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
 // decision-api fronts them all.
 const { spawn } = require('node:child_process');
@@ -37,6 +38,43 @@ if (!fs.existsSync(secretsFile)) {
   fs.writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 }
 const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8'));
+// One id per data folder: a fresh local cluster must never pass for an older one that shared
+// the same Kafka (the mirror resumes after the highest index it finds for its cluster id).
+if (!secrets.clusterId) {
+  secrets.clusterId = `local-${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+}
+
+/** With --with-brokers: the servers `npm run infra:up` started, as each app's settings. */
+function brokerSettings() {
+  if (!args.includes('--with-brokers')) return { commandLog: {}, crdt: {}, api: {} };
+  const envFile = path.join(root, '.infra', 'env');
+  if (!fs.existsSync(envFile)) {
+    console.error('--with-brokers needs the servers: run `npm run infra:up` first');
+    process.exit(2);
+  }
+  const infra = Object.fromEntries(
+    fs
+      .readFileSync(envFile, 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return {
+    commandLog: {
+      PARLEY_CLUSTER_ID: secrets.clusterId,
+      PARLEY_KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      PARLEY_NATS_URL: infra.NATS_URL,
+      PARLEY_S3_ENDPOINT: infra.S3_ENDPOINT,
+      PARLEY_S3_ACCESS_KEY_ID: infra.S3_ACCESS_KEY_ID,
+      PARLEY_S3_SECRET_ACCESS_KEY: infra.S3_SECRET_ACCESS_KEY,
+      PARLEY_S3_REGION: infra.S3_REGION,
+    },
+    crdt: { PARLEY_NATS_URL: infra.NATS_URL, PARLEY_CLUSTER_ID: secrets.clusterId },
+    api: { PARLEY_KAFKA_BROKERS: infra.KAFKA_BROKERS },
+  };
+}
+const brokers = brokerSettings();
 
 const children = [];
 const portOf = (app, i) =>
@@ -90,6 +128,7 @@ for (const i of ids) {
     PARLEY_PEER_PORT: String(peerPort(i)),
     PARLEY_RPC_PORT: String(rpcPort(i)),
     PARLEY_PEERS: ids.map((j) => `n${j}=${host}:${peerPort(j)}`).join(','),
+    ...brokers.commandLog,
   });
   start('gossip', i, {
     PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
@@ -105,6 +144,7 @@ for (const i of ids) {
     ...(others.length > 0
       ? { PARLEY_CRDT_PEERS: others.map((j) => `${host}:${crdtPeerPort(j)}`).join(',') }
       : {}),
+    ...brokers.crdt,
   });
 }
 start('decision-api', 1, {
@@ -113,9 +153,13 @@ start('decision-api', 1, {
   PARLEY_COMMAND_LOG_NODES: ids.map((j) => `${host}:${rpcPort(j)}`).join(','),
   PARLEY_CRDT_NODES: ids.map((j) => `${host}:${portOf('crdt', j)}`).join(','),
   PARLEY_GOSSIP_NODES: ids.map((j) => `${host}:${portOf('gossip', j)}`).join(','),
+  ...brokers.api,
 });
 
-console.log(`Parley local cluster: ${nodes} node(s), data in ${dataDir}`);
+console.log(
+  `Parley local cluster: ${nodes} node(s), data in ${dataDir}` +
+    (args.includes('--with-brokers') ? ' (with Kafka, NATS and S3)' : ''),
+);
 console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/docs`);
 for (let i = 1; i <= nodes; i += 1) {
   console.log(

@@ -9,11 +9,20 @@ const MAX_TAIL_WINDOWS = 50;
 /** Silence that ends a tail scan: what is left are aborted records and markers. */
 const TAIL_IDLE_MS = 2_000;
 
-/** The index in a raft-log record, or undefined for a record that is not ours. */
-function parseIndex(value: Buffer | null): number | undefined {
+/**
+ * The index in a raft-log record of cluster `clusterId`, or undefined for a record that is not
+ * ours: several clusters may share one topic, and another cluster's higher index must never make
+ * this one skip its own entries.
+ */
+function parseIndex(value: Buffer | null, clusterId: string): number | undefined {
   try {
-    const parsed = JSON.parse(value?.toString() ?? 'null') as { index?: unknown } | null;
-    return typeof parsed?.index === 'number' && Number.isSafeInteger(parsed.index)
+    const parsed = JSON.parse(value?.toString() ?? 'null') as {
+      index?: unknown;
+      cluster?: unknown;
+    } | null;
+    return parsed?.cluster === clusterId &&
+      typeof parsed.index === 'number' &&
+      Number.isSafeInteger(parsed.index)
       ? parsed.index
       : undefined;
   } catch {
@@ -255,7 +264,7 @@ export class KafkaMirror {
         void consumer.run({
           eachMessage: async ({ message }) => {
             clearTimeout(idle);
-            const index = parseIndex(message.value);
+            const index = parseIndex(message.value, this.options.clusterId);
             if (Number(message.offset) < to && index !== undefined)
               best = Math.max(best ?? 0, index);
             if (Number(message.offset) >= to - 1) return resolve(best);
@@ -274,13 +283,19 @@ export class KafkaMirror {
     if (records.length === 0) return;
     const raftLog: Message[] = records.map((r) => ({
       key: entityKey(r.command),
-      value: JSON.stringify({ index: r.index, term: r.term, command: r.command }),
+      value: JSON.stringify({
+        cluster: this.options.clusterId,
+        index: r.index,
+        term: r.term,
+        command: r.command,
+      }),
     }));
     const decisions: Message[] = records
       .filter((r) => 'requestId' in r.command && !r.replayed)
       .map((r) => ({
         key: entityKey(r.command),
         value: JSON.stringify({
+          cluster: this.options.clusterId,
           index: r.index,
           requestId: (r.command as { requestId: string }).requestId,
           type: r.command.type,

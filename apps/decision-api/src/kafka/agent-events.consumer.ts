@@ -40,6 +40,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   lag: number | undefined;
   /** Whether the consumer is in its group and fetching (for readiness). */
   running = false;
+  private stopped = false;
   private readonly eventualSeen = new Set<string>();
   /**
    * The dead-letter producer behind an opossum breaker: while Kafka keeps failing, the record
@@ -83,12 +84,43 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
       this.consumer.on(event, () => (this.running = false));
     this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
     this.lagTimer.unref();
-    void this.run().catch((error: unknown) =>
-      this.logger.error(`agent-events consumer stopped: ${String(error)}`),
-    );
+    void this.startWithRetries();
+  }
+
+  /**
+   * Kafka may be down, or the topics not there yet, when the API starts: keep trying, with
+   * jittered back-off capped at 30 s, until the consumer runs (kafkajs then restarts it itself
+   * after a crash). Stops trying on shutdown.
+   */
+  private async startWithRetries(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt += 1) {
+      try {
+        await this.run();
+        return;
+      } catch (error) {
+        this.logger.warn(
+          `agent-events consumer not started yet (attempt ${attempt + 1}): ${String(error)}`,
+        );
+        await this.consumer?.disconnect().catch(() => undefined);
+        await new Promise((resolve) =>
+          setTimeout(
+            resolve,
+            backoffDelayMs(attempt, { delayMsBase: 500, delayMsMax: 30_000 }, Math.random),
+          ),
+        );
+      }
+    }
   }
 
   private async run(): Promise<void> {
+    // The topics are ours to create (idempotent): a fresh broker must not stall the consumer.
+    await this.admin!.connect();
+    await this.admin!.createTopics({
+      topics: [
+        { topic: AGENT_EVENTS_TOPIC, numPartitions: 3 },
+        { topic: DLQ_TOPIC, numPartitions: 1 },
+      ],
+    });
     await this.producer!.connect();
     await this.consumer!.connect();
     await this.consumer!.subscribe({ topic: AGENT_EVENTS_TOPIC, fromBeginning: true });
@@ -209,6 +241,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.lagTimer);
     this.dlqBreaker.shutdown();
     await this.admin?.disconnect().catch(() => undefined);
