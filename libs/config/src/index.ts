@@ -2,3 +2,4 @@ export * from './config-error';
 export * from './env-fields';
 export * from './load-config';
 export * from './base-config';
+export * from './config-reference';

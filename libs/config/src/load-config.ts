@@ -43,7 +43,7 @@ export function loadConfig<S extends z.ZodObject>(
 const ignoredNames = new Set(['PARLEY_APP']);
 
 /** The description of a field, looking through optional/default/pipe wrappers. */
-function describeField(field: z.ZodType): string | undefined {
+export function describeField(field: z.ZodType): string | undefined {
   let current: z.ZodType | undefined = field;
   for (let depth = 0; current && depth < 8; depth += 1) {
     if (current.description) return current.description;
