@@ -12,7 +12,7 @@ const root = join(__dirname, '..', '..');
 describe('npm start (scripts/start-local.js)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-local-'));
   // A base port away from the ranges the other tests draw from.
-  const basePort = 30_000 + Math.floor(Math.random() * 200) * 10;
+  const basePort = 10_000 + Math.floor(Math.random() * 400) * 10;
   const api = `http://127.0.0.1:${basePort + 1}`;
   let launcher: ChildProcess | undefined;
   let output = '';

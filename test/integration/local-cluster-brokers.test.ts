@@ -13,7 +13,7 @@ const root = join(__dirname, '..', '..');
 /** `npm start -- --with-brokers`: the local cluster on the real Kafka, NATS and S3 servers. */
 describe('npm start -- --with-brokers', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-local-brokers-'));
-  const basePort = 32_000 + Math.floor(Math.random() * 200) * 10;
+  const basePort = 14_500 + Math.floor(Math.random() * 400) * 10;
   const api = `http://127.0.0.1:${basePort + 1}`;
   let launcher: ChildProcess | undefined;
 
