@@ -191,7 +191,23 @@ export class CommandLogCluster {
         return statuses.every((s) => s?.leader === id) ? id : undefined;
       },
       { timeoutMs, intervalMs: 100 },
-    );
+    ).catch(async (error: Error) => {
+      // Each replica's own account (role, leader, exit, last output), to find the cause.
+      const accounts = await Promise.all(
+        this.replicas
+          .filter((r) => r.process)
+          .map(async (r) => {
+            const status = await this.status(r.id);
+            const exit = r.process!.child.exitCode ?? r.process!.child.signalCode;
+            const tail = `${r.process!.stdout}${r.process!.stderr}`
+              .split('\n')
+              .slice(-8)
+              .join(' / ');
+            return `${r.id}: ${status ? `${status.role} term ${status.term} leader ${status.leader}` : 'no status'}${exit !== null ? ` exited ${exit}` : ''} | ${tail}`;
+          }),
+      );
+      throw new Error(`${error.message}\n${accounts.join('\n')}`);
+    });
   }
 
   client(id: string): ClientProxy {
