@@ -148,15 +148,25 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
     const consumer = client.consumer({ groupId: `dlq-reader-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: 'agent-events.dlq', fromBeginning: true });
-    const dead: { reason: string }[] = [];
+    // Dead-lettering is at-least-once like the rest of the pipeline: a record dead-lettered
+    // just before the broker restart, whose offset commit was lost, is dead-lettered again on
+    // redelivery. So the check is per source record (partition and offset).
+    const dead = new Map<string, string>();
     await consumer.run({
-      eachMessage: async ({ message }) => void dead.push(JSON.parse(message.value!.toString())),
+      eachMessage: async ({ message }) => {
+        const letter = JSON.parse(message.value!.toString()) as {
+          reason: string;
+          partition: number;
+          offset: string;
+        };
+        dead.set(`${letter.partition}@${letter.offset}`, letter.reason);
+      },
     });
-    await waitFor('the dead letters', () => (dead.length >= 2 ? true : undefined), {
+    await waitFor('the dead letters', () => (dead.size >= 2 ? true : undefined), {
       timeoutMs: 60_000,
     });
     await consumer.disconnect();
-    expect(dead.map((d) => d.reason).sort()).toEqual([
+    expect([...dead.values()].sort()).toEqual([
       'not JSON',
       'quantity must be an integer from 1 to 1000000000',
     ]);
