@@ -30,6 +30,8 @@ describe('command-log snapshots in a real S3-compatible store', () => {
       PARLEY_S3_BUCKET: 'parley-it-snapshots',
       PARLEY_S3_ACCESS_KEY_ID: 'parley',
       PARLEY_S3_SECRET_ACCESS_KEY: 'parley-secret-key',
+      // An attempt stuck on a connection to the restarted server is abandoned after 15 s.
+      PARLEY_S3_ATTEMPT_TIMEOUT_MS: '15000',
     });
     const client = new S3Client({
       endpoint: minio.endpoint,
@@ -81,8 +83,9 @@ describe('command-log snapshots in a real S3-compatible store', () => {
     await waitFor(
       'the pending snapshot to reach S3',
       async () => ((await uploaded()).includes(pending) ? true : undefined),
-      // Bound: a failed attempt (≤10 s) + the back-off ceiling (30 s) + the breaker reset (10 s).
-      { timeoutMs: 90_000 },
+      // Bound: a stuck attempt (≤15 s) + the back-off ceiling (30 s) + the breaker reset (10 s),
+      // twice over for a slow machine.
+      { timeoutMs: 120_000 },
     ).catch((error: Error) => {
       // The replica's own account of its upload attempts, to find the cause of a failure.
       const replica = cluster.replica('n1').process;

@@ -62,6 +62,8 @@ export const commandLogConfigSchema = z.object({
   PARLEY_S3_REGION: z.string().min(1).default('us-east-1').describe('an S3 region name'),
   PARLEY_S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('an access key id'),
   PARLEY_S3_SECRET_ACCESS_KEY: secret().optional(),
+  /** An S3 upload attempt slower than this is abandoned and retried later (milliseconds). */
+  PARLEY_S3_ATTEMPT_TIMEOUT_MS: boundedInt(60_000, 1_000, 3_600_000, 'milliseconds'),
   /** NATS URL; when set, the microservice API also listens on NATS request/reply. */
   PARLEY_NATS_URL: url(['nats', 'tls']),
 });

@@ -161,10 +161,13 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       loadLatest: () => remote.loadLatest(),
       list: () => remote.list(),
     };
-    this.tiered = new TieredSnapshotStore(local, ensured, {
-      log: (m) => this.logger.log(m),
-      warn: (m) => this.logger.warn(m),
-    });
+    this.tiered = new TieredSnapshotStore(
+      local,
+      ensured,
+      { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m) },
+      30_000,
+      get('PARLEY_S3_ATTEMPT_TIMEOUT_MS'),
+    );
     return this.tiered;
   }
 

@@ -26,10 +26,12 @@ export class TieredSnapshotStore implements SnapshotStore {
     private readonly remote: SnapshotStore,
     private readonly logger: TieredStoreLogger,
     private readonly retryDelayMsMax = 30_000,
+    /** An upload attempt slower than this is abandoned and retried (a stuck connection). */
+    attemptTimeoutMs = 60_000,
   ) {
     this.breaker = createBreaker((snapshot: Snapshot) => this.remote.save(snapshot), {
       name: 's3-snapshots',
-      timeoutMs: 60_000,
+      timeoutMs: attemptTimeoutMs,
       errorThresholdPercentage: 50,
       resetTimeoutMs: 10_000,
       volumeThreshold: 2,
