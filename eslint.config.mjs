@@ -2,6 +2,7 @@
 // pure cores (libs/raft, libs/gossip, libs/crdt, libs/decision) never touch I/O, timers or the clock.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 const pureCoreFiles = [
   'libs/raft/src/**/*.ts',
@@ -47,6 +48,11 @@ export default tseslint.config(
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The dashboard's script runs in the browser.
+    files: ['apps/*/src/**/assets/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Libraries never reach into apps (no-lib-to-app).

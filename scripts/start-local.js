@@ -5,7 +5,9 @@
 // --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
 // `npm run infra:up` started, read from .infra/env). The nodes are wired together: command-log replicas form one
 // Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
-// decision-api fronts them all.
+// decision-api fronts them all. A child that dies unexpectedly is restarted after a pause
+// (a supervisor's job: the others carry on, as they would in production); one that keeps dying
+// stops the cluster. The PID of every child is kept in <data-dir>/processes.json.
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
@@ -76,7 +78,21 @@ function brokerSettings() {
 }
 const brokers = brokerSettings();
 
-const children = [];
+const children = new Map(); // name -> the running child process
+const processesFile = path.join(dataDir, 'processes.json');
+const writeProcesses = () =>
+  fs.writeFileSync(
+    processesFile,
+    JSON.stringify(
+      Object.fromEntries([...children].map(([name, child]) => [name, child.pid])),
+      null,
+      2,
+    ),
+  );
+// The pause lets the survivors elect a new leader before a crashed replica comes back.
+const RESTART_DELAY_MS = Number(option('restart-delay-ms', '3000'));
+const MAX_RESTARTS_PER_MINUTE = 5;
+const restarts = new Map(); // name -> recent restart times
 const portOf = (app, i) =>
   basePort + { 'command-log': 100, crdt: 200, gossip: 300, 'decision-api': 0 }[app] + i;
 
@@ -109,10 +125,22 @@ function start(app, i, env) {
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`[${name}] exited (${signal ?? code}); stopping the cluster`);
-    stop();
+    if (stopping) return;
+    const now = Date.now();
+    const recent = (restarts.get(name) ?? []).filter((at) => now - at < 60_000);
+    if (recent.length >= MAX_RESTARTS_PER_MINUTE) {
+      console.error(`[${name}] exited (${signal ?? code}) again; stopping the cluster`);
+      stop();
+      return;
+    }
+    restarts.set(name, [...recent, now]);
+    console.error(`[${name}] exited (${signal ?? code}); restarting in ${RESTART_DELAY_MS} ms`);
+    setTimeout(() => {
+      if (!stopping) start(app, i, env);
+    }, RESTART_DELAY_MS);
   });
-  children.push(child);
+  children.set(name, child);
+  writeProcesses();
 }
 
 const host = '127.0.0.1';
@@ -160,6 +188,7 @@ console.log(
   `Parley local cluster: ${nodes} node(s), data in ${dataDir}` +
     (args.includes('--with-brokers') ? ' (with Kafka, NATS and S3)' : ''),
 );
+console.log(`  dashboard     http://127.0.0.1:${portOf('decision-api', 1)}/`);
 console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/docs`);
 for (let i = 1; i <= nodes; i += 1) {
   console.log(
@@ -172,10 +201,10 @@ let stopping = false;
 function stop() {
   if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
   // Children have a bounded time to exit cleanly, then are killed.
   const deadline = setTimeout(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
   }, 5000);
   deadline.unref();
 }

@@ -253,6 +253,11 @@ export class Replica {
     });
   }
 
+  /** The index of the newest snapshot this replica took or installed (0: none yet). */
+  get snapshotIndex(): number {
+    return this.lastSnapshotIndex;
+  }
+
   snapshotNow(): Promise<number> {
     return new Promise((resolve, reject) =>
       this.enqueue(() => {

@@ -9,6 +9,8 @@ import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { CommandLogClient } from './cluster-client/command-log-client';
 import { CrdtUpstream, GossipUpstream } from './cluster-client/http-upstream';
 import { DecisionApiConfig } from './config';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DecisionActivity } from './dashboard/decision-activity';
 import { ClusterController } from './http/cluster.controller';
 import { EventualController } from './http/eventual.controller';
 import { ProblemFilter } from './http/problem';
@@ -36,6 +38,7 @@ export class DecisionApiModule {
         StrongController,
         EventualController,
         ClusterController,
+        DashboardController,
       ],
       providers: [
         { provide: ApiKeys, useValue: new ApiKeys(config.PARLEY_API_KEYS) },
@@ -43,6 +46,7 @@ export class DecisionApiModule {
         { provide: APP_GUARD, useClass: KeyThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         Metrics,
+        { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,
         { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
         {

@@ -1,3 +1,5 @@
 export * from './assert';
 export * from './byte-io';
 export * from './crc32c';
+export * from './closed-loop';
+export * from './percentile';

@@ -43,6 +43,9 @@ export type ReadResponse =
   | { status: 'unavailable'; reason: string }
   | { status: 'timeout' };
 
+/** The refusal reason of a membership change naming a node that is not in the cluster. */
+export const NOT_A_MEMBER = 'not-a-member';
+
 export interface NodeStatus {
   id: string;
   address: string;
@@ -53,6 +56,9 @@ export interface NodeStatus {
   appliedIndex: number;
   lastContactMs: Record<string, number>;
   members: { voters: string[]; learners: string[] };
+  /** The newest snapshot's index, and the index still waiting for its S3 upload (or null). */
+  snapshotIndex: number;
+  snapshotPendingUpload: number | null;
 }
 
 /**

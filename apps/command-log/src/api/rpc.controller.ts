@@ -4,6 +4,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ConfChangeType, Role } from '@parley/raft';
 import { ReplicaService } from '../replica.service';
 import {
+  NOT_A_MEMBER,
   NodeStatus,
   ProposeRequest,
   ProposeResponse,
@@ -133,6 +134,8 @@ export class RpcController {
       appliedIndex: status.appliedIndex,
       lastContactMs: Object.fromEntries(status.lastContactMs),
       members: { voters: [...status.confState.voters], learners: [...status.confState.learners] },
+      snapshotIndex: replica.snapshotIndex,
+      snapshotPendingUpload: this.service.pendingUpload() ?? null,
     };
   }
 
@@ -176,6 +179,12 @@ export class RpcController {
 
   @MessagePattern(RPC.removeMember)
   async removeMember(@Payload() request: { id: string }): Promise<ProposeResponse> {
+    // Like etcd's "member not found": removing a stranger is an error, not a silent no-op. Only
+    // the leader's configuration is authoritative; a follower lets the proposal redirect.
+    const status = this.service.replica.status();
+    const { voters, learners } = status.confState;
+    if (status.role === Role.Leader && ![...voters, ...learners].includes(request.id))
+      return { status: 'rejected', reason: NOT_A_MEMBER };
     const outcome = await this.service.replica.changeMembership({
       transition: 'auto',
       changes: [{ type: ConfChangeType.RemoveNode, nodeId: request.id }],

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { RPC } from '../../../command-log/src/api/rpc-patterns';
+import { NOT_A_MEMBER, RPC } from '../../../command-log/src/api/rpc-patterns';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
 import { BODIES, fieldsOf } from './body-schemas';
@@ -51,6 +51,8 @@ export class ClusterController {
         commitIndex: s.commitIndex,
         appliedIndex: s.appliedIndex,
         lastContactMs: s.lastContactMs,
+        snapshotIndex: s.snapshotIndex,
+        snapshotPendingUpload: s.snapshotPendingUpload,
       })),
     };
   }
@@ -119,6 +121,8 @@ export class ClusterController {
       pattern,
       body,
     );
+    if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
+      throw new Problem(404, 'Not Found', 'no such member in the cluster');
     if (answer.status === 'rejected') throw new Problem(409, 'Conflict', answer.reason);
     return { status: answer.status, index: answer.index };
   }

@@ -16,6 +16,7 @@ import type { Response } from 'express';
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
+import { DecisionActivity } from '../dashboard/decision-activity';
 import { BODIES, fieldsOf } from './body-schemas';
 import { ReadQueryDocs } from './docs';
 import { Problem } from './problem';
@@ -35,6 +36,7 @@ export class StrongController {
   constructor(
     private readonly log: CommandLogClient,
     private readonly metrics: Metrics,
+    private readonly activity: DecisionActivity,
   ) {}
 
   private async apply(
@@ -46,13 +48,23 @@ export class StrongController {
     fields: readonly string[],
   ) {
     const traceId = response.getHeader('X-Request-Id');
+    const started = performance.now();
     const applied = await this.log.propose(
       strongCommand(type, body, path, key, fields),
       typeof traceId === 'string' ? traceId : undefined,
     );
     strongHeaders(response, applied);
-    if (!applied.replayed)
-      this.metrics.decisions.inc({ type, outcome: String(applied.result.status ?? 'ok') });
+    if (!applied.replayed) {
+      const outcome = String(applied.result.status ?? 'ok');
+      this.metrics.decisions.inc({ type, outcome });
+      this.activity.record({
+        type,
+        subject: Object.values(path).join('/'),
+        outcome,
+        index: applied.index,
+        latencyMs: performance.now() - started,
+      });
+    }
     return applied;
   }
 

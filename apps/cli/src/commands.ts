@@ -1,0 +1,325 @@
+import { closedLoop } from '@parley/common';
+import { randomUUID } from 'node:crypto';
+import { ApiClient } from './api-client';
+import { CliError, EXIT } from './exit-codes';
+import { ProgressBar, fields, table } from './output';
+
+/** What a command printed (text for people, json for --json) and how the CLI exits. */
+export interface Outcome {
+  text: string;
+  json: unknown;
+  exitCode?: number;
+}
+
+export interface CommandContext {
+  client: ApiClient;
+  positionals: string[];
+  options: Record<string, string | boolean | undefined>;
+}
+
+interface ClusterView {
+  leader: string | null;
+  term: number;
+  nodes: {
+    id: string;
+    address: string;
+    role: string;
+    commitIndex: number;
+    appliedIndex: number;
+    lastContactMs: Record<string, number>;
+    snapshotIndex?: number;
+    snapshotPendingUpload?: number | null;
+  }[];
+}
+
+/** The positional argument `at`, or a usage error naming it. */
+function argument(context: CommandContext, at: number, name: string): string {
+  const value = context.positionals[at];
+  if (value === undefined || value === '') throw new CliError(`missing <${name}>`, EXIT.usage);
+  return value;
+}
+
+function integerOption(context: CommandContext, name: string, fallback?: number): number {
+  const raw = context.options[name];
+  if (raw === undefined) {
+    if (fallback === undefined) throw new CliError(`--${name} is required`, EXIT.usage);
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new CliError(`--${name} must be a whole number`, EXIT.usage);
+  return value;
+}
+
+function stringOption(context: CommandContext, name: string): string | undefined {
+  const raw = context.options[name];
+  return typeof raw === 'string' ? raw : undefined;
+}
+
+/** Retrying a command with the same request id is always safe (SPEC §3), so make one per call. */
+function requestId(context: CommandContext): string {
+  return stringOption(context, 'request-id') ?? `cli-${randomUUID()}`;
+}
+
+const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+export async function status(context: CommandContext): Promise<Outcome> {
+  const cluster = await context.client.call<ClusterView>('GET', '/v1/cluster');
+  const agents = await context.client
+    .call<{ id: string; status: string; incarnation: number }[]>('GET', '/v1/agents')
+    .catch(() => null);
+  const leader = cluster.nodes.find((n) => n.id === cluster.leader);
+  const text = [
+    `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
+    '',
+    table(
+      ['node', 'role', 'address', 'commit', 'applied', 'snapshot', 'last contact'],
+      cluster.nodes.map((n) => [
+        n.id,
+        n.role,
+        n.address,
+        n.commitIndex,
+        n.appliedIndex,
+        n.snapshotIndex,
+        n.id === cluster.leader
+          ? 'self'
+          : leader?.lastContactMs[n.id] !== undefined
+            ? `${Math.round(leader.lastContactMs[n.id])} ms`
+            : null,
+      ]),
+    ),
+    '',
+    agents
+      ? table(
+          ['member', 'status', 'incarnation'],
+          agents.map((a) => [a.id, a.status, a.incarnation]),
+        )
+      : 'gossip membership: unavailable',
+  ].join('\n');
+  return {
+    text,
+    json: { ...cluster, agents },
+    // A cluster without a leader decides nothing: tell the script so.
+    exitCode: cluster.leader ? EXIT.ok : EXIT.unavailable,
+  };
+}
+
+export async function kvGet(context: CommandContext): Promise<Outcome> {
+  const key = argument(context, 0, 'key');
+  const consistency = stringOption(context, 'consistency');
+  const query = consistency ? `?consistency=${encodeURIComponent(consistency)}` : '';
+  const entry = await context.client.call<Record<string, unknown>>(
+    'GET',
+    `/v1/kv/${path(key)}${query}`,
+  );
+  return { text: fields(entry), json: entry };
+}
+
+export async function kvPut(context: CommandContext): Promise<Outcome> {
+  const key = argument(context, 0, 'key');
+  const value = argument(context, 1, 'value');
+  const ifVersion = stringOption(context, 'if-version');
+  const entry = await context.client.call<Record<string, unknown>>('PUT', `/v1/kv/${path(key)}`, {
+    requestId: requestId(context),
+    value,
+    ...(ifVersion === undefined ? {} : { ifVersion: integerOption(context, 'if-version') }),
+  });
+  return { text: fields(entry), json: entry };
+}
+
+/** A decision answered `rejected` is printed like any answer, and exits REJECTED. */
+function decision(answer: Record<string, unknown>): Outcome {
+  return {
+    text: fields(answer),
+    json: answer,
+    exitCode: answer.status === 'rejected' ? EXIT.rejected : EXIT.ok,
+  };
+}
+
+export async function reserve(context: CommandContext): Promise<Outcome> {
+  const sku = argument(context, 0, 'sku');
+  const quantity = Number(argument(context, 1, 'quantity'));
+  if (!Number.isSafeInteger(quantity) || quantity <= 0)
+    throw new CliError('<quantity> must be a positive whole number', EXIT.usage);
+  const orderId = stringOption(context, 'order');
+  if (!orderId) throw new CliError('--order <orderId> is required', EXIT.usage);
+  return decision(
+    await context.client.call('POST', `/v1/inventory/${path(sku)}/reservations`, {
+      requestId: requestId(context),
+      orderId,
+      quantity,
+    }),
+  );
+}
+
+export async function vote(context: CommandContext): Promise<Outcome> {
+  const proposal = argument(context, 0, 'proposal');
+  const option = argument(context, 1, 'option');
+  const agentId = stringOption(context, 'agent');
+  if (!agentId) throw new CliError('--agent <agentId> is required', EXIT.usage);
+  const weight =
+    context.options.weight === undefined ? undefined : integerOption(context, 'weight');
+  const answer = await context.client.call<Record<string, unknown>>(
+    'POST',
+    `/v1/proposals/${path(proposal)}/votes`,
+    { requestId: requestId(context), agentId, option, ...(weight ? { weight } : {}) },
+  );
+  return {
+    text: fields(answer),
+    json: answer,
+    exitCode: answer.counted === false || answer.outcome === 'rejected' ? EXIT.rejected : EXIT.ok,
+  };
+}
+
+export async function membersAdd(context: CommandContext): Promise<Outcome> {
+  const id = argument(context, 0, 'id');
+  const address = argument(context, 1, 'host:port');
+  const answer = await context.client.call<Record<string, unknown>>('POST', '/v1/cluster/members', {
+    id,
+    address,
+    learner: context.options.learner === true,
+  });
+  return { text: fields(answer), json: answer };
+}
+
+export async function membersRemove(context: CommandContext): Promise<Outcome> {
+  const id = argument(context, 0, 'id');
+  const answer = await context.client.call<Record<string, unknown>>(
+    'DELETE',
+    `/v1/cluster/members/${path(id)}`,
+  );
+  return { text: fields(answer), json: answer };
+}
+
+export async function transferLeadership(context: CommandContext): Promise<Outcome> {
+  const to = stringOption(context, 'to');
+  const answer = await context.client.call<Record<string, unknown>>(
+    'POST',
+    '/v1/cluster/transfer-leadership',
+    to ? { to } : {},
+  );
+  return { text: fields(answer), json: answer };
+}
+
+/** How often `snapshot` looks at the upload while waiting for it. */
+const UPLOAD_POLL_MS = 250;
+
+/**
+ * Takes a snapshot on the leader, then (unless --no-wait) waits, bounded by --wait-ms, until
+ * no replica still has it waiting for its S3 upload (immediately, when S3 is not configured).
+ */
+export async function snapshot(context: CommandContext): Promise<Outcome> {
+  const waitMs = integerOption(context, 'wait-ms', 60_000);
+  const { index } = await context.client.call<{ index: number }>('POST', '/v1/cluster/snapshot');
+  if (context.options['no-wait'] === true)
+    return { text: fields({ index, uploaded: 'not waited for' }), json: { index } };
+  const bar = new ProgressBar('uploading', 1);
+  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  for (;;) {
+    const cluster = await context.client.call<ClusterView>('GET', '/v1/cluster');
+    const waiting = cluster.nodes.filter(
+      (n) => n.snapshotPendingUpload !== null && n.snapshotPendingUpload !== undefined,
+    );
+    if (waiting.length === 0) {
+      bar.update(1, 'done');
+      bar.finish();
+      return {
+        text: fields({ index, uploaded: 'yes (or no S3 configured)' }),
+        json: { index, uploaded: true },
+      };
+    }
+    if (Date.now() >= deadline) {
+      bar.finish();
+      throw new CliError(
+        `snapshot ${index} taken, but still waiting for upload on ${waiting.map((n) => n.id).join(', ')} after ${waitMs} ms`,
+        EXIT.unavailable,
+        { index, uploaded: false },
+      );
+    }
+    bar.update(0, `${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await new Promise((resolve) => setTimeout(resolve, UPLOAD_POLL_MS));
+  }
+}
+
+/** The most `parley bench` runs: it is a smoke load, not a soak. */
+const BENCH_MAX_REQUESTS = 1_000_000;
+const BENCH_MAX_SECONDS = 600;
+
+/** A bounded load through REST: kv puts (strong), reservations (strong) or increments (eventual). */
+export async function bench(context: CommandContext): Promise<Outcome> {
+  const requests = integerOption(context, 'requests', 1_000);
+  const concurrency = integerOption(context, 'concurrency', 16);
+  const seconds = integerOption(context, 'seconds', 60);
+  const workload = stringOption(context, 'workload') ?? 'put';
+  if (requests < 1 || requests > BENCH_MAX_REQUESTS)
+    throw new CliError(`--requests must be 1..${BENCH_MAX_REQUESTS}`, EXIT.usage);
+  if (concurrency < 1 || concurrency > 1_024)
+    throw new CliError('--concurrency must be 1..1024', EXIT.usage);
+  if (seconds < 1 || seconds > BENCH_MAX_SECONDS)
+    throw new CliError(`--seconds must be 1..${BENCH_MAX_SECONDS}`, EXIT.usage);
+  const run = `bench-${randomUUID().slice(0, 8)}`;
+  const operations: Record<string, (n: number) => [string, string, unknown]> = {
+    put: (n) => [
+      'PUT',
+      `/v1/kv/${run}-${n % 1_000}`,
+      { requestId: `${run}-${n}`, value: 'x'.repeat(100) },
+    ],
+    reserve: (n) => [
+      'POST',
+      `/v1/inventory/${run}/reservations`,
+      { requestId: `${run}-${n}`, orderId: `o${n}`, quantity: 1 },
+    ],
+    increment: () => ['POST', `/v1/counters/${run}/increment`, { delta: 1 }],
+  };
+  const operation = operations[workload];
+  if (!operation)
+    throw new CliError(
+      `--workload must be one of ${Object.keys(operations).join(', ')}`,
+      EXIT.usage,
+    );
+  if (workload === 'reserve')
+    await context.client.call('POST', `/v1/inventory/${run}/restock`, {
+      requestId: `${run}-restock`,
+      quantity: requests,
+    });
+
+  const bar = new ProgressBar(`bench ${workload}`, requests);
+  let firstError: string | undefined;
+  const result = await closedLoop(
+    concurrency,
+    requests,
+    seconds,
+    async (n) => {
+      const [method, route, body] = operation(n);
+      try {
+        await context.client.call(method, route, body);
+        return true;
+      } catch (error) {
+        firstError ??= (error as Error).message;
+        return false;
+      }
+    },
+    (finished) => bar.update(finished, `${finished}/${requests}`),
+  );
+  bar.finish();
+  const summary = {
+    workload,
+    concurrency,
+    ok: result.ok,
+    failed: result.failed,
+    seconds: Number(result.elapsedS.toFixed(2)),
+    perSecond: Math.round(result.perSecond),
+    p50Ms: Number(result.p50Ms.toFixed(2)),
+    p90Ms: Number(result.p90Ms.toFixed(2)),
+    p99Ms: Number(result.p99Ms.toFixed(2)),
+    p999Ms: Number(result.p999Ms.toFixed(2)),
+    maxMs: Number(result.maxMs.toFixed(2)),
+    ...(firstError ? { firstError } : {}),
+  };
+  return {
+    text: fields(summary),
+    json: summary,
+    exitCode: result.failed > 0 ? EXIT.failed : EXIT.ok,
+  };
+}

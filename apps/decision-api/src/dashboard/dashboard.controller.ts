@@ -1,0 +1,119 @@
+import { Controller, Get, Header, MessageEvent, Sse } from '@nestjs/common';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Observable, exhaustMap, from, interval, map, startWith } from 'rxjs';
+import { Roles } from '../auth/api-keys';
+import { CommandLogClient } from '../cluster-client/command-log-client';
+import { GossipUpstream } from '../cluster-client/http-upstream';
+import { DecisionActivity } from './decision-activity';
+
+/** How often the dashboard's event stream sends a fresh view. */
+const VIEW_EVERY_MS = 1_000;
+
+/** The page and its script and style, read once at start (never on the request path). */
+function asset(name: string): string {
+  return readFileSync(join(__dirname, 'assets', name), 'utf8');
+}
+
+/**
+ * The operator's dashboard (SPEC.md §3 `GET /`): a static page that asks for an API key, then
+ * reads a live view of the cluster from an event stream (server-sent events, one view per
+ * second). The page itself is public; the stream and the buttons need a key.
+ */
+@ApiTags('dashboard')
+@Controller()
+export class DashboardController {
+  private readonly page = asset('index.html');
+  private readonly script = asset('dashboard.js');
+  private readonly style = asset('dashboard.css');
+
+  constructor(
+    private readonly log: CommandLogClient,
+    private readonly gossip: GossipUpstream,
+    private readonly activity: DecisionActivity,
+  ) {}
+
+  @Get()
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  index(): string {
+    return this.page;
+  }
+
+  @Get('dashboard/dashboard.js')
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/javascript; charset=utf-8')
+  scriptFile(): string {
+    return this.script;
+  }
+
+  @Get('dashboard/dashboard.css')
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/css; charset=utf-8')
+  styleFile(): string {
+    return this.style;
+  }
+
+  /** A view of the cluster every second: nodes, leader, membership, decisions and latency. */
+  @ApiBearerAuth()
+  @Sse('v1/dashboard/events')
+  @Roles('reader', 'operator')
+  events(): Observable<MessageEvent> {
+    return interval(VIEW_EVERY_MS).pipe(
+      startWith(0),
+      // A slow view is skipped, not queued: a stalled replica never piles up work here.
+      exhaustMap(() => from(this.view())),
+      map((data) => ({ type: 'view', data })),
+    );
+  }
+
+  async view() {
+    const [statuses, members] = await Promise.all([
+      this.log.statuses(),
+      this.gossip
+        .call('GET', '/v1/agents')
+        .then(({ json }) => (Array.isArray(json) ? json : null))
+        .catch(() => null),
+    ]);
+    const leader = statuses.find((s) => s.role === 'leader');
+    // Members of the configuration that did not answer are shown as unreachable, not hidden.
+    const answered = new Set(statuses.map((s) => s.id));
+    const configured = new Set(
+      statuses.flatMap((s) => [...s.members.voters, ...s.members.learners]),
+    );
+    const unreachable = [...configured]
+      .filter((id) => !answered.has(id))
+      .map((id) => ({
+        id,
+        role: 'unreachable',
+        term: null,
+        commitIndex: null,
+        appliedIndex: null,
+        snapshotIndex: null,
+        lastContactMs: leader?.lastContactMs[id] ?? null,
+      }));
+    return {
+      at: Date.now(),
+      leader: leader?.id ?? null,
+      term: statuses.length > 0 ? Math.max(...statuses.map((s) => s.term)) : null,
+      nodes: statuses
+        .map((s) => ({
+          id: s.id,
+          role: s.role,
+          term: s.term as number | null,
+          commitIndex: s.commitIndex as number | null,
+          appliedIndex: s.appliedIndex as number | null,
+          snapshotIndex: s.snapshotIndex as number | null,
+          // The leader's view of its followers is the one that matters for "last contact".
+          lastContactMs: leader?.lastContactMs[s.id] ?? null,
+        }))
+        .concat(unreachable)
+        .sort((a, b) => a.id.localeCompare(b.id)),
+      members,
+      decisions: { total: this.activity.total, series: this.activity.series() },
+      recent: this.activity.recent(),
+    };
+  }
+}
