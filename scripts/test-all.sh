@@ -50,6 +50,8 @@ set -a
 . "$ROOT/.infra/env"
 set +a
 run_tier integration --runInBand
+log "Chromium for the dashboard's browser test"
+bash scripts/infra/browser.sh
 run_tier e2e --runInBand
 
 node scripts/test-summary.js "$RESULTS" || status=1

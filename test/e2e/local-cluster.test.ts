@@ -1,76 +1,21 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { LocalCluster } from '../support/local-cluster';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
-const root = join(__dirname, '..', '..');
-
 /** `npm start`: the three-node local cluster a newcomer gets, wired end to end. */
 describe('npm start (scripts/start-local.js)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-local-'));
-  // A base port away from the ranges the other tests draw from.
-  const basePort = 10_000 + Math.floor(Math.random() * 400) * 10;
-  const api = `http://127.0.0.1:${basePort + 1}`;
-  let launcher: ChildProcess | undefined;
-  let output = '';
+  const cluster = new LocalCluster(0);
+  const call = (method: string, path: string, body?: unknown) =>
+    cluster.call(method, path, cluster.secrets().agentKey, body);
 
-  afterAll(async () => {
-    if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const launch = () => {
-    output = '';
-    launcher = spawn(
-      process.execPath,
-      [
-        'scripts/start-local.js',
-        '--nodes',
-        '3',
-        '--base-port',
-        String(basePort),
-        '--data-dir',
-        dataDir,
-      ],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  };
-  const keys = () =>
-    JSON.parse(readFileSync(join(dataDir, 'local-secrets.json'), 'utf8')) as { agentKey: string };
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${keys().agentKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  };
-  const stopLauncher = async () => {
-    const exited = new Promise((resolve) => launcher!.once('exit', resolve));
-    launcher!.kill('SIGTERM');
-    await exited;
-  };
+  afterAll(() => cluster.dispose());
 
   it('starts every app wired together, and SIGTERM stops them all', async () => {
-    launch();
-    await waitFor(
-      'decision-api to be ready with a quorum',
-      async () => {
-        const response = await fetch(`${api}/health/ready`).catch(() => undefined);
-        return response?.status === 200 ? true : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 250 },
-    );
-    expect(output).toMatch(/\[command-log-1\]/);
+    cluster.start();
+    await cluster.ready();
+    expect(cluster.output).toMatch(/\[command-log-1\]/);
+    expect(cluster.output).toContain(`dashboard     ${cluster.api}/`);
     expect(
       (await call('PUT', '/v1/kv/greeting', { requestId: 'local-1', value: 'hello' })).status,
     ).toBe(200);
@@ -81,25 +26,39 @@ describe('npm start (scripts/start-local.js)', () => {
         ? true
         : undefined;
     });
-    await stopLauncher();
+    await cluster.stop();
     // Every child is gone: nothing answers on the decision-api port any more.
-    await expect(fetch(`${api}/health/live`)).rejects.toThrow();
+    await expect(fetch(`${cluster.api}/health/live`)).rejects.toThrow();
   });
 
   it('restarting keeps the data', async () => {
-    launch();
-    await waitFor(
-      'decision-api to be ready again',
-      async () => {
-        const response = await fetch(`${api}/health/ready`).catch(() => undefined);
-        return response?.status === 200 ? true : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 250 },
-    );
+    cluster.start();
+    await cluster.ready('decision-api to be ready again');
     expect((await call('GET', '/v1/kv/greeting')).json).toMatchObject({
       value: 'hello',
       version: 1,
     });
-    await stopLauncher();
+  });
+
+  it('restarts a child that crashed, and the cluster keeps deciding', async () => {
+    const before = cluster.processes();
+    process.kill(before['crdt-2'], 'SIGKILL');
+    process.kill(before['command-log-3'], 'SIGKILL');
+    await waitFor(
+      'the launcher to restart the killed children',
+      () => {
+        const now = cluster.processes();
+        return now['crdt-2'] !== before['crdt-2'] &&
+          now['command-log-3'] !== before['command-log-3']
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(cluster.output).toMatch(/\[command-log-3\] exited \(SIGKILL\); restarting/);
+    expect(
+      (await call('PUT', '/v1/kv/greeting', { requestId: 'local-2', value: 'again' })).status,
+    ).toBe(200);
+    await cluster.stop();
   });
 });

@@ -20,6 +20,7 @@ export interface CommandContext {
 interface ClusterView {
   leader: string | null;
   term: number;
+  members?: { voters: string[]; learners: string[] };
   nodes: {
     id: string;
     address: string;
@@ -71,6 +72,7 @@ export async function status(context: CommandContext): Promise<Outcome> {
   const leader = cluster.nodes.find((n) => n.id === cluster.leader);
   const text = [
     `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
+    `voters ${cluster.members?.voters.join(', ') || '-'}   learners ${cluster.members?.learners.join(', ') || '-'}`,
     '',
     table(
       ['node', 'role', 'address', 'commit', 'applied', 'snapshot', 'last contact'],
@@ -210,9 +212,12 @@ const UPLOAD_POLL_MS = 250;
  */
 export async function snapshot(context: CommandContext): Promise<Outcome> {
   const waitMs = integerOption(context, 'wait-ms', 60_000);
-  const { index } = await context.client.call<{ index: number }>('POST', '/v1/cluster/snapshot');
+  const { index, node } = await context.client.call<{ index: number; node: string }>(
+    'POST',
+    '/v1/cluster/snapshot',
+  );
   if (context.options['no-wait'] === true)
-    return { text: fields({ index, uploaded: 'not waited for' }), json: { index } };
+    return { text: fields({ index, node, uploaded: 'not waited for' }), json: { index, node } };
   const bar = new ProgressBar('uploading', 1);
   const deadline = Date.now() + waitMs;
   const started = Date.now();
@@ -225,8 +230,8 @@ export async function snapshot(context: CommandContext): Promise<Outcome> {
       bar.update(1, 'done');
       bar.finish();
       return {
-        text: fields({ index, uploaded: 'yes (or no S3 configured)' }),
-        json: { index, uploaded: true },
+        text: fields({ index, node, uploaded: 'yes (or no S3 configured)' }),
+        json: { index, node, uploaded: true },
       };
     }
     if (Date.now() >= deadline) {
@@ -234,7 +239,7 @@ export async function snapshot(context: CommandContext): Promise<Outcome> {
       throw new CliError(
         `snapshot ${index} taken, but still waiting for upload on ${waiting.map((n) => n.id).join(', ')} after ${waitMs} ms`,
         EXIT.unavailable,
-        { index, uploaded: false },
+        { index, node, uploaded: false },
       );
     }
     bar.update(0, `${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -197,7 +197,13 @@ export class RpcController {
   }
 
   @MessagePattern(RPC.snapshot)
-  async snapshot(): Promise<{ index: number }> {
-    return { index: await this.service.replica.snapshotNow() };
+  async snapshot(): Promise<
+    | { status: 'taken'; index: number; node: string }
+    | { status: 'not-leader'; leaderId: string | null }
+  > {
+    // Taken on the leader, so "snapshot now" means the same replica whichever one is asked.
+    const status = this.service.replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    return { status: 'taken', index: await this.service.replica.snapshotNow(), node: status.id };
   }
 }

@@ -44,6 +44,8 @@ export class ClusterController {
     return {
       leader: leaderStatus?.id ?? statuses.find((s) => s.leader)?.leader ?? null,
       term: Math.max(...statuses.map((s) => s.term)),
+      // The configuration as the leader (or else any replica) has it, learners included.
+      members: (leaderStatus ?? statuses[0]).members,
       nodes: statuses.map((s) => ({
         id: s.id,
         address: s.address,
@@ -106,7 +108,11 @@ export class ClusterController {
   @HttpCode(202)
   @Roles('operator')
   async snapshot() {
-    return this.log.operate<{ index: number }>(RPC.snapshot, {});
+    const { index, node } = await this.log.operate<{ index: number; node: string }>(
+      RPC.snapshot,
+      {},
+    );
+    return { index, node };
   }
 
   @Get('agents')
