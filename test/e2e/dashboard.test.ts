@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (the page functions below run in the browser)
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';

@@ -400,6 +400,8 @@ describe('decision-api over a real local cluster', () => {
     'GET /health/live',
     'GET /health/ready',
     'GET /metrics',
+    // Beyond SPEC §3: the dashboard's live view (server-sent events; reader or operator key).
+    'GET /v1/dashboard/events',
   ];
 
   it('/docs documents every SPEC route, and exactly the bodies the server accepts', async () => {

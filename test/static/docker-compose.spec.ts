@@ -165,4 +165,15 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('npm ci --omit=dev');
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it('carries what runs outside the compiled code: the dashboard assets (via the build) and the CLI', () => {
+    const build = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts.build;
+    expect(build).toContain('apps/decision-api/src/dashboard/assets');
+    expect(dockerfile).toContain('RUN npm run build');
+    expect(dockerfile).toMatch(/^COPY bin \.\/bin$/m);
+  });
 });
