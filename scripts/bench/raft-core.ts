@@ -61,7 +61,14 @@ function settle(replicas: Map<string, Replica>, queue: Message[]): void {
   }
 }
 
-function run(label: string, total: number, batch: number): void {
+export interface RaftCoreFigure {
+  label: string;
+  commitsPerSecond: number;
+  commitRoundP50Ms: number;
+  commitRoundP99Ms: number;
+}
+
+export function runRaftCore(label: string, total: number, batch: number): RaftCoreFigure {
   const { replicas, queue } = cluster();
   const leader = replicas.get('n1')!;
   settle(replicas, queue); // apply the bootstrap membership first
@@ -93,6 +100,12 @@ function run(label: string, total: number, batch: number): void {
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const figure = {
+    label,
+    commitsPerSecond: Math.round(total / seconds),
+    commitRoundP50Ms: pct(50),
+    commitRoundP99Ms: pct(99),
+  };
   console.log(
     `${label.padEnd(28)} ${Math.round(total / seconds)
       .toLocaleString('en-US')
@@ -100,10 +113,18 @@ function run(label: string, total: number, batch: number): void {
       `commit round p50 ${pct(50).toFixed(3)} ms  p99 ${pct(99).toFixed(3)} ms   ` +
       `heap +${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB`,
   );
+  return figure;
 }
 
-console.log(`Raft core, 3 replicas in-process, 100-byte commands, node ${process.version}`);
-run('warm-up', 20_000, 256);
-run('batching on (256/Ready)', 300_000, 256);
-run('batching on (64/Ready)', 200_000, 64);
-run('batching off (1/commit)', 20_000, 1);
+/** The figures the full benchmark (npm run bench) reports. */
+export function raftCoreFigures(): RaftCoreFigure[] {
+  console.log(`Raft core, 3 replicas in-process, 100-byte commands, node ${process.version}`);
+  runRaftCore('warm-up', 20_000, 256);
+  return [
+    runRaftCore('batching on (256/Ready)', 300_000, 256),
+    runRaftCore('batching on (64/Ready)', 200_000, 64),
+    runRaftCore('batching off (1/commit)', 20_000, 1),
+  ];
+}
+
+if (require.main === module) raftCoreFigures();

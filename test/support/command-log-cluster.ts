@@ -25,6 +25,7 @@ export interface ReplicaStatus {
   term: number;
   appliedIndex: number;
   commitIndex: number;
+  lastIndex: number;
   firstIndex: number;
   snapshotsInstalled: number;
   walTruncated: { segment: string; offset: number; reason: string } | null;
