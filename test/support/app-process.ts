@@ -21,13 +21,20 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
+  /** `NODE_EXTRA_ARGS` in env (space-separated) goes to node itself, e.g. `--cpu-prof`. */
   static start(name: AppName, env: Record<string, string>): AppProcess {
+    const { NODE_EXTRA_ARGS: nodeArgs, ...appEnv } = env;
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(repoRoot, 'apps', name, 'src', 'main.ts')],
+      [
+        ...(nodeArgs ? nodeArgs.split(' ') : []),
+        '-r',
+        '@swc-node/register',
+        join(repoRoot, 'apps', name, 'src', 'main.ts'),
+      ],
       {
         cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...appEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -18,8 +18,14 @@ export class ParleyStack {
     readonly apiUrl: string,
   ) {}
 
-  static async start(replicas = 3): Promise<ParleyStack> {
-    const commandLog = await CommandLogCluster.create(replicas, { PARLEY_LOG_LEVEL: 'error' });
+  static async start(
+    replicas = 3,
+    extraEnv: { api?: Record<string, string>; commandLog?: Record<string, string> } = {},
+  ): Promise<ParleyStack> {
+    const commandLog = await CommandLogCluster.create(replicas, {
+      PARLEY_LOG_LEVEL: 'error',
+      ...extraEnv.commandLog,
+    });
     const crdt = await CrdtCluster.create(1, () => ({ PARLEY_LOG_LEVEL: 'error' }));
     const port = await freePort();
     const api = AppProcess.start('decision-api', {
@@ -30,6 +36,7 @@ export class ParleyStack {
       PARLEY_CRDT_NODES: `127.0.0.1:${crdt.replica('c1').httpPort}`,
       PARLEY_RATE_LIMIT_PER_SECOND: '1000000',
       PARLEY_LOG_LEVEL: 'error',
+      ...extraEnv.api,
     });
     const stack = new ParleyStack(commandLog, crdt, api, `http://127.0.0.1:${port}`);
     await commandLog.waitForLeader();

@@ -1,0 +1,112 @@
+/**
+ * CPU profiles of the strong-write path (npm run profile:rest -- --clients 64): the Parley
+ * stack with --cpu-prof on decision-api and every command-log replica, a bounded PUT load, then
+ * a stop so the profiles are written. Prints the hottest functions of each process by self time
+ * and leaves the .cpuprofile files (open them in Chrome DevTools) in the output folder.
+ */
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { httpLoad } from '../suite/http-load';
+import { ParleyStack } from '../suite/parley-stack';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '64' },
+    requests: { type: 'string', default: '8000' },
+    out: { type: 'string', default: '/tmp/parley-profiles' },
+  },
+});
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time grouped by package (node_modules) or source folder: where the CPU goes. */
+function byModule(profile: CpuProfile, byId: Map<number, ProfileNode>): string {
+  const groups = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const { url, functionName } = byId.get(id)!.callFrame;
+    const group = url.includes('node_modules/')
+      ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
+      : url.includes('/work/main/')
+        ? url.replace(/^.*\/work\/main\/((apps|libs)\/[^/]+).*$/, '$1')
+        : url.startsWith('node:')
+          ? url.replace(/^node:(internal\/)?([^/]+).*$/, 'node:$2')
+          : `(${functionName || 'native'})`;
+    const dt = profile.timeDeltas[i] ?? 0;
+    groups.set(group, (groups.get(group) ?? 0) + dt);
+    total += dt;
+  });
+  return [...groups]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([group, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${group}`)
+    .join('\n');
+}
+
+function hottest(file: string, top = 25): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame;
+    const where = frame.url.replace(/^.*node_modules\//, '~/').replace(/^.*\/work\/main\//, '');
+    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    const dt = profile.timeDeltas[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  const functions = [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
+    .join('\n');
+  return `by module:\n${byModule(profile, byId)}\nby function:\n${functions}`;
+}
+
+async function main(): Promise<void> {
+  const out = values.out!;
+  mkdirSync(out, { recursive: true });
+  const prof = { NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${out}` };
+  const stack = await ParleyStack.start(3, { api: prof, commandLog: prof });
+  const clients = Number(values.clients);
+  const result = await httpLoad({
+    url: stack.apiUrl,
+    clients,
+    requests: Number(values.requests),
+    seconds: 120,
+    warmup: 500,
+    request: (n) => ({
+      method: 'PUT',
+      path: `/v1/kv/p-${(n + 1000) % 1000}`,
+      headers: stack.headers(),
+      body: JSON.stringify({ requestId: `p-${Date.now()}-${n}`, value: 'x'.repeat(100) }),
+    }),
+  });
+  console.log(
+    `clients=${clients} ok=${result.ok} failed=${result.failed} ${Math.round(result.perSecond)}/s p50=${result.p50Ms.toFixed(2)} p99=${result.p99Ms.toFixed(2)}`,
+  );
+  const pids = stack.pids();
+  // A graceful stop, so that every process writes its profile (kill -9 would not).
+  for (const replica of stack.commandLog.replicas) await replica.process?.stop('SIGTERM');
+  await stack.stop();
+  for (const file of readdirSync(out).filter((f) => f.endsWith('.cpuprofile'))) {
+    const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);
+    const name = Object.entries(pids).find(([, p]) => p === pid)?.[0] ?? file;
+    console.log(`\n== ${name} (${file})\n${hottest(join(out, file))}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
