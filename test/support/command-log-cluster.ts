@@ -40,11 +40,16 @@ export class CommandLogCluster {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
   private natsClient?: ClientProxy;
 
+  /**
+   * `peerAddress` (default: the peer's own port) is where replica `from` reaches replica `to`:
+   * the chaos tests put a fault-injecting proxy on every directed link.
+   */
   static async create(
     size: number,
     extraEnv: Record<string, string> = {},
+    options: { peerAddress?: (from: string, to: ReplicaHandle) => string } = {},
   ): Promise<CommandLogCluster> {
-    const cluster = new CommandLogCluster(extraEnv);
+    const cluster = new CommandLogCluster(extraEnv, options.peerAddress);
     for (let i = 1; i <= size; i += 1) {
       cluster.replicas.push({
         id: `n${i}`,
@@ -57,7 +62,11 @@ export class CommandLogCluster {
     return cluster;
   }
 
-  private constructor(private readonly extraEnv: Record<string, string>) {}
+  private constructor(
+    private readonly extraEnv: Record<string, string>,
+    private readonly peerAddress: (from: string, to: ReplicaHandle) => string = (_from, to) =>
+      `127.0.0.1:${to.peerPort}`,
+  ) {}
 
   replica(id: string): ReplicaHandle {
     const replica = this.replicas.find((r) => r.id === id);
@@ -80,7 +89,7 @@ export class CommandLogCluster {
 
   start(id: string, env: Record<string, string> = {}): void {
     const replica = this.replica(id);
-    const peers = this.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}`).join(',');
+    const peers = this.replicas.map((r) => `${r.id}=${this.peerAddress(id, r)}`).join(',');
     replica.process = AppProcess.start('command-log', {
       PARLEY_NODE_ID: id,
       PARLEY_HTTP_PORT: String(replica.httpPort),
