@@ -41,7 +41,9 @@ export type ReadResponse =
   | { status: 'ok'; index: number; result: unknown; stalenessMs?: number }
   | { status: 'not-leader'; leaderId: string | null }
   | { status: 'unavailable'; reason: string }
-  | { status: 'timeout' };
+  | { status: 'timeout' }
+  /** minIndex names an entry the leader's log does not hold: no one can have seen it. */
+  | { status: 'beyond-log'; lastIndex: number };
 
 /** The refusal reason of a membership change naming a node that is not in the cluster. */
 export const NOT_A_MEMBER = 'not-a-member';

@@ -105,6 +105,8 @@ export class RpcController {
     }
     const status = replica.status();
     if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    if (request.minIndex !== undefined && request.minIndex > status.lastIndex)
+      return { status: 'beyond-log', lastIndex: status.lastIndex };
     const mode = request.consistency === 'lease' ? 'lease' : 'read-index';
     const outcome = await withTimeout(
       replica.readIndex(mode),

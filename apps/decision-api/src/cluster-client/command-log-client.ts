@@ -87,12 +87,22 @@ export class CommandLogClient implements OnApplicationShutdown {
         ? await this.toAny<ReadResponse>(RPC.read, body)
         : await this.toLeader<ReadResponse>(RPC.read, body);
     if (answer.status === 'ok') return answer;
-    if (answer.status === 'timeout')
+    if (answer.status === 'beyond-log') throw beyondLog(minIndex ?? 0, answer.lastIndex);
+    if (answer.status === 'timeout') {
+      // A stale read waits on one replica, which cannot tell a lagging log from an index that
+      // does not exist; the cluster's highest commit index can.
+      if (minIndex !== undefined) {
+        const highest = Math.max(0, ...(await this.statuses()).map((s) => s.commitIndex));
+        if (minIndex > highest) throw beyondLog(minIndex, highest);
+      }
+      // A read has no side effect: "try again" (503), not "outcome unknown" (504).
       throw new Problem(
-        504,
-        'Gateway Timeout',
+        503,
+        'Service Unavailable',
         `no replica reached index ${minIndex ?? 0} in time`,
+        { retryAfterSeconds: 1 },
       );
+    }
     throw new Problem(503, 'Service Unavailable', 'no quorum for this read', {
       retryAfterSeconds: 1,
     });
@@ -238,4 +248,13 @@ export class CommandLogClient implements OnApplicationShutdown {
     await this.natsClient?.close();
     this.logger.debug('closed command-log clients');
   }
+}
+
+/** 400: a minIndex past the end of the log is an index no answer ever carried. */
+function beyondLog(minIndex: number, lastIndex: number): Problem {
+  return new Problem(
+    400,
+    'Bad Request',
+    `minIndex ${minIndex} is beyond the end of the log (index ${lastIndex})`,
+  );
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Fuzzes decision-api's REST API from its own OpenAPI document with schemathesis (from PyPI,
+# installed into a cached virtualenv on first use). Usage:
+#   scripts/fuzz/rest.sh <base-url> <api-key> [schemathesis run options...]
+# Exits with schemathesis's code: 0 when no check failed.
+set -euo pipefail
+base="${1:?base URL}"
+key="${2:?API key}"
+shift 2
+venv="${PARLEY_CACHE:-$HOME/.cache/parley}/schemathesis-4.32.5"
+if [ ! -x "$venv/bin/st" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
+cd "$(mktemp -d)"
+exec "$venv/bin/st" run "$base/docs-json" \
+  --header "Authorization: Bearer $key" \
+  --checks not_a_server_error \
+  --workers 2 \
+  --generation-deterministic \
+  --no-color \
+  "$@"
