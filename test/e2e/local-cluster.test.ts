@@ -60,5 +60,8 @@ describe('npm start (scripts/start-local.js)', () => {
       (await call('PUT', '/v1/kv/greeting', { requestId: 'local-2', value: 'again' })).status,
     ).toBe(200);
     await cluster.stop();
+    // Every child's log went through the launcher: no key or cluster secret in it.
+    for (const secret of Object.values(cluster.secrets()))
+      if (String(secret).length >= 16) expect(cluster.output).not.toContain(secret);
   });
 });

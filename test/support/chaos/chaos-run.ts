@@ -365,6 +365,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         `replicas disagree:\n${ids.map((id, i) => `${id}: ${states[i]}`).join('\n')}`,
       );
 
+    // Faults make every process log warnings; none of them may carry a secret.
+    const outputs = [api, ...cluster.replicas.map((r) => r.process)].map(
+      (p) => `${p?.stdout ?? ''}${p?.stderr ?? ''}`,
+    );
+    for (const secret of [CLUSTER_SECRET, AGENT_KEY])
+      if (outputs.some((text) => text.includes(secret)))
+        violations.push('a secret appeared in a process log');
+
     mkdirSync(options.resultsDir, { recursive: true });
     const historyFile = join(
       options.resultsDir,
