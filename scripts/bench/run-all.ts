@@ -21,7 +21,7 @@ import { HttpLoadResult, httpLoad } from './suite/http-load';
 import { ParleyStack } from './suite/parley-stack';
 import { peakRssDuring, rssOf } from './suite/process-memory';
 import { recoveryBench } from './suite/recovery';
-import { markdownReport } from './suite/report';
+import { LevelFigure, markdownReport } from './suite/report';
 
 const repoRoot = join(__dirname, '..', '..');
 const { values: flags } = parseArgs({
@@ -40,17 +40,6 @@ const SECONDS = Number(flags.seconds);
 const RECOVERY_ENTRIES = Number(flags['recovery-entries']);
 const VALUE = 'x'.repeat(100);
 const KEYS = 1_000;
-
-export interface LevelFigure {
-  clients: number;
-  ok: number;
-  failed: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  firstFailure?: string;
-}
 
 function level(clients: number, result: HttpLoadResult): LevelFigure {
   const round = (v: number) => Math.round(v * 1000) / 1000;

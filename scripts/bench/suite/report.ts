@@ -3,7 +3,8 @@ import type { RaftCoreFigure } from '../raft-core';
 import type { CodecFigure, LatencyFigure } from './floors';
 import type { RecoveryFigure } from './recovery';
 
-interface Level {
+/** One load level's figures. */
+export interface LevelFigure {
   clients: number;
   ok: number;
   failed: number;
@@ -11,7 +12,10 @@ interface Level {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  firstFailure?: string;
 }
+
+type Level = LevelFigure;
 
 interface Memory {
   atRestMiB: Record<string, number | null>;
