@@ -21,6 +21,8 @@ describe('gossip: bad packets', () => {
       Buffer.from('not a gossip packet at all, just some bytes'),
       Buffer.alloc(0),
       Buffer.alloc(2_000, 0xff),
+      // Larger than any packet we send (60 KB), near UDP's limit: refused, never buffered.
+      Buffer.alloc(64_000, 7),
       Buffer.concat([Buffer.from([1]), Buffer.alloc(8), Buffer.from('forged'), Buffer.alloc(32)]),
     ];
     for (const packet of packets)
