@@ -32,7 +32,12 @@ module.exports = {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/static/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs}/**/*.spec.ts',
+        '<rootDir>/test/static/**/*.spec.ts',
+        // Every decoder under fast-check (PARLEY_FUZZ_RUNS inputs each, 2,000 by default).
+        '<rootDir>/test/fuzz/**/*.spec.ts',
+      ],
     },
     {
       ...base,

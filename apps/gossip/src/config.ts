@@ -4,6 +4,7 @@ import {
   boundedInt,
   hostPortList,
   port,
+  portsInRange,
   secret,
   url,
 } from '@parley/config';
@@ -24,6 +25,7 @@ export const gossipConfigSchema = z
     PARLEY_GOSSIP_ADVERTISE: z
       .string()
       .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/)
+      .refine(portsInRange)
       .optional()
       .describe('a host:port'),
     /** Members to join through at start, `host:port,...`; none means a cluster of one. */

@@ -59,11 +59,22 @@ export const booleanFlag = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1')
     .describe('true or false');
 
+/**
+ * True when every `...:port` in a comma-separated list is 1-65535. The list patterns allow 0 and
+ * up to 99999, which node:net and node:dgram reject with a throw when the app dials them.
+ */
+export const portsInRange = (list: string) =>
+  list.split(',').every((item) => {
+    const port = Number(item.slice(item.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  });
+
 /** A comma-separated list of host:port pairs, e.g. Kafka bootstrap brokers. */
 export const hostPortList = () =>
   z
     .string()
     .regex(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/)
+    .refine(portsInRange)
     .transform((v) => v.split(','))
     .optional()
     .describe('a comma-separated list of host:port');
@@ -84,6 +95,7 @@ export const peerList = () =>
     .regex(
       /^[a-z0-9][a-z0-9_-]{0,62}=[A-Za-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9_-]{0,62}=[A-Za-z0-9.-]+:\d{1,5})*$/,
     )
+    .refine(portsInRange)
     .transform((v) =>
       v.split(',').map((pair) => {
         const [id, address] = pair.split('=');

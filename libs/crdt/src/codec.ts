@@ -62,7 +62,8 @@ function context(raw: unknown, into: CausalContext): void {
     const d = dot({ replica: pair[0], counter: pair[1] });
     other.vector.set(d.replica, d.counter);
   }
-  for (const d of raw.cloud) other.add(dot(d));
+  // One compaction for the whole cloud: add() compacts on every dot, n² for a large cloud.
+  other.addAll(raw.cloud.map(dot));
   into.join(other);
 }
 
@@ -118,7 +119,13 @@ function decodeUnchecked(kind: CrdtKind, raw: unknown): CrdtObject {
 
 /** A flag value: any JSON value up to 4 KiB (decoded by JSON.parse, so no prototypes). */
 export function flagValue(raw: unknown): JsonValue {
-  const text = JSON.stringify(raw);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(raw);
+  } catch {
+    // JSON.parse accepts nesting deeper than JSON.stringify's stack: a refusal, not a crash.
+    fail('a flag value must be JSON of at most 4 KiB');
+  }
   if (text === undefined || utf8Length(text) > FLAG_VALUE_BYTES_MAX)
     fail('a flag value must be JSON of at most 4 KiB');
   return JSON.parse(text) as JsonValue;

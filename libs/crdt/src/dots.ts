@@ -54,22 +54,31 @@ export class CausalContext {
     this.compact();
   }
 
-  /** Moves cloud dots that became contiguous into the vector; drops the ones it covers. */
+  /**
+   * Moves cloud dots that became contiguous into the vector; drops the ones it covers. Each
+   * replica's dots are folded in counter order, O(n log n): one pass per folded dot made a
+   * descending run of n dots cost n² (a delta of a few MB held the event loop for minutes).
+   */
   compact(): void {
-    let moved = true;
-    while (moved) {
-      moved = false;
-      for (const [key, dot] of this.cloudDots) {
-        const known = this.vector.get(dot.replica) ?? 0;
-        if (dot.counter === known + 1) {
-          this.vector.set(dot.replica, dot.counter);
-          moved = true;
-        }
-        if (dot.counter <= (this.vector.get(dot.replica) ?? 0)) {
+    if (this.cloudDots.size === 0) return;
+    const byReplica = new Map<string, Dot[]>();
+    for (const dot of this.cloudDots.values()) {
+      const dots = byReplica.get(dot.replica);
+      if (dots) dots.push(dot);
+      else byReplica.set(dot.replica, [dot]);
+    }
+    for (const [replica, dots] of byReplica) {
+      const before = this.vector.get(replica) ?? 0;
+      let known = before;
+      for (const dot of dots.sort((a, b) => a.counter - b.counter)) {
+        if (dot.counter === known + 1) known = dot.counter;
+        if (dot.counter <= known) {
+          const key = dotKey(dot);
           this.cloudDots.delete(key);
           this.cloud.delete(key);
         }
       }
+      if (known > before) this.vector.set(replica, known);
     }
   }
 

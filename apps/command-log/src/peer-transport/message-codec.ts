@@ -146,8 +146,9 @@ function decodeOrThrow(bytes: Uint8Array, limits: MessageLimits): Message {
     const entryType = r.u8('entry type');
     if (entryType !== EntryType.Normal && entryType !== EntryType.ConfChange)
       throw new DecodeError('unknown entry type');
-    // Copy out of the frame buffer: entries outlive it in the log.
-    const data = r.bytes('entry data', limits.entryBytesMax).slice();
+    // Copy out of the frame buffer: entries outlive it in the log. A typed-array copy, not
+    // .slice(), which on the server's Buffer is a view that pins the whole socket chunk.
+    const data = new Uint8Array(r.bytes('entry data', limits.entryBytesMax));
     entries.push({ term: entryTerm, index: entryIndex, type: entryType, data });
   }
   let snapshotChunk: SnapshotChunk | undefined;
@@ -163,7 +164,7 @@ function decodeOrThrow(bytes: Uint8Array, limits: MessageLimits): Message {
     };
     const offset = r.u53('chunk offset');
     const totalBytes = r.u53('snapshot size');
-    const data = r.bytes('chunk data', limits.chunkBytesMax).slice();
+    const data = new Uint8Array(r.bytes('chunk data', limits.chunkBytesMax));
     if (offset + data.length > totalBytes)
       throw new DecodeError('chunk extends past the snapshot size');
     snapshotChunk = {

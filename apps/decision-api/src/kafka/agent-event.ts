@@ -47,11 +47,13 @@ export function parseAgentEvent(
   if (typeof type !== 'string') return { ok: false, reason: 'type is required' };
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128)
     return { ok: false, reason: 'requestId must be a string of 1-128 characters' };
-  const strong = STRONG[type];
-  const eventual = EVENTUAL[type];
+  // Own keys only: `type` is untrusted, and "__proto__" or "constructor" would otherwise find
+  // Object.prototype members and throw below (a record that throws is redelivered forever).
+  const strong = Object.hasOwn(STRONG, type) ? STRONG[type] : undefined;
+  const eventual = Object.hasOwn(EVENTUAL, type) ? EVENTUAL[type] : undefined;
   if (!strong && !eventual)
     return { ok: false, reason: `unknown type ${JSON.stringify(type).slice(0, 40)}` };
-  const allowed = ['type', 'requestId', ...(strong?.fields ?? eventual)];
+  const allowed = ['type', 'requestId', ...(strong?.fields ?? eventual ?? [])];
   const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
   if (unknown.length > 0)
     return { ok: false, reason: unknown.map((k) => `${k} is not a field of ${type}`).join('; ') };
