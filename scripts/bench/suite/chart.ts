@@ -9,8 +9,8 @@ export interface ChartSeries {
 }
 
 const WIDTH = 900;
-const HEIGHT = 360;
-const PANEL = { width: 380, height: 250, top: 60 };
+const HEIGHT = 390;
+const PANEL = { width: 380, height: 250, top: 85 };
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
