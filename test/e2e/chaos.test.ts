@@ -28,7 +28,7 @@ describe.each([
       process.stdout.write(
         `[chaos ${nodes}n] seed ${report.seed}: ${report.operations} operations ` +
           `(${report.kvOperationsChecked} KV checked, ${report.indeterminate} indeterminate), ` +
-          `${report.faults.length} faults [${report.faults.map((f) => f.kind).join(', ')}], ` +
+          `slow disk ${report.slowDisk}, ${report.faults.length} faults [${report.faults.map((f) => f.kind).join(', ')}], ` +
           `recovered in ${report.recoveryMs} ms; history ${report.historyFile}\n`,
       );
       expect({

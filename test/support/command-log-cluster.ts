@@ -47,9 +47,13 @@ export class CommandLogCluster {
   static async create(
     size: number,
     extraEnv: Record<string, string> = {},
-    options: { peerAddress?: (from: string, to: ReplicaHandle) => string } = {},
+    options: {
+      peerAddress?: (from: string, to: ReplicaHandle) => string;
+      /** Settings of one replica only (e.g. a slow disk), on every start of it. */
+      envFor?: (id: string) => Record<string, string>;
+    } = {},
   ): Promise<CommandLogCluster> {
-    const cluster = new CommandLogCluster(extraEnv, options.peerAddress);
+    const cluster = new CommandLogCluster(extraEnv, options.peerAddress, options.envFor);
     for (let i = 1; i <= size; i += 1) {
       cluster.replicas.push({
         id: `n${i}`,
@@ -66,6 +70,7 @@ export class CommandLogCluster {
     private readonly extraEnv: Record<string, string>,
     private readonly peerAddress: (from: string, to: ReplicaHandle) => string = (_from, to) =>
       `127.0.0.1:${to.peerPort}`,
+    private readonly envFor: (id: string) => Record<string, string> = () => ({}),
   ) {}
 
   replica(id: string): ReplicaHandle {
@@ -100,6 +105,7 @@ export class CommandLogCluster {
       PARLEY_DATA_DIR: this.dataDir,
       PARLEY_LOG_LEVEL: 'warn',
       ...this.extraEnv,
+      ...this.envFor(id),
       ...env,
     });
   }

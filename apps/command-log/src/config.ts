@@ -46,6 +46,11 @@ export const commandLogConfigSchema = z.object({
   PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
   /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
   PARLEY_WAL_FSYNC: booleanFlag(true),
+  /**
+   * Fault injection, like etcd's failpoints: a pause before every WAL fsync, to run a replica
+   * on a slow disk in the chaos tests. 0 (the default) is off; leave it off in production.
+   */
+  PARLEY_WAL_SYNC_DELAY_MS: boundedInt(0, 0, 5_000, 'milliseconds'),
   /** Names this cluster (Kafka transactional id, S3 prefixes); the same on every replica. */
   PARLEY_CLUSTER_ID: z
     .string()

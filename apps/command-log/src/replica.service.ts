@@ -55,6 +55,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       dir: join(dataDir, 'wal'),
       segmentBytesMax: 64 * 1024 * 1024,
       fsync: get('PARLEY_WAL_FSYNC'),
+      syncDelayMs: get('PARLEY_WAL_SYNC_DELAY_MS'),
       logger,
     });
     if (replay.truncated)

@@ -19,6 +19,8 @@ const AGENT_KEY = 'chaos-agent-key-0123456789';
 const KEYS = ['k1', 'k2', 'k3'];
 const STOCK = 400;
 const BUDGET = 5_000;
+/** The slow disk's extra latency per fsync (a busy spinning disk's worth). */
+const SLOW_FSYNC_MS = 15;
 /** How long the cluster may take to decide again once every fault is healed. */
 export const RECOVERY_BOUND_MS = 30_000;
 
@@ -34,6 +36,7 @@ export interface ChaosOptions {
 export interface ChaosReport {
   seed: number;
   nodes: number;
+  slowDisk: string;
   operations: number;
   kvOperationsChecked: number;
   indeterminate: number;
@@ -68,10 +71,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         `${from}>${to}`,
         await FaultProxy.start(() => holder.cluster!.replica(to).peerPort),
       );
+  // One replica, drawn from the seed, runs on a slow disk (a pause before every fsync) for
+  // the whole run, whatever else the nemesis does to it.
+  const slowDisk = ids[Math.floor(random() * ids.length)];
+  log(`slow disk: ${slowDisk} (${SLOW_FSYNC_MS} ms before every fsync)`);
   const cluster = await CommandLogCluster.create(
     options.nodes,
     { PARLEY_LOG_LEVEL: 'warn' },
     {
+      envFor: (id): Record<string, string> =>
+        id === slowDisk ? { PARLEY_WAL_SYNC_DELAY_MS: String(SLOW_FSYNC_MS) } : {},
       peerAddress: (from, to) =>
         from === to.id
           ? `127.0.0.1:${to.peerPort}`
@@ -389,6 +398,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       seed: options.seed,
       nodes: options.nodes,
+      slowDisk,
       operations: history.length,
       kvOperationsChecked: kvOps.length,
       indeterminate: history.filter((h) => h.outcome === 'unknown').length,

@@ -31,6 +31,8 @@ export interface WalOptions {
   segmentBytesMax: number;
   /** fdatasync after every save (off only for measuring the floor). */
   fsync: boolean;
+  /** Fault injection: milliseconds to wait before each fdatasync (a slow disk). */
+  syncDelayMs?: number;
   logger: { log(message: string): void; warn(message: string): void };
 }
 
@@ -152,6 +154,8 @@ export class Wal {
     await this.file.write(bytes);
     this.currentBytes += bytes.length;
     if (this.options.fsync && mustSync) {
+      if (this.options.syncDelayMs)
+        await new Promise((resolve) => setTimeout(resolve, this.options.syncDelayMs));
       await this.file.datasync();
       this.syncs += 1;
     }
