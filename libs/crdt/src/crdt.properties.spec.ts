@@ -239,6 +239,23 @@ describe('the classic anomalies', () => {
 });
 
 describe('anti-entropy deltas ("send only what the other lacks")', () => {
+  it('OR-Set: a peer far behind (or a counter near 2^53) gets the full state, not a dot per counter', () => {
+    const far = new ORSet();
+    far.add('r1', 'kept');
+    // A dot far ahead in r2's sequence, as a bad or long-lived peer could report it.
+    const ahead = new ORSet();
+    ahead.context.vector.set('r2', Number.MAX_SAFE_INTEGER - 1);
+    ahead.add('r2', 'huge');
+    far.merge(ahead);
+    const delta = far.deltaSince(new Map());
+    expect([...delta.values()].sort()).toEqual(['huge', 'kept']);
+    expect(delta.context.vector.get('r2')).toBe(Number.MAX_SAFE_INTEGER);
+    // Joining it is the full join.
+    const peer = new ORSet();
+    peer.merge(delta);
+    expect([...peer.values()].sort()).toEqual(['huge', 'kept']);
+  });
+
   it('OR-Set: a peer joining deltaSince(its vector) reaches the full join, or the vectors are equal', () => {
     fc.assert(
       fc.property(

@@ -1,5 +1,8 @@
 import { CausalContext, Dot, dotKey } from './dots';
 
+/** Above this many unseen dots, deltaSince sends the whole state instead. */
+export const DELTA_DOTS_MAX = 100_000;
+
 /**
  * Add-wins observed-remove set as a delta-state CRDT (Almeida, Shoker, Baquero): each element
  * carries the dots of the adds that put it there, and a causal context records every dot ever
@@ -92,6 +95,13 @@ export class ORSet {
    * differ, anti-entropy falls back to the full state.
    */
   deltaSince(seen: ReadonlyMap<string, number>): ORSet {
+    // The delta lists every unseen dot of the compact vector one by one; past a bound (a peer
+    // far behind, or a counter near 2^53 from a bad peer) the full state is the cheaper delta,
+    // and joining a full state is always correct.
+    let gap = 0;
+    for (const [replica, n] of this.context.vector)
+      gap += Math.max(0, n - (seen.get(replica) ?? 0));
+    if (gap > DELTA_DOTS_MAX) return this.clone();
     const unseen = (dot: Dot) => dot.counter > (seen.get(dot.replica) ?? 0);
     const delta = new ORSet();
     const contextDots: Dot[] = [];
