@@ -2,7 +2,7 @@ import { Controller, Get, Header, MessageEvent, Sse } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, exhaustMap, from, interval, map, startWith } from 'rxjs';
+import { Observable, exhaustMap, from, interval, map, shareReplay, startWith } from 'rxjs';
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
@@ -27,6 +27,17 @@ export class DashboardController {
   private readonly page = asset('index.html');
   private readonly script = asset('dashboard.js');
   private readonly style = asset('dashboard.css');
+  /**
+   * One view a second however many dashboards are open: the stream is shared while anyone
+   * listens, and a new listener gets the latest view at once.
+   */
+  private readonly views: Observable<MessageEvent> = interval(VIEW_EVERY_MS).pipe(
+    startWith(0),
+    // A slow view is skipped, not queued: a stalled replica never piles up work here.
+    exhaustMap(() => from(this.view())),
+    map((data) => ({ type: 'view', data })),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
 
   constructor(
     private readonly log: CommandLogClient,
@@ -61,12 +72,7 @@ export class DashboardController {
   @Sse('v1/dashboard/events')
   @Roles('reader', 'operator')
   events(): Observable<MessageEvent> {
-    return interval(VIEW_EVERY_MS).pipe(
-      startWith(0),
-      // A slow view is skipped, not queued: a stalled replica never piles up work here.
-      exhaustMap(() => from(this.view())),
-      map((data) => ({ type: 'view', data })),
-    );
+    return this.views;
   }
 
   async view() {
