@@ -74,9 +74,18 @@ describe('dashboard (GET /) in headless Chromium', () => {
           })
         ).status,
       ).toBe(200);
-    await page.waitForFunction(() => Number(document.getElementById('total')?.textContent) >= 25);
+    await page
+      .waitForFunction(() => Number(document.getElementById('total')?.textContent) >= 25)
+      .catch(async (error: Error) => {
+        throw new Error(
+          `${error.message}; the page shows total ${await page.locator('#total').textContent()}, ` +
+            `connection "${await page.locator('#connection').textContent()}", ` +
+            `leader ${await leaderShown()}`,
+        );
+      });
     await page.locator('#rate-chart rect.bar').first().waitFor();
-    await page.locator('#latency-chart polyline.p99').waitFor();
+    await page.locator('#latency-chart circle.dot-p99').first().waitFor();
+    expect(await page.locator('#latency-chart polyline.p99').count()).toBe(1);
     expect(await page.locator('#recent tr').first().textContent()).toMatch(/kv\.put.*dash-24/);
   });
 

@@ -2,7 +2,18 @@ import { Controller, Get, Header, MessageEvent, Sse } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, exhaustMap, from, interval, map, shareReplay, startWith } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  catchError,
+  exhaustMap,
+  from,
+  interval,
+  map,
+  shareReplay,
+  startWith,
+  timeout,
+} from 'rxjs';
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
@@ -10,6 +21,8 @@ import { DecisionActivity } from './decision-activity';
 
 /** How often the dashboard's event stream sends a fresh view. */
 const VIEW_EVERY_MS = 1_000;
+/** A view that takes longer than this (a replica that never answers) is dropped. */
+const VIEW_TIMEOUT_MS = 3_000;
 
 /** The page and its script and style, read once at start (never on the request path). */
 function asset(name: string): string {
@@ -33,8 +46,14 @@ export class DashboardController {
    */
   private readonly views: Observable<MessageEvent> = interval(VIEW_EVERY_MS).pipe(
     startWith(0),
-    // A slow view is skipped, not queued: a stalled replica never piles up work here.
-    exhaustMap(() => from(this.view())),
+    // A slow view is skipped, not queued, and one that hangs is given up after a bound: a
+    // stalled replica never piles up work here nor freezes every open dashboard.
+    exhaustMap(() =>
+      from(this.view()).pipe(
+        timeout(VIEW_TIMEOUT_MS),
+        catchError(() => EMPTY),
+      ),
+    ),
     map((data) => ({ type: 'view', data })),
     shareReplay({ bufferSize: 1, refCount: true }),
   );

@@ -2,7 +2,13 @@ import { DecisionActivity } from './decision-activity';
 
 describe('DecisionActivity', () => {
   let now = 0;
-  const activity = () => new DecisionActivity(() => now, 5, 3, () => 0.5);
+  const activity = () =>
+    new DecisionActivity(
+      () => now,
+      5,
+      3,
+      () => 0.5,
+    );
   const decision = (latencyMs: number, subject = 'k') => ({
     type: 'kv.put',
     subject,

@@ -108,7 +108,13 @@ function renderChart(svg, series, pick, kind) {
   const x = (i) => left + (i * (width - left - 4)) / Math.max(1, series.length - 1);
   const y = (v) => height - bottom - (v / top) * (height - bottom - 8);
   const children = [
-    svgElement('line', { class: 'axis', x1: left, y1: height - bottom, x2: width, y2: height - bottom }),
+    svgElement('line', {
+      class: 'axis',
+      x1: left,
+      y1: height - bottom,
+      x2: width,
+      y2: height - bottom,
+    }),
     svgElement('text', { x: 2, y: 14 }, top >= 10 ? Math.round(top) : top.toFixed(1)),
     svgElement('text', { x: 2, y: height - bottom }, '0'),
     svgElement('text', { x: left, y: height - 4 }, `-${series.length}s`),
@@ -137,6 +143,11 @@ function renderChart(svg, series, pick, kind) {
         .map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
       if (points.length > 0)
         children.push(svgElement('polyline', { class: name, points: points.join(' ') }));
+      // A dot per second as well: a single second of data is a point, not a line.
+      for (const point of points) {
+        const [cx, cy] = point.split(',');
+        children.push(svgElement('circle', { class: `dot-${name}`, cx, cy, r: 2.5 }));
+      }
     });
   }
   svg.replaceChildren(...children);
@@ -255,7 +266,11 @@ $('forget-key').addEventListener('click', () => {
   askForKey();
 });
 $('transfer').addEventListener('click', () =>
-  operate('/v1/cluster/transfer-leadership', {}, (a) => `leadership transfer to ${a.to ?? 'a follower'} accepted`),
+  operate(
+    '/v1/cluster/transfer-leadership',
+    {},
+    (a) => `leadership transfer to ${a.to ?? 'a follower'} accepted`,
+  ),
 );
 $('snapshot').addEventListener('click', () =>
   operate('/v1/cluster/snapshot', {}, (a) => `snapshot taken at index ${a.index}`),
