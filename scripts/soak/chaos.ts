@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     console.log(
       `round ${rounds}: ${nodes} replicas, seed ${seed}, ${report.operations} ops, ` +
         `${report.faults.length} faults, recovered in ${report.recoveryMs} ms, ` +
+        `${report.snapshotsInstalled} snapshots installed, ` +
         `${report.violations.length} violations`,
     );
     if (report.violations.length > 0)

@@ -29,7 +29,7 @@ describe.each([
         `[chaos ${nodes}n] seed ${report.seed}: ${report.operations} operations ` +
           `(${report.kvOperationsChecked} KV checked, ${report.indeterminate} indeterminate), ` +
           `slow disk ${report.slowDisk}, ${report.faults.length} faults [${report.faults.map((f) => f.kind).join(', ')}], ` +
-          `recovered in ${report.recoveryMs} ms; history ${report.historyFile}\n`,
+          `recovered in ${report.recoveryMs} ms, ${report.snapshotsInstalled} snapshots installed; history ${report.historyFile}\n`,
       );
       expect({
         seed: report.seed,

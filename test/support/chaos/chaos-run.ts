@@ -42,6 +42,8 @@ export interface ChaosReport {
   indeterminate: number;
   faults: InjectedFault[];
   recoveryMs: number;
+  /** Snapshots the replicas installed from a leader (restarts and laggards catching up). */
+  snapshotsInstalled: number;
   violations: string[];
   historyFile: string;
 }
@@ -77,7 +79,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(`slow disk: ${slowDisk} (${SLOW_FSYNC_MS} ms before every fsync)`);
   const cluster = await CommandLogCluster.create(
     options.nodes,
-    { PARLEY_LOG_LEVEL: 'warn' },
+    {
+      PARLEY_LOG_LEVEL: 'warn',
+      // Snapshots and compaction every few hundred entries, so restarts and lagging replicas
+      // go through snapshot install under faults too, not only log replay.
+      PARLEY_SNAPSHOT_EVERY_ENTRIES: '300',
+      PARLEY_COMPACTION_TAIL_ENTRIES: '50',
+    },
     {
       envFor: (id): Record<string, string> =>
         id === slowDisk ? { PARLEY_WAL_SYNC_DELAY_MS: String(SLOW_FSYNC_MS) } : {},
@@ -358,6 +366,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       { timeoutMs: RECOVERY_BOUND_MS, intervalMs: 200 },
     ).catch((error: Error) => violations.push(`convergence: ${error.message}`));
+    const snapshotsInstalled = (await Promise.all(ids.map((id) => cluster.status(id)))).reduce(
+      (sum, status) => sum + (status?.snapshotsInstalled ?? 0),
+      0,
+    );
     const states = await Promise.all(
       ids.map(async (id) =>
         JSON.stringify(
@@ -404,6 +416,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       indeterminate: history.filter((h) => h.outcome === 'unknown').length,
       faults: nemesis.injected,
       recoveryMs,
+      snapshotsInstalled,
       violations,
       historyFile,
     };
