@@ -13,6 +13,8 @@ import { ANY_REPLICA, RPC, commandLogSubject } from '../../../command-log/src/ap
 import { Problem } from '../http/problem';
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
+/** Proposals a new leader dropped are proposed again this many times before answering 504. */
+const DROPPED_RETRIES_MAX = 2;
 
 export interface Applied {
   index: number;
@@ -59,21 +61,26 @@ export class CommandLogClient implements OnApplicationShutdown {
 
   /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
   async propose(command: Record<string, unknown>, traceId?: string): Promise<Applied> {
-    const answer = await this.toLeader<ProposeResponse>(RPC.propose, {
-      command,
-      timeoutMs: this.commitTimeoutMs,
-      ...(traceId ? { traceId } : {}),
-    });
-    if (answer.status === 'applied') {
-      const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
-      return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await this.toLeader<ProposeResponse>(RPC.propose, {
+        command,
+        timeoutMs: this.commitTimeoutMs,
+        ...(traceId ? { traceId } : {}),
+      });
+      if (answer.status === 'applied') {
+        const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
+        return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
+      }
+      if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
+      // Dropped: a new leader's log replaced the entry, so it is known NOT applied, and the
+      // command's requestId keeps a second proposal exactly-once. A timeout stays unknown.
+      if (answer.status === 'dropped' && attempt < DROPPED_RETRIES_MAX) continue;
+      throw new Problem(
+        504,
+        'Gateway Timeout',
+        'the commit outcome is unknown; retrying with the same requestId is safe',
+      );
     }
-    if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
-    throw new Problem(
-      504,
-      'Gateway Timeout',
-      'the commit outcome is unknown; retrying with the same requestId is safe',
-    );
   }
 
   async read(
