@@ -4,37 +4,20 @@
  * (strong: through the Raft leader) and counter increments (eventual: 202 from the crdt
  * replica) at 1, 16 and 64 concurrent clients; bounded in count and time. Prints figures.
  */
-import { AppProcess, waitForHttp } from '../../test/support/app-process';
-import { CLUSTER_SECRET, CommandLogCluster } from '../../test/support/command-log-cluster';
-import { CrdtCluster } from '../../test/support/crdt-cluster';
-import { freePort } from '../../test/support/ports';
 import { closedLoop, formatLoad } from './load';
+import { ParleyStack } from './suite/parley-stack';
 
 const LEVELS = [1, 16, 64];
 const COUNT = Number(process.env.BENCH_REQUESTS ?? 3_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const KEY = 'agent-key-0123456789abcdef';
 
 async function main(): Promise<void> {
-  const cluster = await CommandLogCluster.create(3, { PARLEY_LOG_LEVEL: 'error' });
-  const crdt = await CrdtCluster.create(1, () => ({ PARLEY_LOG_LEVEL: 'error' }));
-  const port = await freePort();
-  const api = AppProcess.start('decision-api', {
-    PARLEY_HTTP_PORT: String(port),
-    PARLEY_API_KEYS: `agent:${KEY}`,
-    PARLEY_RPC_SECRET: CLUSTER_SECRET,
-    PARLEY_COMMAND_LOG_NODES: cluster.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
-    PARLEY_CRDT_NODES: `127.0.0.1:${crdt.replica('c1').httpPort}`,
-    PARLEY_RATE_LIMIT_PER_SECOND: '1000000',
-    PARLEY_LOG_LEVEL: 'error',
-  });
+  const stack = await ParleyStack.start();
   try {
-    await cluster.waitForLeader();
-    await waitForHttp(`http://127.0.0.1:${port}/health/live`);
     const post = async (path: string, body: unknown, expected: number) => {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      const response = await fetch(`${stack.apiUrl}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        headers: { ...stack.headers(), 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       await response.arrayBuffer();
@@ -68,9 +51,7 @@ async function main(): Promise<void> {
       console.log(formatLoad('increments (eventual)', clients, eventual));
     }
   } finally {
-    await api.stop();
-    await crdt.stop();
-    await cluster.stop();
+    await stack.stop();
   }
 }
 
