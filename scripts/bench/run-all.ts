@@ -17,7 +17,7 @@ import { raftCoreFigures } from './raft-core';
 import { throughputAndLatencyChart } from './suite/chart';
 import { EtcdCluster, etcdPutBody } from './suite/etcd-cluster';
 import { codecFloor, fsyncFloor, httpRoundTripFloor, tcpRoundTripFloor } from './suite/floors';
-import { HttpLoadResult, httpLoad } from './suite/http-load';
+import { HttpLoadOptions, HttpLoadResult, httpLoad } from './suite/http-load';
 import { ParleyStack } from './suite/parley-stack';
 import { peakRssDuring, rssOf } from './suite/process-memory';
 import { recoveryBench } from './suite/recovery';
@@ -112,45 +112,50 @@ async function parleySide(run: string) {
     if (restock.status !== 200) throw new Error(`restock answered ${restock.status}`);
     const reservations: LevelFigure[] = [];
     const increments: LevelFigure[] = [];
+    /** One decision workload level through decision-api. */
+    const workload = async (
+      clients: number,
+      request: HttpLoadOptions['request'],
+      accept: HttpLoadOptions['accept'],
+    ) =>
+      level(
+        clients,
+        await httpLoad({
+          url: stack.apiUrl,
+          clients,
+          requests: REQUESTS,
+          seconds: SECONDS,
+          request,
+          accept,
+        }),
+      );
     for (const clients of LEVELS.filter((c) => c <= 64)) {
       reservations.push(
-        level(
+        await workload(
           clients,
-          await httpLoad({
-            url: stack.apiUrl,
-            clients,
-            requests: REQUESTS,
-            seconds: SECONDS,
-            request: (n) => ({
-              method: 'POST',
-              path: `/v1/inventory/${run}/reservations`,
-              headers: stack.headers(),
-              body: JSON.stringify({
-                requestId: `${run}-r-${clients}-${n}`,
-                orderId: `o-${clients}-${n}`,
-                quantity: 1,
-              }),
+          (n) => ({
+            method: 'POST',
+            path: `/v1/inventory/${run}/reservations`,
+            headers: stack.headers(),
+            body: JSON.stringify({
+              requestId: `${run}-r-${clients}-${n}`,
+              orderId: `o-${clients}-${n}`,
+              quantity: 1,
             }),
-            accept: (status, body) => status === 200 && body.includes('"accepted"'),
           }),
+          (status, body) => status === 200 && body.includes('"accepted"'),
         ),
       );
       increments.push(
-        level(
+        await workload(
           clients,
-          await httpLoad({
-            url: stack.apiUrl,
-            clients,
-            requests: REQUESTS,
-            seconds: SECONDS,
-            request: () => ({
-              method: 'POST',
-              path: `/v1/counters/${run}/increment`,
-              headers: stack.headers(),
-              body: '{"delta":1}',
-            }),
-            accept: (status) => status === 202,
+          () => ({
+            method: 'POST',
+            path: `/v1/counters/${run}/increment`,
+            headers: stack.headers(),
+            body: '{"delta":1}',
           }),
+          (status) => status === 202,
         ),
       );
       log(`Parley reservations/increments clients=${clients} done`);

@@ -9,8 +9,6 @@ import { AddressInfo, Server, Socket, createServer, connect } from 'node:net';
 export class FaultProxy {
   private cut = false;
   private readonly open = new Set<Socket>();
-  /** Bytes forwarded, for reports. */
-  forwardedBytes = 0;
 
   private readonly server: Server;
   port = 0;
@@ -38,7 +36,6 @@ export class FaultProxy {
       socket.on('close', () => this.open.delete(socket));
       socket.on('error', () => undefined);
     }
-    inbound.on('data', (chunk: Buffer) => (this.forwardedBytes += chunk.length));
     inbound.pipe(outbound);
     outbound.pipe(inbound);
     inbound.on('close', () => outbound.destroy());

@@ -70,55 +70,30 @@ export function parseAgentEvent(
   if (typeof name !== 'string' || !NAME.test(name))
     return { ok: false, reason: 'name must be 1-128 characters [A-Za-z0-9_.:-]' };
   const path = encodeURIComponent(name);
+  const eventualEffect = (method: string, route: string, body?: Record<string, unknown>) => ({
+    ok: true as const,
+    entity: name,
+    effect: {
+      kind: 'eventual' as const,
+      requestId,
+      method,
+      path: route,
+      ...(body ? { body } : {}),
+    },
+  });
   switch (type) {
     case 'increment':
-      return {
-        ok: true,
-        entity: name,
-        effect: {
-          kind: 'eventual',
-          requestId,
-          method: 'POST',
-          path: `/v1/counters/${path}/increment`,
-          body: { delta: record.delta },
-        },
-      };
+      return eventualEffect('POST', `/v1/counters/${path}/increment`, { delta: record.delta });
     case 'set-add':
-      return {
-        ok: true,
-        entity: name,
-        effect: {
-          kind: 'eventual',
-          requestId,
-          method: 'POST',
-          path: `/v1/sets/${path}/elements`,
-          body: { element: record.element },
-        },
-      };
+      return eventualEffect('POST', `/v1/sets/${path}/elements`, { element: record.element });
     case 'set-remove':
       if (typeof record.element !== 'string')
         return { ok: false, reason: 'element must be a string' };
-      return {
-        ok: true,
-        entity: name,
-        effect: {
-          kind: 'eventual',
-          requestId,
-          method: 'DELETE',
-          path: `/v1/sets/${path}/elements/${encodeURIComponent(record.element)}`,
-        },
-      };
+      return eventualEffect(
+        'DELETE',
+        `/v1/sets/${path}/elements/${encodeURIComponent(record.element)}`,
+      );
     default:
-      return {
-        ok: true,
-        entity: name,
-        effect: {
-          kind: 'eventual',
-          requestId,
-          method: 'PUT',
-          path: `/v1/flags/${path}`,
-          body: { value: record.value },
-        },
-      };
+      return eventualEffect('PUT', `/v1/flags/${path}`, { value: record.value });
   }
 }
