@@ -54,6 +54,10 @@ log "Chromium for the dashboard's browser test"
 bash scripts/infra/browser.sh
 run_tier e2e --runInBand
 
-node scripts/test-summary.js "$RESULTS" || status=1
+# The summary's "Tests: N passed, N failed" must be the very last line CI prints, so the
+# servers are stopped (and the trap disarmed) before it is written.
+stop_infra
+infra_started=0
 log "done in $(( $(date +%s) - started ))s"
+node scripts/test-summary.js "$RESULTS" || status=1
 exit "$status"
