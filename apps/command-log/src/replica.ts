@@ -323,6 +323,19 @@ export class Replica {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    // A leader sends its appends before its own fsync, so the followers' disks work while its
+    // own does (Raft thesis §10.2.1; etcd's server does the same). This stays safe because the
+    // loop is sequential: the followers' acknowledgements are stepped, and anything they commit
+    // is applied and answered, only in a later Ready, after this one's fsync has finished; so an
+    // acknowledged entry is always on the leader's disk and a follower's. Anything else (a
+    // follower's vote or append response) promises what is on disk, so it waits for the fsync.
+    // A Ready that changes term or vote never sends first: those must be durable before any
+    // message of the new term leaves (a leader's term and vote were persisted as a candidate).
+    const durable = this.storage.getHardState();
+    const sendFirst =
+      this.node.status().role === Role.Leader &&
+      (!rd.hardState || (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote));
+    if (sendFirst) this.transport.send(rd.messages);
     // 1. Persist: snapshot first (it replaces the log), then entries and hard state.
     if (rd.snapshot) {
       await this.options.snapshotStore.save(rd.snapshot);
@@ -333,7 +346,7 @@ export class Replica {
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     this.storage.append(rd.entries);
     // 2. Send, only now that what the messages promise is on disk.
-    this.transport.send(rd.messages);
+    if (!sendFirst) this.transport.send(rd.messages);
     // 3. Apply.
     if (rd.snapshot) this.applySnapshot(rd.snapshot);
     for (const entry of rd.committedEntries) {

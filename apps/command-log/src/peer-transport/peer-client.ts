@@ -44,6 +44,7 @@ export class PeerClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private congested = false;
+  private corked: Socket | undefined;
   dropped = 0;
 
   constructor(private readonly options: PeerClientOptions) {}
@@ -60,6 +61,18 @@ export class PeerClient {
     }
     this.queue.push(payload);
     if (!this.socket && !this.reconnectTimer) this.connect();
+  }
+
+  /** Holds writes until uncork() so a batch of messages goes out as one write. */
+  cork(): void {
+    this.corked = this.socket;
+    this.corked?.cork();
+  }
+
+  uncork(): void {
+    // The socket may have been replaced meanwhile; uncork the one that was corked.
+    this.corked?.uncork();
+    this.corked = undefined;
   }
 
   close(): void {

@@ -54,10 +54,18 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   send(messages: readonly Message[]): void {
+    // One Ready's messages to a peer leave in one write (corked), not one syscall each.
+    const touched = new Set<PeerClient>();
     for (const message of messages) {
       if (message.to === this.options.selfId) continue;
-      this.client(message.to).send(encodeMessage(message));
+      const client = this.client(message.to);
+      if (!touched.has(client)) {
+        touched.add(client);
+        client.cork();
+      }
+      client.send(encodeMessage(message));
     }
+    for (const client of touched) client.uncork();
   }
 
   droppedMessages(): number {
