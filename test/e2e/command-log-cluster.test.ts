@@ -1,5 +1,9 @@
-import { RPC } from '../../apps/command-log/src/api/rpc-patterns';
-import type { ProposeResponse, ReadResponse } from '../../apps/command-log/src/api/rpc-patterns';
+import { PROPOSE_BATCH_MAX, RPC } from '../../apps/command-log/src/api/rpc-patterns';
+import type {
+  ProposeBatchResponse,
+  ProposeResponse,
+  ReadResponse,
+} from '../../apps/command-log/src/api/rpc-patterns';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { waitFor } from '../support/wait';
 
@@ -64,6 +68,47 @@ describe('command-log: three replica processes on loopback', () => {
       status: 'not-leader',
       leaderId: leader,
     });
+  });
+
+  it("answers a propose-batch one proposal at a time, in order, sharing the leader's fsyncs", async () => {
+    cluster = await CommandLogCluster.create(3);
+    // Written once and read back, so the leader is settled before the batch.
+    await put(cluster, 'before-batch', 'x');
+    const leader = await cluster.waitForLeader();
+    const syncsBefore = (await cluster.status(leader))!.walSyncs as number;
+    const proposals = Array.from({ length: 200 }, (_, n) => ({
+      command:
+        n === 7
+          ? { type: 'kv.put', requestId: 'batch-bad', key: '', value: 'no key' }
+          : {
+              type: 'kv.put',
+              requestId: `batch-${n % 100}`,
+              key: `batch/${n % 100}`,
+              value: `v${n % 100}`,
+            },
+    }));
+    const answer = await cluster.rpc<ProposeBatchResponse>(leader, RPC.proposeBatch, {
+      proposals,
+    });
+    if (answer.status !== 'answered') throw new Error(`batch refused: ${JSON.stringify(answer)}`);
+    expect(answer.answers).toHaveLength(200);
+    expect(answer.answers[7]).toMatchObject({ status: 'rejected' });
+    // Proposals 100..199 repeat the requestIds of 0..99: each is applied once (a replay).
+    expect(answer.answers[3]).toMatchObject({ status: 'applied', result: { replayed: false } });
+    expect(answer.answers[103]).toMatchObject({ status: 'applied', result: { replayed: true } });
+    const read = await get(cluster, leader, 'batch/3');
+    expect(read).toMatchObject({ status: 'ok', result: { value: { value: 'v3', version: 1 } } });
+    const syncs = ((await cluster.status(leader))!.walSyncs as number) - syncsBefore;
+    expect(syncs).toBeLessThan(20);
+    // Too many proposals, or not the leader: the whole batch is refused with the reason.
+    const tooMany = Array.from({ length: PROPOSE_BATCH_MAX + 1 }, () => proposals[0]);
+    expect(await cluster.rpc(leader, RPC.proposeBatch, { proposals: tooMany })).toMatchObject({
+      status: 'rejected',
+    });
+    const follower = cluster.replicas.find((r) => r.id !== leader)!.id;
+    expect(
+      await cluster.rpc(follower, RPC.proposeBatch, { proposals: proposals.slice(0, 1) }),
+    ).toEqual({ status: 'not-leader', leaderId: leader });
   });
 
   it('keeps every acknowledged write through kill -9 of the leader and then of a follower', async () => {

@@ -317,10 +317,19 @@ describe('decision-api over a real local cluster', () => {
       status: 'ok',
       details: { quorum: { status: 'up', of: 3 } },
     });
+    // A refused read is counted with the status the caller saw, and an unknown consistency
+    // value does not become a label.
+    expect((await call('GET', '/v1/kv/x?consistency=made-up', { role: 'reader' })).status).toBe(
+      400,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
     expect(metrics).toMatch(
       /parley_http_request_duration_seconds_count\{method="POST",route="\/v1\/inventory\/:sku\/reservations"/,
     );
+    expect(metrics).toMatch(
+      /parley_http_request_duration_seconds_count\{method="GET",route="\/v1\/kv\/:key",status="400",consistency="default"\} [1-9]/,
+    );
+    expect(metrics).not.toContain('made-up');
     expect(metrics).toMatch(
       /parley_decisions_total\{type="inventory.reserve",outcome="accepted"\} 1/,
     );

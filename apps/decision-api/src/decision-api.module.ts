@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LivenessController } from '@parley/app-kit';
@@ -17,7 +17,7 @@ import { ProblemFilter } from './http/problem';
 import { StrongController } from './http/strong.controller';
 import { AgentEventsConsumer } from './kafka/agent-events.consumer';
 import { ReadinessController } from './health/readiness.controller';
-import { Metrics, MetricsInterceptor } from './metrics/metrics';
+import { Metrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
 
 @Module({})
@@ -48,7 +48,6 @@ export class DecisionApiModule {
         Metrics,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,
-        { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
         {
           provide: CommandLogClient,
           useValue: new CommandLogClient(

@@ -5,6 +5,8 @@ import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
 import { DecisionApiModule } from './decision-api.module';
 import { requestIdMiddleware } from './http/request-id';
+import { Metrics } from './metrics/metrics';
+import { requestMetrics } from './metrics/request-metrics';
 
 void bootstrapApp({
   name: 'decision-api',
@@ -12,6 +14,12 @@ void bootstrapApp({
   module: (config) => DecisionApiModule.register(config),
   beforeListen: async (app) => {
     app.use(requestIdMiddleware);
+    app.use(requestMetrics(app.get(Metrics)));
+    // Answers are computed per request; an ETag would only cost a hash of every body.
+    (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
+      'etag',
+      false,
+    );
     // Security headers on every answer (no sniffing, no framing, no referrer, HSTS); the docs
     // page needs its own inline script and style, so it gets a relaxed CSP.
     const strict = helmet();

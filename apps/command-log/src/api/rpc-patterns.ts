@@ -4,6 +4,8 @@
  */
 export const RPC = {
   propose: 'command-log.propose',
+  /** Many proposals in one request: one signature, one dispatch, one Ready on the leader. */
+  proposeBatch: 'command-log.propose-batch',
   read: 'command-log.read',
   status: 'command-log.status',
   transferLeadership: 'command-log.transfer-leadership',
@@ -22,6 +24,20 @@ export interface ProposeRequest {
   /** The caller's request id (REST X-Request-Id, or the Kafka record), for the logs. */
   traceId?: string;
 }
+
+/** The most proposals one propose-batch request may carry. */
+export const PROPOSE_BATCH_MAX = 512;
+
+export interface ProposeBatchRequest {
+  proposals: { command: Record<string, unknown>; traceId?: string }[];
+  timeoutMs?: number;
+}
+
+/** One answer per proposal, in order; or the whole batch refused (not the leader, malformed). */
+export type ProposeBatchResponse =
+  | { status: 'answered'; answers: ProposeResponse[] }
+  | { status: 'not-leader'; leaderId: string | null }
+  | { status: 'rejected'; reason: string };
 
 export type ProposeResponse =
   | { status: 'applied'; index: number; result: unknown }

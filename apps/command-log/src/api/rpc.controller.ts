@@ -6,6 +6,9 @@ import { ReplicaService } from '../replica.service';
 import {
   NOT_A_MEMBER,
   NodeStatus,
+  PROPOSE_BATCH_MAX,
+  ProposeBatchRequest,
+  ProposeBatchResponse,
   ProposeRequest,
   ProposeResponse,
   RPC,
@@ -39,10 +42,8 @@ function withTimeout<T, U>(
 }
 
 /** A caller's trace id, cut to a loggable shape (it is untrusted input). */
-function traceOf(request: ProposeRequest): string {
-  return typeof request.traceId === 'string'
-    ? request.traceId.replace(/[^\w:@/.-]/g, '').slice(0, 80)
-    : '-';
+function traceOf(traceId: unknown): string {
+  return typeof traceId === 'string' ? traceId.replace(/[^\w:@/.-]/g, '').slice(0, 80) : '-';
 }
 
 /**
@@ -58,22 +59,56 @@ export class RpcController {
 
   @MessagePattern(RPC.propose)
   async propose(@Payload() request: ProposeRequest): Promise<ProposeResponse> {
-    const replica = this.service.replica;
-    const status = replica.status();
+    const status = this.service.replica.status();
     if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    return this.proposeOne(request.command, request.timeoutMs, traceOf(request.traceId));
+  }
+
+  /**
+   * Proposals decision-api gathered from concurrent requests: all are handed to the replica in
+   * one turn, so they share one Ready, one WAL fsync and one append per follower, and each gets
+   * its own answer.
+   */
+  @MessagePattern(RPC.proposeBatch)
+  async proposeBatch(@Payload() request: ProposeBatchRequest): Promise<ProposeBatchResponse> {
+    const proposals = request.proposals;
+    if (!Array.isArray(proposals) || proposals.length > PROPOSE_BATCH_MAX)
+      return {
+        status: 'rejected',
+        reason: `proposals must be an array of at most ${PROPOSE_BATCH_MAX}`,
+      };
+    const status = this.service.replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    const answers = await Promise.all(
+      proposals.map((proposal) =>
+        typeof proposal === 'object' && proposal !== null
+          ? this.proposeOne(proposal.command, request.timeoutMs, traceOf(proposal.traceId))
+          : ({ status: 'rejected', reason: 'a proposal must be an object' } as const),
+      ),
+    );
+    return { status: 'answered', answers };
+  }
+
+  private async proposeOne(
+    command: Record<string, unknown>,
+    timeoutMs: number | undefined,
+    trace: string,
+  ): Promise<ProposeResponse> {
+    if (typeof command !== 'object' || command === null || Array.isArray(command))
+      return { status: 'rejected', reason: 'command must be an object' };
     // The leader's clock, written into the log, drives every time-based decision (deadlines).
-    const encoded = this.service.stateMachine.encodeCommand({ ...request.command, ts: Date.now() });
+    const encoded = this.service.stateMachine.encodeCommand({ ...command, ts: Date.now() });
     if ('error' in encoded) return { status: 'rejected', reason: encoded.error };
     const outcome = await withTimeout(
-      replica.propose(encoded.bytes),
-      request.timeoutMs,
+      this.service.replica.propose(encoded.bytes),
+      timeoutMs,
       'timeout' as const,
     );
     if (outcome === 'timeout') return { status: 'timeout' };
     if (outcome.status === 'applied') {
       this.logger.debug(
-        `applied ${String(request.command.type)} requestId=${String(request.command.requestId)} ` +
-          `index=${outcome.index} trace=${traceOf(request)}`,
+        `applied ${String(command.type)} requestId=${String(command.requestId)} ` +
+          `index=${outcome.index} trace=${trace}`,
       );
       return { status: 'applied', index: outcome.index, result: outcome.result };
     }

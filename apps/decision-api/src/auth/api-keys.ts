@@ -18,7 +18,11 @@ export class ApiKeys {
   }
 
   roleOf(presented: string): Role | undefined {
-    const candidate = digest(presented);
+    return this.roleOfDigest(digest(presented));
+  }
+
+  /** The role of a key given by its SHA-256 digest (the guard keeps the digest for others). */
+  roleOfDigest(candidate: Buffer): Role | undefined {
     let found: Role | undefined;
     for (const { digest: known, role } of this.keys)
       if (timingSafeEqual(known, candidate)) found = role;
@@ -26,7 +30,7 @@ export class ApiKeys {
   }
 }
 
-function digest(key: string): Buffer {
+export function digest(key: string): Buffer {
   return createHash('sha256').update(key).digest();
 }
 
@@ -46,10 +50,15 @@ export class ApiKeyGuard implements CanActivate {
     if (!allowed) return true; // health probes and docs
     const request = context
       .switchToHttp()
-      .getRequest<{ headers: Record<string, string | undefined>; role?: Role }>();
+      .getRequest<{
+        headers: Record<string, string | undefined>;
+        role?: Role;
+        apiKeyDigest?: Buffer;
+      }>();
     const header = request.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9._~-]{1,256})$/.exec(header);
-    const role = match ? this.keys.roleOf(match[1]) : undefined;
+    if (match) request.apiKeyDigest = digest(match[1]);
+    const role = request.apiKeyDigest ? this.keys.roleOfDigest(request.apiKeyDigest) : undefined;
     if (!role)
       throw new Problem(
         401,

@@ -10,6 +10,9 @@ import { createHash } from 'node:crypto';
 @Injectable()
 export class KeyThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    // The API key guard ran first and left the key's digest; hash here only when it did not.
+    const known = request.apiKeyDigest;
+    if (Buffer.isBuffer(known)) return `key:${known.toString('hex', 0, 16)}`;
     const headers = request.headers as Record<string, string | undefined>;
     const key = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
     if (key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;

@@ -6,15 +6,24 @@ import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
 import type {
   NodeStatus,
+  ProposeBatchResponse,
   ProposeResponse,
   ReadResponse,
 } from '../../../command-log/src/api/rpc-patterns';
-import { ANY_REPLICA, RPC, commandLogSubject } from '../../../command-log/src/api/rpc-patterns';
+import {
+  ANY_REPLICA,
+  PROPOSE_BATCH_MAX,
+  RPC,
+  commandLogSubject,
+} from '../../../command-log/src/api/rpc-patterns';
 import { Problem } from '../http/problem';
+import { Proposal, ProposalBatcher } from './proposal-batcher';
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
 /** Proposals a new leader dropped are proposed again this many times before answering 504. */
 const DROPPED_RETRIES_MAX = 2;
+/** Proposals waiting to be batched to the leader; more are refused with 503 (back-pressure). */
+const PROPOSALS_QUEUED_MAX = 10_000;
 
 export interface Applied {
   index: number;
@@ -36,6 +45,14 @@ export class CommandLogClient implements OnApplicationShutdown {
   private readonly addressOf = new Map<string, string>();
   private leader: string | undefined;
   private next = 0;
+  private readonly batcher = new ProposalBatcher((proposals) => this.proposeBatch(proposals), {
+    batchMax: PROPOSE_BATCH_MAX,
+    queuedMax: PROPOSALS_QUEUED_MAX,
+    overloaded: () =>
+      new Problem(503, 'Service Unavailable', 'too many proposals are waiting for the leader', {
+        retryAfterSeconds: 1,
+      }),
+  });
 
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
@@ -62,11 +79,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
   async propose(command: Record<string, unknown>, traceId?: string): Promise<Applied> {
     for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.toLeader<ProposeResponse>(RPC.propose, {
-        command,
-        timeoutMs: this.commitTimeoutMs,
-        ...(traceId ? { traceId } : {}),
-      });
+      const answer = await this.batcher.submit({ command, ...(traceId ? { traceId } : {}) });
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
@@ -81,6 +94,17 @@ export class CommandLogClient implements OnApplicationShutdown {
         'the commit outcome is unknown; retrying with the same requestId is safe',
       );
     }
+  }
+
+  /** One batch of proposals to the leader (following redirects); one answer per proposal. */
+  private async proposeBatch(proposals: Proposal[]): Promise<ProposeResponse[]> {
+    const answer = await this.toLeader<ProposeBatchResponse>(RPC.proposeBatch, {
+      proposals,
+      timeoutMs: this.commitTimeoutMs,
+    });
+    if (answer.status === 'answered') return answer.answers;
+    const reason = answer.status === 'rejected' ? answer.reason : 'no leader';
+    return proposals.map(() => ({ status: 'rejected', reason }));
   }
 
   async read(

@@ -1,7 +1,6 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { breakerStates } from '@parley/resilience';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Observable, tap } from 'rxjs';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { AgentEventsConsumer } from '../kafka/agent-events.consumer';
 
@@ -65,31 +64,3 @@ export class Metrics {
 }
 
 /** Times every request, labelled by its route pattern (not the raw path) and consistency. */
-@Injectable()
-export class MetricsInterceptor implements NestInterceptor {
-  constructor(private readonly metrics: Metrics) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<{
-      method: string;
-      route?: { path: string };
-      query: Record<string, unknown>;
-    }>();
-    const started = process.hrtime.bigint();
-    const observe = () => {
-      const response = http.getResponse<{ statusCode: number }>();
-      this.metrics.requestSeconds.observe(
-        {
-          method: request.method,
-          route: request.route?.path ?? 'unknown',
-          status: String(response.statusCode),
-          consistency:
-            typeof request.query?.consistency === 'string' ? request.query.consistency : 'default',
-        },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-    };
-    return next.handle().pipe(tap({ next: observe, error: observe }));
-  }
-}

@@ -1,0 +1,76 @@
+import type { ProposeResponse } from '../../../command-log/src/api/rpc-patterns';
+import { Proposal, ProposalBatcher } from './proposal-batcher';
+
+/** A leader stand-in that answers each proposal with its requestId as the index. */
+function recordingSender(fail?: (batch: Proposal[]) => boolean) {
+  const batches: Proposal[][] = [];
+  const send = (proposals: Proposal[]): Promise<ProposeResponse[]> => {
+    batches.push(proposals);
+    if (fail?.(proposals)) return Promise.reject(new Error('leader gone'));
+    return Promise.resolve(
+      proposals.map((p) => ({ status: 'applied', index: Number(p.command.requestId), result: {} })),
+    );
+  };
+  return { batches, send };
+}
+
+const proposal = (n: number): Proposal => ({ command: { type: 'kv.put', requestId: String(n) } });
+const options = { batchMax: 4, queuedMax: 10, overloaded: () => new Error('overloaded') };
+
+describe('ProposalBatcher', () => {
+  it('sends the proposals of one event-loop turn as one batch, each caller getting its own answer', async () => {
+    const { batches, send } = recordingSender();
+    const batcher = new ProposalBatcher(send, options);
+    const first = await Promise.all([1, 2, 3].map((n) => batcher.submit(proposal(n))));
+    expect(batches).toHaveLength(1);
+    expect(batches[0].map((p) => p.command.requestId)).toEqual(['1', '2', '3']);
+    expect(first.map((a) => (a.status === 'applied' ? a.index : -1))).toEqual([1, 2, 3]);
+    await batcher.submit(proposal(4));
+    expect(batches).toHaveLength(2);
+  });
+
+  it('splits a turn into batches of at most batchMax', async () => {
+    const { batches, send } = recordingSender();
+    const batcher = new ProposalBatcher(send, options);
+    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => batcher.submit(proposal(n))));
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 1]);
+  });
+
+  it('refuses at once past queuedMax, and takes proposals again once the queue has left', async () => {
+    const { send } = recordingSender();
+    const batcher = new ProposalBatcher(send, options);
+    const accepted = Array.from({ length: 10 }, (_, n) => batcher.submit(proposal(n)));
+    await expect(batcher.submit(proposal(99))).rejects.toThrow('overloaded');
+    await Promise.all(accepted);
+    expect(batcher.queued).toBe(0);
+    await expect(batcher.submit(proposal(100))).resolves.toMatchObject({ index: 100 });
+  });
+
+  it('fails only the batch whose request failed', async () => {
+    const { send } = recordingSender((batch) => batch.some((p) => p.command.requestId === '1'));
+    const batcher = new ProposalBatcher(send, options);
+    const answers = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map((n) => batcher.submit(proposal(n))),
+    );
+    expect(answers.map((a) => a.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+  });
+
+  it('treats an answer missing from a short reply as an unknown outcome', async () => {
+    const batcher = new ProposalBatcher(
+      () => Promise.resolve([{ status: 'applied', index: 1, result: {} }]),
+      options,
+    );
+    const [one, two] = await Promise.all([
+      batcher.submit(proposal(1)),
+      batcher.submit(proposal(2)),
+    ]);
+    expect(one.status).toBe('applied');
+    expect(two.status).toBe('timeout');
+  });
+});
