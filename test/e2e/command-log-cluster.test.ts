@@ -2,6 +2,7 @@ import { PROPOSE_BATCH_MAX, RPC } from '../../apps/command-log/src/api/rpc-patte
 import type {
   ProposeBatchResponse,
   ProposeResponse,
+  ReadBatchResponse,
   ReadResponse,
 } from '../../apps/command-log/src/api/rpc-patterns';
 import { CommandLogCluster } from '../support/command-log-cluster';
@@ -109,6 +110,35 @@ describe('command-log: three replica processes on loopback', () => {
     expect(
       await cluster.rpc(follower, RPC.proposeBatch, { proposals: proposals.slice(0, 1) }),
     ).toEqual({ status: 'not-leader', leaderId: leader });
+
+    // A read-batch: the leader answers every read (one read point for all), in order; a
+    // follower answers stale reads but redirects a batch holding any leader read.
+    const reads = [
+      { query: { type: 'kv.get', key: 'batch/1' }, consistency: 'linearizable' },
+      { query: { type: 'kv.get', key: 'batch/2' }, consistency: 'lease' },
+      { query: { type: 'kv.get', key: 'nothing' }, consistency: 'linearizable' },
+      { query: { type: 'kv.get', key: 'batch/4' }, consistency: 'linearizable', minIndex: 1e9 },
+    ];
+    const readAnswer = await cluster.rpc<ReadBatchResponse>(leader, RPC.readBatch, { reads });
+    if (readAnswer.status !== 'answered') throw new Error(JSON.stringify(readAnswer));
+    expect(readAnswer.answers).toMatchObject([
+      { status: 'ok', result: { found: true, value: { value: 'v1', version: 1 } } },
+      { status: 'ok', result: { found: true, value: { value: 'v2', version: 1 } } },
+      { status: 'ok', result: { found: false } },
+      { status: 'beyond-log' },
+    ]);
+    expect(await cluster.rpc(follower, RPC.readBatch, { reads })).toEqual({
+      status: 'not-leader',
+      leaderId: leader,
+    });
+    const stale = await cluster.rpc<ReadBatchResponse>(follower, RPC.readBatch, {
+      reads: [{ query: { type: 'kv.get', key: 'batch/1' }, consistency: 'stale', minIndex: 1 }],
+      timeoutMs: 5_000,
+    });
+    expect(stale).toMatchObject({
+      status: 'answered',
+      answers: [{ status: 'ok', result: { found: true, value: { value: 'v1' } } }],
+    });
   });
 
   it('keeps every acknowledged write through kill -9 of the leader and then of a follower', async () => {

@@ -7,6 +7,8 @@ export const RPC = {
   /** Many proposals in one request: one signature, one dispatch, one Ready on the leader. */
   proposeBatch: 'command-log.propose-batch',
   read: 'command-log.read',
+  /** Many reads in one request; the leader takes one read point for all of them. */
+  readBatch: 'command-log.read-batch',
   status: 'command-log.status',
   transferLeadership: 'command-log.transfer-leadership',
   addMember: 'command-log.members.add',
@@ -52,6 +54,20 @@ export interface ReadRequest {
   minIndex?: number;
   timeoutMs?: number;
 }
+
+/** The most reads one read-batch request may carry. */
+export const READ_BATCH_MAX = 512;
+
+export interface ReadBatchRequest {
+  reads: Omit<ReadRequest, 'timeoutMs'>[];
+  timeoutMs?: number;
+}
+
+/** One answer per read, in order; or the whole batch refused. */
+export type ReadBatchResponse =
+  | { status: 'answered'; answers: ReadResponse[] }
+  | { status: 'not-leader'; leaderId: string | null }
+  | { status: 'rejected'; reason: string };
 
 export type ReadResponse =
   | { status: 'ok'; index: number; result: unknown; stalenessMs?: number }

@@ -1,7 +1,7 @@
 import { Controller, Logger, UseGuards } from '@nestjs/common';
 import { RpcAuthGuard } from '@parley/app-kit';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ConfChangeType, Role } from '@parley/raft';
+import { ConfChangeType, ReadMode, Role } from '@parley/raft';
 import { ReplicaService } from '../replica.service';
 import {
   NOT_A_MEMBER,
@@ -11,10 +11,14 @@ import {
   ProposeBatchResponse,
   ProposeRequest,
   ProposeResponse,
+  READ_BATCH_MAX,
   RPC,
+  ReadBatchRequest,
+  ReadBatchResponse,
   ReadRequest,
   ReadResponse,
 } from './rpc-patterns';
+import type { ReadOutcome } from '../replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const TIMEOUT_MS_MAX = 60_000;
@@ -122,15 +126,53 @@ export class RpcController {
 
   @MessagePattern(RPC.read)
   async read(@Payload() request: ReadRequest): Promise<ReadResponse> {
+    const readPoint = (mode: ReadMode) =>
+      withTimeout(this.service.replica.readIndex(mode), request.timeoutMs, 'timeout' as const);
+    return this.readOne(request, request.timeoutMs, readPoint);
+  }
+
+  /**
+   * Reads decision-api gathered from concurrent requests. The leader takes one read point per
+   * mode for the whole batch (one ReadIndex round, not one per read): every read in the batch
+   * arrived before that point was taken, so each still sees every write acknowledged before it
+   * began (linearizable), as etcd batches its ReadIndex requests.
+   */
+  @MessagePattern(RPC.readBatch)
+  async readBatch(@Payload() request: ReadBatchRequest): Promise<ReadBatchResponse> {
+    const reads = request.reads;
+    if (!Array.isArray(reads) || reads.length > READ_BATCH_MAX)
+      return { status: 'rejected', reason: `reads must be an array of at most ${READ_BATCH_MAX}` };
+    if (reads.some((read) => typeof read !== 'object' || read === null))
+      return { status: 'rejected', reason: 'a read must be an object' };
+    const status = this.service.replica.status();
+    if (status.role !== Role.Leader && reads.some((read) => read.consistency !== 'stale'))
+      return { status: 'not-leader', leaderId: status.lead || null };
+    const points = new Map<ReadMode, Promise<ReadOutcome | 'timeout'>>();
+    const readPoint = (mode: ReadMode) => {
+      let point = points.get(mode);
+      if (!point) {
+        point = withTimeout(this.service.replica.readIndex(mode), request.timeoutMs, 'timeout');
+        points.set(mode, point);
+      }
+      return point;
+    };
+    const answers = await Promise.all(
+      reads.map((read) => this.readOne(read, request.timeoutMs, readPoint)),
+    );
+    return { status: 'answered', answers };
+  }
+
+  private async readOne(
+    request: Omit<ReadRequest, 'timeoutMs'>,
+    timeoutMs: number | undefined,
+    readPoint: (mode: ReadMode) => Promise<ReadOutcome | 'timeout'>,
+  ): Promise<ReadResponse> {
     const replica = this.service.replica;
     const query = () => this.service.stateMachine.query(request.query);
+    const waitMs = timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (request.consistency === 'stale') {
-      if (
-        request.minIndex !== undefined &&
-        !(await replica.waitApplied(request.minIndex, request.timeoutMs ?? DEFAULT_TIMEOUT_MS))
-      ) {
+      if (request.minIndex !== undefined && !(await replica.waitApplied(request.minIndex, waitMs)))
         return { status: 'timeout' };
-      }
       return {
         status: 'ok',
         index: replica.applied,
@@ -142,17 +184,11 @@ export class RpcController {
     if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
     if (request.minIndex !== undefined && request.minIndex > status.lastIndex)
       return { status: 'beyond-log', lastIndex: status.lastIndex };
-    const mode = request.consistency === 'lease' ? 'lease' : 'read-index';
-    const outcome = await withTimeout(
-      replica.readIndex(mode),
-      request.timeoutMs,
-      'timeout' as const,
-    );
+    const outcome = await readPoint(request.consistency === 'lease' ? 'lease' : 'read-index');
     if (outcome === 'timeout') return { status: 'timeout' };
     if (outcome.status === 'refused') return { status: 'unavailable', reason: outcome.reason };
     const minIndex = Math.max(outcome.index, request.minIndex ?? 0);
-    if (!(await replica.waitApplied(minIndex, request.timeoutMs ?? DEFAULT_TIMEOUT_MS)))
-      return { status: 'timeout' };
+    if (!(await replica.waitApplied(minIndex, waitMs))) return { status: 'timeout' };
     return { status: 'ok', index: replica.applied, result: query() };
   }
 

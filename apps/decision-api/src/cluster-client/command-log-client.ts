@@ -8,22 +8,30 @@ import type {
   NodeStatus,
   ProposeBatchResponse,
   ProposeResponse,
+  ReadBatchResponse,
+  ReadRequest,
   ReadResponse,
 } from '../../../command-log/src/api/rpc-patterns';
 import {
   ANY_REPLICA,
   PROPOSE_BATCH_MAX,
+  READ_BATCH_MAX,
   RPC,
   commandLogSubject,
 } from '../../../command-log/src/api/rpc-patterns';
 import { Problem } from '../http/problem';
-import { Proposal, ProposalBatcher } from './proposal-batcher';
+import { RequestBatcher } from './request-batcher';
+
+interface Proposal {
+  command: Record<string, unknown>;
+  traceId?: string;
+}
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
 /** Proposals a new leader dropped are proposed again this many times before answering 504. */
 const DROPPED_RETRIES_MAX = 2;
-/** Proposals waiting to be batched to the leader; more are refused with 503 (back-pressure). */
-const PROPOSALS_QUEUED_MAX = 10_000;
+/** Requests waiting to be batched to command-log (each kind); more get 503 (back-pressure). */
+const REQUESTS_QUEUED_MAX = 10_000;
 
 export interface Applied {
   index: number;
@@ -45,14 +53,22 @@ export class CommandLogClient implements OnApplicationShutdown {
   private readonly addressOf = new Map<string, string>();
   private leader: string | undefined;
   private next = 0;
-  private readonly batcher = new ProposalBatcher((proposals) => this.proposeBatch(proposals), {
-    batchMax: PROPOSE_BATCH_MAX,
-    queuedMax: PROPOSALS_QUEUED_MAX,
-    overloaded: () =>
-      new Problem(503, 'Service Unavailable', 'too many proposals are waiting for the leader', {
-        retryAfterSeconds: 1,
-      }),
-  });
+  private readonly proposals = this.batcher<Proposal, ProposeResponse>(
+    PROPOSE_BATCH_MAX,
+    (batch) => this.proposeBatch(batch),
+    { status: 'timeout' },
+  );
+  /** Linearizable and lease reads go to the leader, which takes one read point per batch. */
+  private readonly leaderReads = this.batcher<ReadRequest, ReadResponse>(
+    READ_BATCH_MAX,
+    (batch) => this.readBatch(batch, 'leader'),
+    { status: 'timeout' },
+  );
+  private readonly staleReads = this.batcher<ReadRequest, ReadResponse>(
+    READ_BATCH_MAX,
+    (batch) => this.readBatch(batch, 'any'),
+    { status: 'timeout' },
+  );
 
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
@@ -79,7 +95,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
   async propose(command: Record<string, unknown>, traceId?: string): Promise<Applied> {
     for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.batcher.submit({ command, ...(traceId ? { traceId } : {}) });
+      const answer = await this.proposals.submit({ command, ...(traceId ? { traceId } : {}) });
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
@@ -107,16 +123,45 @@ export class CommandLogClient implements OnApplicationShutdown {
     return proposals.map(() => ({ status: 'rejected', reason }));
   }
 
+  /** One batch of reads to the leader (following redirects) or to any replica (stale). */
+  private async readBatch(reads: ReadRequest[], to: 'leader' | 'any'): Promise<ReadResponse[]> {
+    const body = { reads, timeoutMs: this.commitTimeoutMs };
+    const answer =
+      to === 'leader'
+        ? await this.toLeader<ReadBatchResponse>(RPC.readBatch, body)
+        : await this.toAny<ReadBatchResponse>(RPC.readBatch, body);
+    if (answer.status === 'answered') return answer.answers;
+    // A stale batch reaches any replica, so it never hears not-leader; a leader batch that
+    // does has run out of redirects inside toLeader.
+    const reason = answer.status === 'rejected' ? answer.reason : 'no leader';
+    return reads.map(() => ({ status: 'unavailable', reason }));
+  }
+
+  private batcher<T, R>(
+    batchMax: number,
+    send: (batch: T[]) => Promise<R[]>,
+    missingAnswer: R,
+  ): RequestBatcher<T, R> {
+    return new RequestBatcher(send, {
+      batchMax,
+      queuedMax: REQUESTS_QUEUED_MAX,
+      missingAnswer,
+      overloaded: () =>
+        new Problem(503, 'Service Unavailable', 'too many requests are waiting for command-log', {
+          retryAfterSeconds: 1,
+        }),
+    });
+  }
+
   async read(
     query: Record<string, unknown>,
     consistency: 'linearizable' | 'lease' | 'stale',
     minIndex?: number,
   ): Promise<{ index: number; result: unknown; stalenessMs?: number }> {
-    const body = { query, consistency, minIndex, timeoutMs: this.commitTimeoutMs };
-    const answer =
-      consistency === 'stale'
-        ? await this.toAny<ReadResponse>(RPC.read, body)
-        : await this.toLeader<ReadResponse>(RPC.read, body);
+    const read = { query, consistency, ...(minIndex === undefined ? {} : { minIndex }) };
+    const answer = await (consistency === 'stale' ? this.staleReads : this.leaderReads).submit(
+      read,
+    );
     if (answer.status === 'ok') return answer;
     if (answer.status === 'beyond-log') throw beyondLog(minIndex ?? 0, answer.lastIndex);
     if (answer.status === 'timeout') {

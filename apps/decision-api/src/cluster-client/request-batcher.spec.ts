@@ -1,5 +1,9 @@
 import type { ProposeResponse } from '../../../command-log/src/api/rpc-patterns';
-import { Proposal, ProposalBatcher } from './proposal-batcher';
+import { RequestBatcher } from './request-batcher';
+
+interface Proposal {
+  command: Record<string, unknown>;
+}
 
 /** A leader stand-in that answers each proposal with its requestId as the index. */
 function recordingSender(fail?: (batch: Proposal[]) => boolean) {
@@ -15,12 +19,17 @@ function recordingSender(fail?: (batch: Proposal[]) => boolean) {
 }
 
 const proposal = (n: number): Proposal => ({ command: { type: 'kv.put', requestId: String(n) } });
-const options = { batchMax: 4, queuedMax: 10, overloaded: () => new Error('overloaded') };
+const options = {
+  batchMax: 4,
+  queuedMax: 10,
+  overloaded: () => new Error('overloaded'),
+  missingAnswer: { status: 'timeout' } as ProposeResponse,
+};
 
-describe('ProposalBatcher', () => {
+describe('RequestBatcher', () => {
   it('sends the proposals of one event-loop turn as one batch, each caller getting its own answer', async () => {
     const { batches, send } = recordingSender();
-    const batcher = new ProposalBatcher(send, options);
+    const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, options);
     const first = await Promise.all([1, 2, 3].map((n) => batcher.submit(proposal(n))));
     expect(batches).toHaveLength(1);
     expect(batches[0].map((p) => p.command.requestId)).toEqual(['1', '2', '3']);
@@ -31,14 +40,14 @@ describe('ProposalBatcher', () => {
 
   it('splits a turn into batches of at most batchMax', async () => {
     const { batches, send } = recordingSender();
-    const batcher = new ProposalBatcher(send, options);
+    const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, options);
     await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => batcher.submit(proposal(n))));
     expect(batches.map((b) => b.length)).toEqual([4, 4, 1]);
   });
 
   it('refuses at once past queuedMax, and takes proposals again once the queue has left', async () => {
     const { send } = recordingSender();
-    const batcher = new ProposalBatcher(send, options);
+    const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, options);
     const accepted = Array.from({ length: 10 }, (_, n) => batcher.submit(proposal(n)));
     await expect(batcher.submit(proposal(99))).rejects.toThrow('overloaded');
     await Promise.all(accepted);
@@ -48,7 +57,7 @@ describe('ProposalBatcher', () => {
 
   it('fails only the batch whose request failed', async () => {
     const { send } = recordingSender((batch) => batch.some((p) => p.command.requestId === '1'));
-    const batcher = new ProposalBatcher(send, options);
+    const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, options);
     const answers = await Promise.allSettled(
       [1, 2, 3, 4, 5].map((n) => batcher.submit(proposal(n))),
     );
@@ -62,7 +71,7 @@ describe('ProposalBatcher', () => {
   });
 
   it('treats an answer missing from a short reply as an unknown outcome', async () => {
-    const batcher = new ProposalBatcher(
+    const batcher = new RequestBatcher<Proposal, ProposeResponse>(
       () => Promise.resolve([{ status: 'applied', index: 1, result: {} }]),
       options,
     );

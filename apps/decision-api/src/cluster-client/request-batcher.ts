@@ -1,0 +1,62 @@
+export interface RequestBatcherOptions<R> {
+  /** The most requests one batch carries. */
+  batchMax: number;
+  /** The most requests waiting to leave; beyond it `submit` refuses at once (back-pressure). */
+  queuedMax: number;
+  /** The error a refused submit rejects with. */
+  overloaded: () => Error;
+  /** The answer of a request the reply left out (a broken reply): its outcome is unknown. */
+  missingAnswer: R;
+}
+
+interface Waiting<T, R> {
+  request: T;
+  resolve: (answer: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Gathers the requests of concurrent callers into batches, the client half of group commit:
+ * whatever arrived during one turn of the event loop leaves together when the turn ends
+ * (setImmediate), at most `batchMax` to a batch. A lone caller waits for nothing but the end of
+ * its own turn; under load one signed RPC carries many requests, so signing, framing, dispatch
+ * and the leader's Ready (or read point) are paid once per batch instead of once per request.
+ */
+export class RequestBatcher<T, R> {
+  private queue: Waiting<T, R>[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    /** Sends one batch; answers one response per request, in order. */
+    private readonly sendBatch: (requests: T[]) => Promise<R[]>,
+    private readonly options: RequestBatcherOptions<R>,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  submit(request: T): Promise<R> {
+    if (this.queue.length >= this.options.queuedMax)
+      return Promise.reject(this.options.overloaded());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.batchMax);
+      this.sendBatch(batch.map((waiting) => waiting.request)).then(
+        (answers) =>
+          batch.forEach((waiting, i) => waiting.resolve(answers[i] ?? this.options.missingAnswer)),
+        (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+      );
+    }
+  }
+}
