@@ -208,7 +208,8 @@ export function decodeSnapshot(
     }
     for (const [k, print, result, index, ts] of tuples(s.sessions, 'sessions')) {
       need(isStr(k) && isStr(print) && isStr(result) && isInt(index) && isInt(ts), 'session entry');
-      sm.sessions.entries.set(k as string, {
+      need(!sm.sessions.lookup(k as string), 'session entry (a requestId twice)');
+      sm.sessions.restore(k as string, {
         fingerprint: print as string,
         result: JSON.parse(result as string) as unknown,
         index: index as number,
