@@ -138,7 +138,11 @@ export class MemoryStorage implements Storage {
       at <= this.ents.length,
       `append at ${fresh[0].index} leaves a gap after ${this.lastIndex()}`,
     );
-    this.ents = this.ents.slice(0, at).concat(fresh);
+    // In place: copying the whole log on every append made each Ready cost O(log length)
+    // (three quarters of the core benchmark's time, and the same in every replica's cache).
+    // Nothing else holds this array: entries() hands out copies.
+    if (at < this.ents.length) this.ents.length = at;
+    for (const entry of fresh) this.ents.push(entry);
   }
 }
 
