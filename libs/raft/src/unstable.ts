@@ -55,7 +55,9 @@ export class Unstable {
   truncateAndAppend(entries: readonly Entry[]): void {
     const after = entries[0].index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(entries);
+      // In place, one proposal at a time, without copying what is already there: ready()
+      // hands out a copy, so nothing else holds this array.
+      for (const entry of entries) this.entries.push(entry);
     } else if (after <= this.offset) {
       // The new entries replace everything unstable (a new leader's log wins).
       this.offset = after;
