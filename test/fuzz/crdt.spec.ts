@@ -53,6 +53,20 @@ describe('fuzz: crdt codec', () => {
       },
     );
 
+    it('crdt-codec input 1727 (seed -1944194953): 12,000 gapped dots of three replicas, descending, stay within the bound', () => {
+      // It took 384 ms of CPU in one CI run against a 250 ms bound (see INPUT_TIME_BOUND_MS); the
+      // codec now decodes a context straight into its set instead of keying every dot twice.
+      const cloud: { replica: string; counter: number }[] = [];
+      for (let counter = 7994; counter >= 2; counter -= 2)
+        for (const replica of ['r0', 'r2', 'r1']) cloud.push({ replica, counter });
+      const text = JSON.stringify({ entries: [], context: { vector: [], cloud } });
+      expect(cpuTimeMs(() => crdtCodecTarget.execute({ kind: 'set', text }))).toBeLessThan(
+        INPUT_TIME_BOUND_MS,
+      );
+      const decoded = decodeCrdt('set', JSON.parse(text));
+      expect(decoded.ok && (decoded.value as ORSet).toJSON().context.cloud).toHaveLength(11_991);
+    });
+
     it('still folds the cloud into the vector as before: contiguous runs in any order, gaps kept', () => {
       const descending = decodeCrdt('set', {
         entries: [],

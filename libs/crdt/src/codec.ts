@@ -56,15 +56,19 @@ function dot(raw: unknown): Dot {
 function context(raw: unknown, into: CausalContext): void {
   if (!isRecord(raw) || !Array.isArray(raw.vector) || !Array.isArray(raw.cloud))
     fail('a causal context needs vector and cloud arrays');
-  const other = new CausalContext();
+  const vector = new Map<string, number>();
   for (const pair of raw.vector) {
     if (!Array.isArray(pair) || pair.length !== 2) fail('bad vector entry');
     const d = dot({ replica: pair[0], counter: pair[1] });
-    other.vector.set(d.replica, d.counter);
+    vector.set(d.replica, d.counter);
   }
+  const cloud = raw.cloud.map(dot);
+  // Straight into the target (as a join would: counters by maximum, then the cloud) rather
+  // than into a context of its own joined afterwards, which keyed and sorted every dot twice.
+  for (const [replica, counter] of vector)
+    if (counter > (into.vector.get(replica) ?? 0)) into.vector.set(replica, counter);
   // One compaction for the whole cloud: add() compacts on every dot, n² for a large cloud.
-  other.addAll(raw.cloud.map(dot));
-  into.join(other);
+  into.addAll(cloud);
 }
 
 function hlc(raw: unknown): Hlc {
