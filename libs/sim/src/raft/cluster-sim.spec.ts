@@ -18,7 +18,7 @@ function explain(result: SimulationResult): string {
 }
 
 describe('Raft under the deterministic simulator', () => {
-  const totals = { ops: 0, unknown: 0, faults: 0, leaderChanges: 0 };
+  const totals = { ops: 0, unknown: 0, faults: 0, leaderChanges: 0, powerLosses: 0 };
 
   it.each(seeds)('seed %i keeps every safety and liveness property', (seed) => {
     const result = runSimulation({ seed, nodeCount: nodesFor(seed) });
@@ -30,6 +30,7 @@ describe('Raft under the deterministic simulator', () => {
     totals.unknown += result.opsUnknown;
     totals.faults += result.faultsInjected;
     totals.leaderChanges += result.leaderChanges;
+    totals.powerLosses += result.powerLosses;
   });
 
   it('checked a meaningful amount of work across the seeds', () => {
@@ -37,6 +38,8 @@ describe('Raft under the deterministic simulator', () => {
     expect(totals.faults).toBeGreaterThan(SEEDS * 5);
     expect(totals.leaderChanges).toBeGreaterThan(SEEDS);
     expect(totals.unknown).toBeGreaterThan(0);
+    // Leaders lost power in the window their early send opens, and nothing above broke.
+    expect(totals.powerLosses).toBeGreaterThan(SEEDS / 4);
   });
 
   it('is deterministic: one seed, one run', () => {
@@ -55,6 +58,18 @@ describe('Raft under the deterministic simulator', () => {
   it('has teeth: a replica that loses acknowledged entries on restart (a broken fsync) is caught', () => {
     const caught = seeds.slice(0, 60).filter((seed) => {
       const result = runSimulation({ seed, nodeCount: nodesFor(seed), loseEntriesOnRestart: 5 });
+      return result.violations.length > 0;
+    });
+    expect(caught.length).toBeGreaterThan(0);
+  });
+
+  it('has teeth: followers that acknowledge before persisting, then lose power, are caught', () => {
+    const caught = seeds.slice(0, 60).filter((seed) => {
+      const result = runSimulation({
+        seed,
+        nodeCount: nodesFor(seed),
+        unsafeEveryoneSendsFirst: true,
+      });
       return result.violations.length > 0;
     });
     expect(caught.length).toBeGreaterThan(0);

@@ -28,6 +28,11 @@ export interface SimulationOptions {
   leaseReads: boolean;
   /** Fault injection for testing the checks themselves (a broken fsync). */
   loseEntriesOnRestart?: number;
+  /**
+   * For the checker's own test: every replica sends before persisting (a follower acknowledges
+   * entries not yet on its disk), and power losses strike any replica, not only leaders.
+   */
+  unsafeEveryoneSendsFirst?: boolean;
   /** Receives a line per notable event, for debugging a failing seed. */
   trace?: (line: string) => void;
 }
@@ -51,6 +56,8 @@ export interface SimulationResult {
   opsUnknown: number;
   opsChecked: number;
   faultsInjected: number;
+  /** Leaders that lost power between sending their appends and persisting them. */
+  powerLosses: number;
   leaderChanges: number;
   messagesSent: number;
   replay: string;
@@ -112,6 +119,10 @@ export function runSimulation(
   };
 
   const hooks: SimHooks = {
+    lostPower(node) {
+      trace(`${node.id} lost power between sending its appends and persisting them`);
+      queue.push(now + nemesisRng.between(50, 800), { kind: 'restart', node: node.id });
+    },
     send(messages) {
       for (const m of messages)
         for (const at of network.schedule(m, now)) queue.push(at, { kind: 'deliver', message: m });
@@ -182,6 +193,7 @@ export function runSimulation(
         rng: rng.fork(),
         hooks,
         loseEntriesOnRestart: options.loseEntriesOnRestart,
+        sendFirst: options.unsafeEveryoneSendsFirst ? 'everyone' : 'leader',
       }),
     ]),
   );
@@ -276,7 +288,7 @@ export function runSimulation(
     faultsInjected += 1;
     const live = ids.filter((id) => !nodes.get(id)!.crashed);
     const leader = ids.find((id) => nodes.get(id)!.isLeader());
-    const action = nemesisRng.nextInt(7);
+    const action = nemesisRng.nextInt(8);
     trace(`nemesis action ${action}`);
     const healAfter = nemesisRng.between(100, 600);
     switch (action) {
@@ -336,6 +348,14 @@ export function runSimulation(
         };
         queue.push(now + healAfter, { kind: 'heal' });
         break;
+      case 7: {
+        // Power fails on the leader right after its next appends leave, before its own fsync.
+        const crashedCount = ids.length - live.length;
+        const victim = options.unsafeEveryoneSendsFirst ? nemesisRng.pick(live) : leader;
+        if (victim && crashedCount < Math.floor(ids.length / 2))
+          nodes.get(victim)!.powerLossArmed = true;
+        break;
+      }
     }
     queue.push(
       now + nemesisRng.between(options.nemesisIntervalMs / 2, options.nemesisIntervalMs * 1.5),
@@ -424,6 +444,7 @@ export function runSimulation(
     opsUnknown,
     opsChecked: history.length,
     faultsInjected,
+    powerLosses: [...nodes.values()].reduce((sum, node) => sum + node.powerLosses, 0),
     leaderChanges,
     messagesSent: network.sent,
     replay: `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,

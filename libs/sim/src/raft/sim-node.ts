@@ -25,6 +25,8 @@ export interface SimHooks {
   becameLeader(node: SimNode): void;
   writeDone(clientId: number, opId: number, result: KvResult): void;
   readDone(ctx: string, value: string | null, node: NodeId, index: number): void;
+  /** The node crashed in its send-before-persist window (see powerLossArmed). */
+  lostPower(node: SimNode): void;
 }
 
 export interface SimNodeOptions {
@@ -37,6 +39,12 @@ export interface SimNodeOptions {
   hooks: SimHooks;
   /** Fault injection for the checker's own test: on restart, lose the last N persisted entries. */
   loseEntriesOnRestart?: number;
+  /**
+   * Who sends a Ready's messages before persisting it. 'leader' (command-log's replica): a
+   * leader sends its appends first (Raft thesis §10.2.1) unless the Ready changes term or vote.
+   * 'everyone' is unsafe (a follower acknowledges what is not on its disk): the checker's test.
+   */
+  sendFirst?: 'leader' | 'everyone';
 }
 
 /**
@@ -57,6 +65,13 @@ export class SimNode {
   private readonly reads = new Map<string, { key: string; index?: number }>();
   private readonly raftRng: Rng;
   restarts = 0;
+  /**
+   * Armed by the nemesis: the power fails in the window the early send opens, after this
+   * node's next entries left (appends, or acknowledgements when everyone sends first) and
+   * before they reached its disk (they are lost with it).
+   */
+  powerLossArmed = false;
+  powerLosses = 0;
 
   constructor(private readonly options: SimNodeOptions) {
     this.id = options.id;
@@ -92,6 +107,7 @@ export class SimNode {
 
   crash(): void {
     this.node = undefined;
+    this.powerLossArmed = false;
     this.writes.clear();
     this.reads.clear();
   }
@@ -181,17 +197,36 @@ export class SimNode {
     return this.node?.status().role === Role.Leader;
   }
 
-  /** The Ready loop, in the order the core requires: persist, send, apply, advance. */
+  /**
+   * The Ready loop, in the order the core requires: persist, send, apply, advance (a leader
+   * may send first, as command-log's replica does).
+   */
   process(): void {
     const rn = this.node;
     if (!rn) return;
     for (let guard = 0; rn.hasReady(); guard += 1) {
       if (guard > 10_000) throw new Error(`${this.id}: Ready loop did not settle`);
       const rd = rn.ready();
+      const durable = this.storage.getHardState();
+      const sendFirst =
+        this.options.sendFirst === 'everyone' ||
+        (rn.status().role === Role.Leader &&
+          (!rd.hardState ||
+            (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote)));
+      if (sendFirst) {
+        this.options.hooks.send(rd.messages);
+        if (this.powerLossArmed && rd.entries.length > 0) {
+          // Nothing of this Ready reached the disk: the entries just sent are gone from here.
+          this.powerLosses += 1;
+          this.crash();
+          this.options.hooks.lostPower(this);
+          return;
+        }
+      }
       if (rd.hardState) this.storage.setHardState(rd.hardState);
       if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
       this.storage.append(rd.entries);
-      this.options.hooks.send(rd.messages);
+      if (!sendFirst) this.options.hooks.send(rd.messages);
       if (rd.snapshot) {
         this.sm.restore(rd.snapshot.data);
         this.appliedIndex = rd.snapshot.meta.index;
