@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
-import { backgroundNatsOptions, bootstrapApp, redactUrl } from '@parley/app-kit';
+import {
+  NoDelayJsonSocket,
+  backgroundNatsOptions,
+  bootstrapApp,
+  redactUrl,
+} from '@parley/app-kit';
 import { NamespacedNatsServer } from './api/nats-rpc-server';
 import { commandLogConfigSchema } from './config';
 import { CommandLogModule } from './command-log.module';
@@ -15,7 +20,11 @@ void bootstrapApp({
     const tcp = app.connectMicroservice(
       {
         transport: Transport.TCP,
-        options: { host: config.PARLEY_HTTP_HOST, port: config.PARLEY_RPC_PORT },
+        options: {
+          host: config.PARLEY_HTTP_HOST,
+          port: config.PARLEY_RPC_PORT,
+          socketClass: NoDelayJsonSocket,
+        },
       },
       { inheritAppConfig: true },
     );

@@ -5,3 +5,4 @@ export * from './rpc-auth.guard';
 export * from './redact-url';
 export * from './sealed-message';
 export * from './nats-options';
+export * from './no-delay-json-socket';

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { backgroundNatsOptions, signRpc } from '@parley/app-kit';
+import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -311,7 +311,11 @@ export class CommandLogClient implements OnApplicationShutdown {
       const at = address.lastIndexOf(':');
       client = ClientProxyFactory.create({
         transport: Transport.TCP,
-        options: { host: address.slice(0, at), port: Number(address.slice(at + 1)) },
+        options: {
+          host: address.slice(0, at),
+          port: Number(address.slice(at + 1)),
+          socketClass: NoDelayJsonSocket,
+        },
       });
       this.clients.set(address, client);
     }
