@@ -1,5 +1,5 @@
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { signRpc } from '@parley/app-kit';
+import { NoDelayJsonSocket, signRpc } from '@parley/app-kit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,7 +230,8 @@ export class CommandLogCluster {
     const replica = this.replica(id);
     replica.client ??= ClientProxyFactory.create({
       transport: Transport.TCP,
-      options: { host: '127.0.0.1', port: replica.rpcPort },
+      // Like decision-api's client (Nagle off), so bench:command-log measures the same path.
+      options: { host: '127.0.0.1', port: replica.rpcPort, socketClass: NoDelayJsonSocket },
     });
     return replica.client;
   }
