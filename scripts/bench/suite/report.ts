@@ -72,7 +72,7 @@ export function markdownReport(r: BenchResults): string {
     '## Machine',
     '',
     ...Object.entries(r.machine).map(([k, v]) => `- ${k}: ${v}`),
-    `- settings: ${r.settings.requestsPerLevel} requests per level after a 200-request warm-up, ` +
+    `- settings: ${r.settings.requestsPerLevel} requests per level after a warm-up of max(200, 4 × clients) requests, ` +
       `levels ${r.settings.levels.join('/')}, each bounded by ${r.settings.secondsBoundPerLevel} s; ` +
       'one keep-alive connection per client; the load generator runs on the same machine',
     '',
