@@ -84,6 +84,22 @@ describe('write-ahead log', () => {
     await reopened.close();
   });
 
+  it('keeps unawaited commit-only writes in order with the synced ones around them', async () => {
+    const { wal } = await Wal.open(options);
+    // Commit-only saves return before their write is done; entries saved next must still land
+    // after them, and close() waits for the last one.
+    for (let i = 1; i <= 50; i += 1) {
+      await wal.save({ term: 1, vote: 'n1', commit: i - 1 }, [entry(i, 1)]);
+      await wal.save({ term: 1, vote: 'n1', commit: i }, []);
+    }
+    await wal.close();
+    const { wal: reopened, replay } = await Wal.open(options);
+    expect(replay.entries.map((e) => e.index)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(replay.hardState).toEqual({ term: 1, vote: 'n1', commit: 50 });
+    expect(warnings).toEqual([]);
+    await reopened.close();
+  });
+
   it('keeps the last write for an index: a new leader overwrites an uncommitted suffix', async () => {
     const { wal } = await Wal.open(options);
     await wal.save(undefined, [entry(1, 1), entry(2, 1, 'old'), entry(3, 1, 'old')]);
