@@ -131,6 +131,7 @@ async function parleySide(run: string) {
           clients,
           requests: REQUESTS,
           seconds: SECONDS,
+          warmup: warmupFor(clients),
           request,
           accept,
         }),
