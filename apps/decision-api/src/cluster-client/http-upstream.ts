@@ -1,14 +1,21 @@
+import { OnApplicationShutdown } from '@nestjs/common';
+import { Agent, request as httpRequest } from 'node:http';
 import { breakerState, createBreaker } from '@parley/resilience';
 import { Problem } from '../http/problem';
 
 const REQUEST_TIMEOUT_MS = 5_000;
+/** The largest answer read from an upstream (a crdt set of many elements is a few MB). */
+const RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
+/** Pooled keep-alive connections to one upstream process. */
+const SOCKETS_MAX = 64;
 
 /**
  * A local app reached over HTTP (the crdt replica, the gossip member), behind an opossum
  * breaker: while it keeps failing, calls fail fast with 503 instead of piling up.
  */
-export class HttpUpstream {
+export class HttpUpstream implements OnApplicationShutdown {
   private readonly breaker;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: SOCKETS_MAX });
 
   constructor(
     readonly name: string,
@@ -24,6 +31,11 @@ export class HttpUpstream {
         volumeThreshold: 5,
       },
     );
+  }
+
+  /** Nest calls this on shutdown: idle keep-alive connections go at once. */
+  onApplicationShutdown(): void {
+    this.agent.destroy();
   }
 
   get configured(): boolean {
@@ -59,21 +71,78 @@ export class HttpUpstream {
     body: unknown,
   ): Promise<{ status: number; json: unknown }> {
     let lastError: unknown;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     for (const node of this.nodes) {
       try {
-        const response = await fetch(`http://${node}${path}`, {
-          method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        const response = await this.request(node, method, path, payload);
         if (response.status >= 500) throw new Error(`${this.name} answered ${response.status}`);
-        return { status: response.status, json: await response.json().catch(() => undefined) };
+        return response;
       } catch (error) {
         lastError = error;
       }
     }
     throw lastError;
+  }
+
+  /**
+   * One request over a pooled keep-alive connection. node:http rather than the global fetch:
+   * fetch's streams, Headers and abort signal cost several times more CPU per request, and
+   * every eventual decision pays this hop.
+   */
+  private request(
+    node: string,
+    method: string,
+    path: string,
+    payload: string | undefined,
+  ): Promise<{ status: number; json: unknown }> {
+    const at = node.lastIndexOf(':');
+    const host = node.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        {
+          agent: this.agent,
+          host,
+          port: Number(node.slice(at + 1)),
+          method,
+          path,
+          timeout: REQUEST_TIMEOUT_MS,
+          headers:
+            payload === undefined
+              ? {}
+              : {
+                  'content-type': 'application/json',
+                  'content-length': Buffer.byteLength(payload),
+                },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > RESPONSE_BYTES_MAX)
+              request.destroy(
+                new Error(`${this.name} answered more than ${RESPONSE_BYTES_MAX} bytes`),
+              );
+            else chunks.push(chunk);
+          });
+          response.on('error', reject);
+          response.on('end', () => {
+            let json: unknown;
+            try {
+              json = size > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: response.statusCode ?? 0, json });
+          });
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(new Error(`${this.name} did not answer in time`)),
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
   }
 }
 
