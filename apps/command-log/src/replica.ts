@@ -13,6 +13,7 @@ import {
   Snapshot,
   Status,
   decodeConfChange,
+  maySendBeforePersist,
 } from '@parley/raft';
 import { SnapshotStore } from '@parley/snapshot';
 import { AddressBook } from './address-book';
@@ -323,18 +324,13 @@ export class Replica {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    // A leader sends its appends before its own fsync, so the followers' disks work while its
-    // own does (Raft thesis §10.2.1; etcd's server does the same). This stays safe because the
-    // loop is sequential: the followers' acknowledgements are stepped, and anything they commit
-    // is applied and answered, only in a later Ready, after this one's fsync has finished; so an
-    // acknowledged entry is always on the leader's disk and a follower's. Anything else (a
-    // follower's vote or append response) promises what is on disk, so it waits for the fsync.
-    // A Ready that changes term or vote never sends first: those must be durable before any
-    // message of the new term leaves (a leader's term and vote were persisted as a candidate).
-    const durable = this.storage.getHardState();
-    const sendFirst =
-      this.node.status().role === Role.Leader &&
-      (!rd.hardState || (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote));
+    // A leader's appends leave before its own fsync, so the followers' disks work while its
+    // own does; the rule, and why the sequential loop keeps it safe, is maySendBeforePersist's.
+    const sendFirst = maySendBeforePersist(
+      this.node.status().role,
+      rd,
+      this.storage.getHardState(),
+    );
     if (sendFirst) this.transport.send(rd.messages);
     // 1. Persist: snapshot first (it replaces the log), then entries and hard state.
     if (rd.snapshot) {

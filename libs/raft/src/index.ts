@@ -5,3 +5,4 @@ export * from './confchange';
 export * from './raw-node';
 export { ProgressState } from './progress';
 export { Raft } from './raft';
+export { maySendBeforePersist } from './send-first';

@@ -126,9 +126,7 @@ export class RpcController {
 
   @MessagePattern(RPC.read)
   async read(@Payload() request: ReadRequest): Promise<ReadResponse> {
-    const readPoint = (mode: ReadMode) =>
-      withTimeout(this.service.replica.readIndex(mode), request.timeoutMs, 'timeout' as const);
-    return this.readOne(request, request.timeoutMs, readPoint);
+    return this.readOne(request, request.timeoutMs, this.readPoints(request.timeoutMs));
   }
 
   /**
@@ -147,19 +145,26 @@ export class RpcController {
     const status = this.service.replica.status();
     if (status.role !== Role.Leader && reads.some((read) => read.consistency !== 'stale'))
       return { status: 'not-leader', leaderId: status.lead || null };
-    const points = new Map<ReadMode, Promise<ReadOutcome | 'timeout'>>();
-    const readPoint = (mode: ReadMode) => {
-      let point = points.get(mode);
-      if (!point) {
-        point = withTimeout(this.service.replica.readIndex(mode), request.timeoutMs, 'timeout');
-        points.set(mode, point);
-      }
-      return point;
-    };
+    const readPoint = this.readPoints(request.timeoutMs);
     const answers = await Promise.all(
       reads.map((read) => this.readOne(read, request.timeoutMs, readPoint)),
     );
     return { status: 'answered', answers };
+  }
+
+  /** Read points by mode, each asked of the replica once and shared by every read given it. */
+  private readPoints(
+    timeoutMs: number | undefined,
+  ): (mode: ReadMode) => Promise<ReadOutcome | 'timeout'> {
+    const points = new Map<ReadMode, Promise<ReadOutcome | 'timeout'>>();
+    return (mode) => {
+      let point = points.get(mode);
+      if (!point) {
+        point = withTimeout(this.service.replica.readIndex(mode), timeoutMs, 'timeout');
+        points.set(mode, point);
+      }
+      return point;
+    };
   }
 
   private async readOne(

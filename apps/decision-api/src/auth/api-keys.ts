@@ -17,10 +17,6 @@ export class ApiKeys {
     this.keys = keys.map(({ key, role }) => ({ digest: digest(key), role }));
   }
 
-  roleOf(presented: string): Role | undefined {
-    return this.roleOfDigest(digest(presented));
-  }
-
   /** The role of a key given by its SHA-256 digest (the guard keeps the digest for others). */
   roleOfDigest(candidate: Buffer): Role | undefined {
     let found: Role | undefined;
@@ -48,13 +44,11 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!allowed) return true; // health probes and docs
-    const request = context
-      .switchToHttp()
-      .getRequest<{
-        headers: Record<string, string | undefined>;
-        role?: Role;
-        apiKeyDigest?: Buffer;
-      }>();
+    const request = context.switchToHttp().getRequest<{
+      headers: Record<string, string | undefined>;
+      role?: Role;
+      apiKeyDigest?: Buffer;
+    }>();
     const header = request.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9._~-]{1,256})$/.exec(header);
     if (match) request.apiKeyDigest = digest(match[1]);

@@ -6,10 +6,11 @@ import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
 import type {
   NodeStatus,
+  ProposeBatchRequest,
   ProposeBatchResponse,
   ProposeResponse,
+  ReadBatchRequest,
   ReadBatchResponse,
-  ReadRequest,
   ReadResponse,
 } from '../../../command-log/src/api/rpc-patterns';
 import {
@@ -22,10 +23,8 @@ import {
 import { Problem } from '../http/problem';
 import { RequestBatcher } from './request-batcher';
 
-interface Proposal {
-  command: Record<string, unknown>;
-  traceId?: string;
-}
+type Proposal = ProposeBatchRequest['proposals'][number];
+type BatchedRead = ReadBatchRequest['reads'][number];
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
 /** Proposals a new leader dropped are proposed again this many times before answering 504. */
@@ -59,12 +58,12 @@ export class CommandLogClient implements OnApplicationShutdown {
     { status: 'timeout' },
   );
   /** Linearizable and lease reads go to the leader, which takes one read point per batch. */
-  private readonly leaderReads = this.batcher<ReadRequest, ReadResponse>(
+  private readonly leaderReads = this.batcher<BatchedRead, ReadResponse>(
     READ_BATCH_MAX,
     (batch) => this.readBatch(batch, 'leader'),
     { status: 'timeout' },
   );
-  private readonly staleReads = this.batcher<ReadRequest, ReadResponse>(
+  private readonly staleReads = this.batcher<BatchedRead, ReadResponse>(
     READ_BATCH_MAX,
     (batch) => this.readBatch(batch, 'any'),
     { status: 'timeout' },
@@ -124,7 +123,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   /** One batch of reads to the leader (following redirects) or to any replica (stale). */
-  private async readBatch(reads: ReadRequest[], to: 'leader' | 'any'): Promise<ReadResponse[]> {
+  private async readBatch(reads: BatchedRead[], to: 'leader' | 'any'): Promise<ReadResponse[]> {
     const body = { reads, timeoutMs: this.commitTimeoutMs };
     const answer =
       to === 'leader'

@@ -8,6 +8,7 @@ import {
   ReadMode,
   Role,
   decodeConfChange,
+  maySendBeforePersist,
 } from '@parley/raft';
 import {
   KvCommand,
@@ -207,12 +208,9 @@ export class SimNode {
     for (let guard = 0; rn.hasReady(); guard += 1) {
       if (guard > 10_000) throw new Error(`${this.id}: Ready loop did not settle`);
       const rd = rn.ready();
-      const durable = this.storage.getHardState();
       const sendFirst =
         this.options.sendFirst === 'everyone' ||
-        (rn.status().role === Role.Leader &&
-          (!rd.hardState ||
-            (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote)));
+        maySendBeforePersist(rn.status().role, rd, this.storage.getHardState());
       if (sendFirst) {
         this.options.hooks.send(rd.messages);
         if (this.powerLossArmed && rd.entries.length > 0) {
