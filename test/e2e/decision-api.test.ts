@@ -481,17 +481,26 @@ describe('decision-api with no reachable command-log', () => {
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
-      // Past 3 requests in a second, the same key is throttled (429), whatever the route.
+      // Past 3 requests in a second, the same key is throttled (429), whatever the route: the
+      // five requests alternate between two routes, so a budget per route would never run out.
       const statuses = [];
-      for (let i = 0; i < 5; i += 1)
-        statuses.push(
-          (
-            await fetch(`http://127.0.0.1:${port}/v1/flags/f`, {
-              headers: { authorization: `Bearer ${KEYS.reader}` },
-            })
-          ).status,
-        );
+      const answers = [];
+      for (let i = 0; i < 5; i += 1) {
+        const answer = await fetch(`http://127.0.0.1:${port}/v1/flags/f${i % 2}`, {
+          headers: { authorization: `Bearer ${KEYS.reader}` },
+        });
+        statuses.push(answer.status);
+        answers.push(answer);
+      }
       expect(statuses).toContain(429);
+      const refused = answers[statuses.indexOf(429)];
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      // Another key has its own budget.
+      const other = await fetch(`http://127.0.0.1:${port}/v1/flags/f0`, {
+        headers: { authorization: `Bearer ${KEYS.operator}` },
+      });
+      expect(other.status).not.toBe(429);
     } finally {
       await api.stop();
     }

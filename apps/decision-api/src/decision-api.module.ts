@@ -6,6 +6,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LivenessController } from '@parley/app-kit';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
+import { SlidingWindowStorage } from './auth/sliding-window-storage';
 import { CommandLogClient } from './cluster-client/command-log-client';
 import { CrdtUpstream, GossipUpstream } from './cluster-client/http-upstream';
 import { DecisionApiConfig } from './config';
@@ -29,7 +30,10 @@ export class DecisionApiModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         TerminusModule,
-        ThrottlerModule.forRoot([{ ttl: 1_000, limit: config.PARLEY_RATE_LIMIT_PER_SECOND }]),
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 1_000, limit: config.PARLEY_RATE_LIMIT_PER_SECOND }],
+          storage: new SlidingWindowStorage(),
+        }),
       ],
       controllers: [
         LivenessController,

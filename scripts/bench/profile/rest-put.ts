@@ -52,7 +52,7 @@ function byModule(profile: CpuProfile, byId: Map<number, ProfileNode>): string {
     .join('\n');
 }
 
-function hottest(file: string, top = 25): string {
+function hottest(file: string, top = Number(process.env.PROFILE_TOP ?? 25)): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();

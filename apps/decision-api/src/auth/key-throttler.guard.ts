@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { digest } from './api-keys';
 
@@ -17,5 +17,18 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const keyDigest = Buffer.isBuffer(known) ? known : key ? digest(key) : undefined;
     if (keyDigest) return `key:${keyDigest.toString('hex', 0, 16)}`;
     return `ip:${String(request.ip)}`;
+  }
+
+  /**
+   * One budget per key across all routes, as PARLEY_RATE_LIMIT_PER_SECOND promises (the library
+   * keys by route too, so a client got the limit once per route). The tracker is already a
+   * digest or an address, so it is used as it is instead of being hashed again.
+   */
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    name: string,
+  ): string {
+    return `${name}:${tracker}`;
   }
 }
