@@ -156,6 +156,26 @@ describe('write-ahead log', () => {
     await expect(Wal.open(options)).rejects.toThrow(/corruption in the middle of the log/);
   });
 
+  it.each([
+    ['past the end of the file', 0x00ffffff],
+    ['of zero bytes', 0],
+  ])(
+    'refuses to start when a damaged length (%s) in the last segment has whole records after it',
+    async (_, length) => {
+      const { wal } = await Wal.open(options);
+      await wal.save(undefined, [entry(1, 1), entry(2, 1, 'acknowledged'), entry(3, 1, 'too')]);
+      await wal.close();
+      const file = join(dir, segmentFiles()[0]);
+      const bytes = readFileSync(file);
+      const second = 8 + 8 + bytes.readUInt32BE(8); // magic, then the first record
+      bytes.writeUInt32BE(length, second);
+      writeFileSync(file, bytes);
+      // Read as a torn tail, entries 2 and 3 (fsynced, acknowledged) would be cut away.
+      await expect(Wal.open(options)).rejects.toThrow(/corruption in the middle of the log/);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    },
+  );
+
   it('refuses a file that is not a WAL segment', async () => {
     const { wal } = await Wal.open(options);
     await wal.save(undefined, [entry(1, 1)]);

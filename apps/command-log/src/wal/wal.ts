@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { assert } from '@parley/common';
 import { EMPTY_HARD_STATE, Entry, HardState } from '@parley/raft';
 import { ByteWriter } from '@parley/common';
-import { WalRecord, WalRecordKind, encodeRecord, parseRecord } from './wal-record';
+import {
+  RECORD_HEADER_BYTES,
+  WalRecord,
+  WalRecordKind,
+  encodeRecord,
+  parseRecord,
+} from './wal-record';
 
 /**
  * The write-ahead log: segmented append-only files of checksummed records. `save()` writes a
@@ -238,7 +244,12 @@ function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
         offset = parsed.end;
         continue;
       }
-      const atTail = parsed.status === 'truncated' || parsed.end >= file.length;
+      // A torn write leaves nothing valid after it. A damaged length field also reads as
+      // "runs past the end", so the rest of the file is searched for a whole record first:
+      // finding one means acknowledged entries follow, which must not be cut away.
+      const atTail =
+        (parsed.status === 'truncated' || parsed.end >= file.length) &&
+        firstWholeRecordAfter(file, offset) === undefined;
       if (!isLast || !atTail) {
         throw new WalCorruptError(
           `${segment.name}: ${parsed.reason} at offset ${offset} with data after it; refusing to start (corruption in the middle of the log)`,
@@ -254,6 +265,17 @@ function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
   });
   if (tornHeader) segments.splice(segments.indexOf(tornHeader), 1);
   return { ...rebuild(records), truncated };
+}
+
+/**
+ * The offset of the first position after `offset` where a whole record with a good checksum
+ * starts, if any. Most positions are refused by their length field alone, so the search costs
+ * little beyond reading the bytes; it runs only when a replica starts on a damaged last segment.
+ */
+function firstWholeRecordAfter(file: Uint8Array, offset: number): number | undefined {
+  for (let at = offset + 1; at + RECORD_HEADER_BYTES < file.length; at++)
+    if (parseRecord(file, at).status === 'ok') return at;
+  return undefined;
 }
 
 /**
