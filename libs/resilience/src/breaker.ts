@@ -16,6 +16,11 @@ export interface BreakerOptions {
   resetTimeoutMs: number;
   /** Calls needed in the window before the percentage counts. */
   volumeThreshold: number;
+  /**
+   * Errors that say nothing about the dependency's health (it answered, just not with a
+   * result): they still reach the caller but do not count towards opening the breaker.
+   */
+  isHealthyError?: (error: unknown) => boolean;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -32,6 +37,7 @@ export function createBreaker<A extends unknown[], R>(
     errorThresholdPercentage: options.errorThresholdPercentage,
     resetTimeout: options.resetTimeoutMs,
     volumeThreshold: options.volumeThreshold,
+    ...(options.isHealthyError ? { errorFilter: options.isHealthyError } : {}),
   });
   registry.set(options.name, breaker as unknown as CircuitBreaker);
   breaker.on('shutdown', () => registry.delete(options.name));

@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
@@ -31,6 +32,18 @@ const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
 const DROPPED_RETRIES_MAX = 2;
 /** Requests waiting to be batched to command-log (each kind); more get 503 (back-pressure). */
 const REQUESTS_QUEUED_MAX = 10_000;
+/**
+ * After a replica says it does not know the batch patterns (a version from before them, met
+ * during a rolling upgrade), requests go one by one for this long, then batches are tried again.
+ */
+const ONE_BY_ONE_MS = 30_000;
+
+/** The replica answered that it has no handler for the pattern: nothing was done there. */
+class PatternUnknownError extends Error {
+  constructor(readonly pattern: string) {
+    super(`command-log does not know ${pattern}`);
+  }
+}
 
 export interface Applied {
   index: number;
@@ -52,6 +65,8 @@ export class CommandLogClient implements OnApplicationShutdown {
   private readonly addressOf = new Map<string, string>();
   private leader: string | undefined;
   private next = 0;
+  /** Until then, requests go one by one (see ONE_BY_ONE_MS). */
+  private oneByOneUntil = 0;
   private readonly proposals = this.batcher<Proposal, ProposeResponse>(
     PROPOSE_BATCH_MAX,
     (batch) => this.proposeBatch(batch),
@@ -94,7 +109,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
   async propose(command: Record<string, unknown>, traceId?: string): Promise<Applied> {
     for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.proposals.submit({ command, ...(traceId ? { traceId } : {}) });
+      const answer = await this.proposeOne({ command, ...(traceId ? { traceId } : {}) });
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
@@ -109,6 +124,49 @@ export class CommandLogClient implements OnApplicationShutdown {
         'the commit outcome is unknown; retrying with the same requestId is safe',
       );
     }
+  }
+
+  /**
+   * One proposal, batched with its neighbours; alone to a replica that predates batches. A
+   * replica that did not know the pattern did nothing, so sending the proposal again is safe.
+   */
+  private async proposeOne(proposal: Proposal): Promise<ProposeResponse> {
+    if (Date.now() >= this.oneByOneUntil) {
+      try {
+        return await this.proposals.submit(proposal);
+      } catch (error) {
+        if (!(error instanceof PatternUnknownError)) throw error;
+        this.goOneByOne(error);
+      }
+    }
+    return this.toLeader<ProposeResponse>(RPC.propose, {
+      ...proposal,
+      timeoutMs: this.commitTimeoutMs,
+    });
+  }
+
+  /** As proposeOne, for a read. */
+  private async readOne(read: BatchedRead, to: 'leader' | 'any'): Promise<ReadResponse> {
+    if (Date.now() >= this.oneByOneUntil) {
+      try {
+        return await (to === 'leader' ? this.leaderReads : this.staleReads).submit(read);
+      } catch (error) {
+        if (!(error instanceof PatternUnknownError)) throw error;
+        this.goOneByOne(error);
+      }
+    }
+    const single = { ...read, timeoutMs: this.commitTimeoutMs };
+    return to === 'leader'
+      ? this.toLeader<ReadResponse>(RPC.read, single)
+      : this.toAny<ReadResponse>(RPC.read, single);
+  }
+
+  private goOneByOne(error: PatternUnknownError): void {
+    if (Date.now() >= this.oneByOneUntil)
+      this.logger.warn(
+        `${error.message} (an older version?): sending requests one by one for ${ONE_BY_ONE_MS / 1000} s`,
+      );
+    this.oneByOneUntil = Date.now() + ONE_BY_ONE_MS;
   }
 
   /** One batch of proposals to the leader (following redirects); one answer per proposal. */
@@ -158,9 +216,7 @@ export class CommandLogClient implements OnApplicationShutdown {
     minIndex?: number,
   ): Promise<{ index: number; result: unknown; stalenessMs?: number }> {
     const read = { query, consistency, ...(minIndex === undefined ? {} : { minIndex }) };
-    const answer = await (consistency === 'stale' ? this.staleReads : this.leaderReads).submit(
-      read,
-    );
+    const answer = await this.readOne(read, consistency === 'stale' ? 'any' : 'leader');
     if (answer.status === 'ok') return answer;
     if (answer.status === 'beyond-log') throw beyondLog(minIndex ?? 0, answer.lastIndex);
     if (answer.status === 'timeout') {
@@ -212,7 +268,8 @@ export class CommandLogClient implements OnApplicationShutdown {
       let answer: T & { leaderId?: string | null };
       try {
         answer = await this.call(address, pattern, body);
-      } catch {
+      } catch (error) {
+        if (error instanceof PatternUnknownError) throw error;
         this.leader = undefined;
         continue;
       }
@@ -241,7 +298,8 @@ export class CommandLogClient implements OnApplicationShutdown {
     for (let attempt = 0; attempt < this.nodes.length; attempt += 1) {
       try {
         return await this.call<T>(this.nextNode(), pattern, body);
-      } catch {
+      } catch (error) {
+        if (error instanceof PatternUnknownError) throw error;
         // try the next replica
       }
     }
@@ -288,13 +346,25 @@ export class CommandLogClient implements OnApplicationShutdown {
         errorThresholdPercentage: 50,
         resetTimeoutMs: 1_000,
         volumeThreshold: 3,
+        // An older replica that lacks a pattern is healthy: it answered.
+        isHealthyError: (error) => error instanceof PatternUnknownError,
       });
       this.breakers.set(address, breaker);
     }
     return breaker.fire(pattern, body) as Promise<T>;
   }
 
-  private send(address: string, pattern: string, body: object): Promise<unknown> {
+  private async send(address: string, pattern: string, body: object): Promise<unknown> {
+    try {
+      return await this.sendRaw(address, pattern, body);
+    } catch (error) {
+      // Nest's transports answer an unknown pattern with this message, as a bare string.
+      const message = typeof error === 'string' ? error : (error as Error | undefined)?.message;
+      throw message === NO_MESSAGE_HANDLER ? new PatternUnknownError(pattern) : error;
+    }
+  }
+
+  private sendRaw(address: string, pattern: string, body: object): Promise<unknown> {
     const signed = signRpc(this.secret!, pattern, body);
     const wait = timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS);
     if (this.nats) {
