@@ -1,12 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
-import {
-  NoDelayJsonSocket,
-  backgroundNatsOptions,
-  bootstrapApp,
-  redactUrl,
-} from '@parley/app-kit';
+import { NoDelayJsonSocket, backgroundNatsOptions, bootstrapApp, redactUrl } from '@parley/app-kit';
 import { NamespacedNatsServer } from './api/nats-rpc-server';
 import { commandLogConfigSchema } from './config';
 import { CommandLogModule } from './command-log.module';

@@ -1,4 +1,4 @@
-import { baseFields, boundedInt, hostPortList, secret, url } from '@parley/config';
+import { baseFields, booleanFlag, boundedInt, hostPortList, secret, url } from '@parley/config';
 import { z } from 'zod';
 
 const apiKeyList = z
@@ -60,6 +60,12 @@ export const decisionApiConfigSchema = z
     PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
     /** Requests per second allowed per API key before 429. */
     PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
+    /**
+     * Serve the decision routes through the fast lane (same middleware, guards, handlers and
+     * errors, without Express's router); `false` sends everything through Express, e.g. to
+     * compare the two.
+     */
+    PARLEY_HTTP_FAST_LANE: booleanFlag(true),
   })
   .superRefine((config, context) => {
     if (config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && !config.PARLEY_NATS_URL)

@@ -21,6 +21,12 @@ import { ReadinessController } from './health/readiness.controller';
 import { Metrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
 
+/** The global guards in the order they run: API key (401/403) first, then the rate limit. */
+export const GLOBAL_GUARDS = [ApiKeyGuard, KeyThrottlerGuard] as const;
+
+/** The controllers of the decision routes (SPEC §3), the ones the fast lane serves. */
+export const DECISION_CONTROLLERS = [StrongController, EventualController] as const;
+
 @Module({})
 export class DecisionApiModule {
   /** The configuration was validated before this runs; Nest's ConfigService serves it typed. */
@@ -39,16 +45,17 @@ export class DecisionApiModule {
         LivenessController,
         ReadinessController,
         MetricsController,
-        StrongController,
-        EventualController,
+        ...DECISION_CONTROLLERS,
         ClusterController,
         DashboardController,
       ],
       providers: [
         { provide: ApiKeys, useValue: new ApiKeys(config.PARLEY_API_KEYS) },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        // Named providers behind the global ones, so the fast lane runs the very same instances.
+        ...GLOBAL_GUARDS,
+        ProblemFilter,
+        ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
+        { provide: APP_FILTER, useExisting: ProblemFilter },
         Metrics,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,

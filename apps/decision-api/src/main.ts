@@ -3,7 +3,10 @@ import { bootstrapApp } from '@parley/app-kit';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
-import { DecisionApiModule } from './decision-api.module';
+import { json } from 'express';
+import { DECISION_CONTROLLERS, DecisionApiModule, GLOBAL_GUARDS } from './decision-api.module';
+import { installFastLane } from './http/fast-lane/install-fast-lane';
+import { Middleware } from './http/fast-lane/fast-lane';
 import { requestIdMiddleware } from './http/request-id';
 import { Metrics } from './metrics/metrics';
 import { requestMetrics } from './metrics/request-metrics';
@@ -12,9 +15,10 @@ void bootstrapApp({
   name: 'decision-api',
   schema: decisionApiConfigSchema,
   module: (config) => DecisionApiModule.register(config),
-  beforeListen: async (app) => {
+  beforeListen: async (app, config) => {
+    const metrics = requestMetrics(app.get(Metrics));
     app.use(requestIdMiddleware);
-    app.use(requestMetrics(app.get(Metrics)));
+    app.use(metrics);
     // Answers are computed per request; an ETag would only cost a hash of every body.
     (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
       'etag',
@@ -31,6 +35,20 @@ void bootstrapApp({
         next,
       ),
     );
+    if (config.PARLEY_HTTP_FAST_LANE)
+      installFastLane(app, {
+        onTaken: () => app.get(Metrics).fastLaneRequests.inc(),
+        controllers: [...DECISION_CONTROLLERS],
+        guards: [...GLOBAL_GUARDS],
+        // What Express runs before routing, in its order: the three above, then bootstrapApp's
+        // JSON body parser (the same limit).
+        middleware: [
+          requestIdMiddleware,
+          metrics,
+          strict,
+          json({ limit: config.PARLEY_HTTP_BODY_BYTES_MAX }),
+        ] as Middleware[],
+      });
     // OpenAPI from the controllers and the body schemas the validators use: UI at /docs,
     // the document at /docs-json.
     const document = SwaggerModule.createDocument(

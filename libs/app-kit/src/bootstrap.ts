@@ -61,9 +61,15 @@ export async function bootstrapApp<S extends z.ZodObject>(
     bodyParser: false,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
+  // Express names itself in a header on every answer unless told not to; nobody needs it.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable(
+    'x-powered-by',
+  );
   app.enableShutdownHooks();
+  // The app's own middleware (request ids, metrics, security headers) first, then the body
+  // parser: an answer to a body that does not parse gets them too.
   if (definition.beforeListen) await definition.beforeListen(app, config);
+  app.useBodyParser('json', { limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
   await app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
   logger.log(`listening on http://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}`);
   return app;

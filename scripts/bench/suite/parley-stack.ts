@@ -16,6 +16,8 @@ export class ParleyStack {
     readonly crdt: CrdtCluster,
     readonly api: AppProcess,
     readonly apiUrl: string,
+    /** decision-api's environment, for starting another one in front of the same cluster. */
+    readonly apiEnv: Record<string, string>,
   ) {}
 
   static async start(
@@ -28,7 +30,7 @@ export class ParleyStack {
     });
     const crdt = await CrdtCluster.create(1, () => ({ PARLEY_LOG_LEVEL: 'error' }));
     const port = await freePort();
-    const api = AppProcess.start('decision-api', {
+    const apiEnv = {
       PARLEY_HTTP_PORT: String(port),
       PARLEY_API_KEYS: `agent:${BENCH_AGENT_KEY}`,
       PARLEY_RPC_SECRET: CLUSTER_SECRET,
@@ -37,8 +39,9 @@ export class ParleyStack {
       PARLEY_RATE_LIMIT_PER_SECOND: '1000000',
       PARLEY_LOG_LEVEL: 'error',
       ...extraEnv.api,
-    });
-    const stack = new ParleyStack(commandLog, crdt, api, `http://127.0.0.1:${port}`);
+    };
+    const api = AppProcess.start('decision-api', apiEnv);
+    const stack = new ParleyStack(commandLog, crdt, api, `http://127.0.0.1:${port}`, apiEnv);
     await commandLog.waitForLeader();
     await waitForHttp(`${stack.apiUrl}/health/ready`, 200, 60_000);
     return stack;

@@ -26,6 +26,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Requests the fast lane took (the rest went through Express): is the short way used? */
+  readonly fastLaneRequests = new Counter({
+    name: 'parley_http_fast_lane_requests_total',
+    help: 'REST requests served by the fast lane rather than Express',
+    registers: [this.registry],
+  });
+
   constructor(log: CommandLogClient, consumer: AgentEventsConsumer) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_api_' });
     new Gauge({
