@@ -4,6 +4,7 @@ import {
   ExceptionFilter,
   ForbiddenException,
   HttpStatus,
+  Logger,
 } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { ArgSource, LaneRoute } from './lane-routes';
 
 type Next = (error?: unknown) => void;
+const logger = new Logger('FastLane');
 /** An Express middleware, as `app.use` takes it. */
 export type Middleware = (request: never, response: never, next: Next) => void;
 
@@ -98,7 +100,10 @@ export class FastLane {
       const laneRequest = request as LaneRequest;
       laneRequest.query = this.parseQuery(query === -1 ? '' : url.slice(query + 1));
       this.parts.onTaken?.();
-      void this.serve(route, params, laneRequest, response);
+      this.serve(route, params, laneRequest, response).catch((error: unknown) =>
+        // Only the exception filter itself failing gets here; never leave the client hanging.
+        failed(response, error),
+      );
       return true;
     }
     return false;
@@ -154,6 +159,17 @@ export class FastLane {
     Object.setPrototypeOf(request, this.parts.express.request);
     Object.setPrototypeOf(response, this.parts.express.response);
     linked.locals ??= Object.create(null) as object;
+  }
+}
+
+function failed(response: ServerResponse, error: unknown): void {
+  logger.error(
+    `the fast lane's exception filter failed: ${(error as Error)?.stack ?? String(error)}`,
+  );
+  if (response.headersSent) response.destroy();
+  else {
+    response.statusCode = 500;
+    response.end();
   }
 }
 

@@ -1,4 +1,5 @@
-import { CanActivate, INestApplication, Type } from '@nestjs/common';
+import { CanActivate, ExceptionFilter, INestApplication, Type } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ProblemFilter } from '../problem';
 import { ExpressParts, FastLane, Middleware } from './fast-lane';
@@ -24,12 +25,15 @@ export interface FastLaneSetup {
  */
 export function installFastLane(app: INestApplication, setup: FastLaneSetup): FastLane {
   const adapter = app.getHttpAdapter();
+  const guards = setup.guards.map((guard) => app.get(guard));
+  const filter = app.get(ProblemFilter);
+  assertNothingSkipped(app.get(ApplicationConfig), guards, filter);
   const lane = new FastLane({
     routes: laneRoutes(setup.controllers.map((controller) => app.get(controller) as object)),
     express: adapter.getInstance() as ExpressParts,
     middleware: setup.middleware,
-    guards: setup.guards.map((guard) => app.get(guard)),
-    filter: app.get(ProblemFilter),
+    guards,
+    filter,
     reply: (response, body, status) => adapter.reply(response, body, status),
     onTaken: setup.onTaken,
   });
@@ -42,4 +46,35 @@ export function installFastLane(app: INestApplication, setup: FastLaneSetup): Fa
     if (!lane.take(request, response)) throughExpress[0](request, response);
   });
   return lane;
+}
+
+/**
+ * The lane runs the global guards and filter it is given and nothing else: a global pipe or
+ * interceptor added later, or a guard it was not told about, would be skipped silently. Refuse
+ * to start instead.
+ */
+export function assertNothingSkipped(
+  config: ApplicationConfig,
+  guards: CanActivate[],
+  filter: ExceptionFilter,
+): void {
+  const problems: string[] = [];
+  const same = (a: unknown[], b: unknown[]) =>
+    a.length === b.length && a.every((item, i) => item === b[i]);
+  if (!same(config.getGlobalGuards(), guards))
+    problems.push('the global guards are not the ones given to it, in that order');
+  if (!same(config.getGlobalFilters(), [filter]))
+    problems.push('the global filters are not the one given to it');
+  if (config.getGlobalPipes().length > 0) problems.push('there are global pipes');
+  if (config.getGlobalInterceptors().length > 0) problems.push('there are global interceptors');
+  if (
+    config.getGlobalRequestGuards().length +
+      config.getGlobalRequestFilters().length +
+      config.getGlobalRequestPipes().length +
+      config.getGlobalRequestInterceptors().length >
+    0
+  )
+    problems.push('there are request-scoped global enhancers');
+  if (problems.length > 0)
+    throw new Error(`the fast lane would skip Nest's work: ${problems.join('; ')}`);
 }
