@@ -1,51 +1,20 @@
-import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
-import { RpcVerifier } from '@parley/app-kit';
+import { Transport } from '@nestjs/microservices';
 import { breakerStates } from '@parley/resilience';
+import {
+  OLDER_REPLICA_SECRET,
+  OlderReplicaController,
+  OlderReplicaModule,
+} from '../../../../test/support/older-replica';
 import { freePort } from '../../../../test/support/ports';
-import { RPC } from '../../../command-log/src/api/rpc-patterns';
 import { CommandLogClient } from './command-log-client';
-
-const SECRET = 'older-replica-secret-0123456789';
-
-/** What an older command-log (before propose-batch and read-batch) answers: single patterns. */
-@Controller()
-class OlderReplicaController {
-  static proposals: string[] = [];
-  static reads: string[] = [];
-  private readonly verifier = new RpcVerifier(SECRET);
-
-  @MessagePattern(RPC.propose)
-  propose(@Payload() payload: unknown) {
-    const verdict = this.verifier.verify(RPC.propose, payload);
-    if (!verdict.ok) return { status: 'rejected', reason: verdict.reason };
-    const { command } = verdict.body as { command: { key: string } };
-    OlderReplicaController.proposals.push(command.key);
-    return {
-      status: 'applied',
-      index: OlderReplicaController.proposals.length,
-      result: { result: { status: 'ok', key: command.key }, replayed: false },
-    };
-  }
-
-  @MessagePattern(RPC.read)
-  read(@Payload() payload: unknown) {
-    const verdict = this.verifier.verify(RPC.read, payload);
-    if (!verdict.ok) return { status: 'unavailable', reason: verdict.reason };
-    const { query, consistency } = verdict.body as { query: { key: string }; consistency: string };
-    OlderReplicaController.reads.push(`${consistency}:${query.key}`);
-    return { status: 'ok', index: 7, result: { found: true, value: query.key } };
-  }
-}
-
-@Module({ controllers: [OlderReplicaController] })
-class OlderReplicaModule {}
 
 describe('CommandLogClient against a replica that predates batches (rolling upgrade)', () => {
   let replica: INestMicroservice;
   let client: CommandLogClient;
   let address: string;
+  let older: OlderReplicaController;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -56,7 +25,8 @@ describe('CommandLogClient against a replica that predates batches (rolling upgr
       logger: false,
     });
     await replica.listen();
-    client = new CommandLogClient([address], SECRET, 2_000);
+    older = replica.get(OlderReplicaController);
+    client = new CommandLogClient([address], OLDER_REPLICA_SECRET, 2_000);
   });
 
   afterAll(async () => {
@@ -71,7 +41,7 @@ describe('CommandLogClient against a replica that predates batches (rolling upgr
     );
     expect(applied.map((a) => a.result.key)).toEqual(keys);
     // Each proposal reached the replica exactly once: the refused batch did nothing there.
-    expect([...OlderReplicaController.proposals].sort()).toEqual([...keys].sort());
+    expect([...older.proposals].sort()).toEqual([...keys].sort());
   });
 
   it('reads one by one too, linearizable through the leader and stale from any replica', async () => {
@@ -79,7 +49,7 @@ describe('CommandLogClient against a replica that predates batches (rolling upgr
     const stale = await client.read({ type: 'kv.get', key: 'b' }, 'stale');
     expect(linearizable).toMatchObject({ index: 7, result: { found: true, value: 'a' } });
     expect(stale).toMatchObject({ index: 7, result: { found: true, value: 'b' } });
-    expect(OlderReplicaController.reads).toEqual(['linearizable:a', 'stale:b']);
+    expect(older.reads).toEqual(['linearizable:a', 'stale:b']);
   });
 
   it('does not count an unknown pattern against the replica: its breaker stays closed', () => {

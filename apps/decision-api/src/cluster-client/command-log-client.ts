@@ -1,6 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
+import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
 import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
@@ -37,6 +38,9 @@ const REQUESTS_QUEUED_MAX = 10_000;
  * during a rolling upgrade), requests go one by one for this long, then batches are tried again.
  */
 const ONE_BY_ONE_MS = 30_000;
+
+/** The patterns a replica from before batching lacks. */
+const BATCH_PATTERNS = new Set<string>([RPC.proposeBatch, RPC.readBatch]);
 
 /** The replica answered that it has no handler for the pattern: nothing was done there. */
 class PatternUnknownError extends Error {
@@ -358,9 +362,20 @@ export class CommandLogClient implements OnApplicationShutdown {
     try {
       return await this.sendRaw(address, pattern, body);
     } catch (error) {
-      // Nest's transports answer an unknown pattern with this message, as a bare string.
+      // Over TCP, Nest answers an unknown pattern with this message, as a bare string.
       const message = typeof error === 'string' ? error : (error as Error | undefined)?.message;
-      throw message === NO_MESSAGE_HANDLER ? new PatternUnknownError(pattern) : error;
+      if (message === NO_MESSAGE_HANDLER) throw new PatternUnknownError(pattern);
+      // Over NATS, a replica subscribes per pattern, so nobody hears a pattern it lacks: the
+      // same empty answer as an address nobody is at. A replica that then answers status is
+      // there, and did not know the pattern.
+      if (error instanceof EmptyResponseException && BATCH_PATTERNS.has(pattern)) {
+        const there = await this.sendRaw(address, RPC.status, {}).then(
+          () => true,
+          () => false,
+        );
+        if (there) throw new PatternUnknownError(pattern);
+      }
+      throw error;
     }
   }
 
