@@ -1,17 +1,13 @@
 import { AppProcess, waitForHttp } from '../support/app-process';
+import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
 import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
 import { CrdtCluster } from '../support/crdt-cluster';
 import { freePort } from '../support/ports';
 
 jest.setTimeout(180_000);
 
-const KEYS = {
-  agent: 'agent-key-0123456789abcdef',
-  reader: 'reader-key-0123456789abcdef',
-};
-const API_KEYS = Object.entries(KEYS)
-  .map(([role, key]) => `${role}:${key}`)
-  .join(',');
+const KEYS = TEST_KEYS;
+const API_KEYS = TEST_API_KEYS;
 
 /** One request of the script; `{ns}` becomes each process's own namespace. */
 interface Step {

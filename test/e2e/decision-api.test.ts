@@ -1,4 +1,5 @@
 import { AppProcess, waitForHttp } from '../support/app-process';
+import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
 import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
 import { CrdtCluster } from '../support/crdt-cluster';
 import { GossipCluster } from '../support/gossip-cluster';
@@ -7,14 +8,8 @@ import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
-const KEYS = {
-  agent: 'agent-key-0123456789abcdef',
-  reader: 'reader-key-0123456789abcdef',
-  operator: 'operator-key-0123456789abcdef',
-};
-const API_KEYS = Object.entries(KEYS)
-  .map(([role, key]) => `${role}:${key}`)
-  .join(',');
+const KEYS = TEST_KEYS;
+const API_KEYS = TEST_API_KEYS;
 
 interface Answer {
   status: number;
