@@ -98,7 +98,9 @@ export class FastLane {
       const params = decodeParams(route.paramNames, match);
       if (!params) return false;
       const laneRequest = request as LaneRequest;
-      laneRequest.query = this.parseQuery(query === -1 ? '' : url.slice(query + 1));
+      const parsed = this.queryOf(query === -1 ? '' : url.slice(query + 1));
+      if (!parsed) return false;
+      laneRequest.query = parsed;
       this.parts.onTaken?.();
       this.serve(route, params, laneRequest, response).catch((error: unknown) =>
         // Only the exception filter itself failing gets here; never leave the client hanging.
@@ -107,6 +109,15 @@ export class FastLane {
       return true;
     }
     return false;
+  }
+
+  /** Express's own query parser; a query it cannot parse is left to Express to answer. */
+  private queryOf(search: string): Record<string, unknown> | undefined {
+    try {
+      return this.parseQuery(search);
+    } catch {
+      return undefined;
+    }
   }
 
   private async serve(
