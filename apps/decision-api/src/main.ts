@@ -3,7 +3,6 @@ import { bootstrapApp } from '@parley/app-kit';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
-import { json } from 'express';
 import { DECISION_CONTROLLERS, DecisionApiModule, GLOBAL_GUARDS } from './decision-api.module';
 import { installFastLane } from './http/fast-lane/install-fast-lane';
 import { Middleware } from './http/fast-lane/fast-lane';
@@ -15,8 +14,9 @@ void bootstrapApp({
   name: 'decision-api',
   schema: decisionApiConfigSchema,
   module: (config) => DecisionApiModule.register(config),
-  beforeListen: async (app, config) => {
-    const metrics = requestMetrics(app.get(Metrics));
+  beforeListen: async (app, config, { jsonBodyParser }) => {
+    const registry = app.get(Metrics);
+    const metrics = requestMetrics(registry);
     app.use(requestIdMiddleware);
     app.use(metrics);
     // Answers are computed per request; an ETag would only cost a hash of every body.
@@ -37,17 +37,12 @@ void bootstrapApp({
     );
     if (config.PARLEY_HTTP_FAST_LANE)
       installFastLane(app, {
-        onTaken: () => app.get(Metrics).fastLaneRequests.inc(),
+        onTaken: () => registry.fastLaneRequests.inc(),
         controllers: [...DECISION_CONTROLLERS],
         guards: [...GLOBAL_GUARDS],
-        // What Express runs before routing, in its order: the three above, then bootstrapApp's
-        // JSON body parser (the same limit).
-        middleware: [
-          requestIdMiddleware,
-          metrics,
-          strict,
-          json({ limit: config.PARLEY_HTTP_BODY_BYTES_MAX }),
-        ] as Middleware[],
+        // What Express runs before routing, in its order: the three above, then the JSON body
+        // parser bootstrapApp registers after this.
+        middleware: [requestIdMiddleware, metrics, strict, jsonBodyParser] as Middleware[],
       });
     // OpenAPI from the controllers and the body schemas the validators use: UI at /docs,
     // the document at /docs-json.

@@ -1,6 +1,7 @@
 import { ConsoleLogger, DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import { ConfigError, loadConfig } from '@parley/config';
 import { z } from 'zod';
 
@@ -11,8 +12,16 @@ export interface AppDefinition<S extends z.ZodObject> {
   schema: S;
   /** Builds the root module from the validated configuration. */
   module: (config: z.output<S>) => DynamicModule | Type<unknown>;
-  /** Runs after the module is created and before listening, e.g. to connect a microservice. */
-  beforeListen?: (app: INestApplication, config: z.output<S>) => Promise<void>;
+  /**
+   * Runs after the module is created and before listening, e.g. to connect a microservice.
+   * `jsonBodyParser` is the body parser the app gets after this returns (for an app that also
+   * serves requests outside Express, with the same limit and rules).
+   */
+  beforeListen?: (
+    app: INestApplication,
+    config: z.output<S>,
+    parts: { jsonBodyParser: ReturnType<typeof json> },
+  ) => Promise<void>;
 }
 
 const levelsFrom: Record<string, LogLevel[]> = {
@@ -68,8 +77,9 @@ export async function bootstrapApp<S extends z.ZodObject>(
   app.enableShutdownHooks();
   // The app's own middleware (request ids, metrics, security headers) first, then the body
   // parser: an answer to a body that does not parse gets them too.
-  if (definition.beforeListen) await definition.beforeListen(app, config);
-  app.useBodyParser('json', { limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
+  const jsonBodyParser = json({ limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
+  if (definition.beforeListen) await definition.beforeListen(app, config, { jsonBodyParser });
+  app.use(jsonBodyParser);
   await app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
   logger.log(`listening on http://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}`);
   return app;

@@ -134,43 +134,43 @@ export class CommandLogClient implements OnApplicationShutdown {
    * One proposal, batched with its neighbours; alone to a replica that predates batches. A
    * replica that did not know the pattern did nothing, so sending the proposal again is safe.
    */
-  private async proposeOne(proposal: Proposal): Promise<ProposeResponse> {
-    if (Date.now() >= this.oneByOneUntil) {
-      try {
-        return await this.proposals.submit(proposal);
-      } catch (error) {
-        if (!(error instanceof PatternUnknownError)) throw error;
-        this.goOneByOne(error);
-      }
-    }
-    return this.toLeader<ProposeResponse>(RPC.propose, {
-      ...proposal,
-      timeoutMs: this.commitTimeoutMs,
-    });
+  private proposeOne(proposal: Proposal): Promise<ProposeResponse> {
+    return this.batchedOrAlone(
+      () => this.proposals.submit(proposal),
+      () =>
+        this.toLeader<ProposeResponse>(RPC.propose, {
+          ...proposal,
+          timeoutMs: this.commitTimeoutMs,
+        }),
+    );
   }
 
   /** As proposeOne, for a read. */
-  private async readOne(read: BatchedRead, to: 'leader' | 'any'): Promise<ReadResponse> {
-    if (Date.now() >= this.oneByOneUntil) {
-      try {
-        return await (to === 'leader' ? this.leaderReads : this.staleReads).submit(read);
-      } catch (error) {
-        if (!(error instanceof PatternUnknownError)) throw error;
-        this.goOneByOne(error);
-      }
-    }
+  private readOne(read: BatchedRead, to: 'leader' | 'any'): Promise<ReadResponse> {
     const single = { ...read, timeoutMs: this.commitTimeoutMs };
-    return to === 'leader'
-      ? this.toLeader<ReadResponse>(RPC.read, single)
-      : this.toAny<ReadResponse>(RPC.read, single);
+    return this.batchedOrAlone(
+      () => (to === 'leader' ? this.leaderReads : this.staleReads).submit(read),
+      () =>
+        to === 'leader'
+          ? this.toLeader<ReadResponse>(RPC.read, single)
+          : this.toAny<ReadResponse>(RPC.read, single),
+    );
   }
 
-  private goOneByOne(error: PatternUnknownError): void {
-    if (Date.now() >= this.oneByOneUntil)
-      this.logger.warn(
-        `${error.message} (an older version?): sending requests one by one for ${ONE_BY_ONE_MS / 1000} s`,
-      );
-    this.oneByOneUntil = Date.now() + ONE_BY_ONE_MS;
+  /** The batch, unless a replica lately did not know it (then alone, see ONE_BY_ONE_MS). */
+  private async batchedOrAlone<R>(batched: () => Promise<R>, alone: () => Promise<R>): Promise<R> {
+    if (Date.now() >= this.oneByOneUntil) {
+      try {
+        return await batched();
+      } catch (error) {
+        if (!(error instanceof PatternUnknownError)) throw error;
+        this.logger.warn(
+          `${error.message} (an older version?): sending requests one by one for ${ONE_BY_ONE_MS / 1000} s`,
+        );
+        this.oneByOneUntil = Date.now() + ONE_BY_ONE_MS;
+      }
+    }
+    return alone();
   }
 
   /** One batch of proposals to the leader (following redirects); one answer per proposal. */

@@ -21,14 +21,13 @@ export interface ExpressParts {
   /** The prototypes Express gives requests and responses (the lane's answers to errors use them). */
   request: object;
   response: object;
-  enabled(setting: string): boolean;
   get(setting: string): unknown;
 }
 
 export interface FastLaneParts {
   routes: LaneRoute[];
   express: ExpressParts;
-  /** What Express runs before routing, in the same order (body parser, request id, …). */
+  /** What Express runs before routing, in the same order (request id, …, body parser). */
   middleware: Middleware[];
   /** The global guards, in the order Nest runs them. */
   guards: CanActivate[];
@@ -79,10 +78,6 @@ export class FastLane {
       list.push(route);
       this.byMethod.set(route.method, list);
     }
-  }
-
-  get size(): number {
-    return this.parts.routes.length;
   }
 
   /** Serves the request and returns true, or returns false having touched nothing. */
