@@ -69,12 +69,12 @@ export function stepCandidate(r: Raft, m: Message): void {
 export function handleAppendEntries(r: Raft, m: Message): void {
   if (m.index < r.log.committed) {
     // Everything up to our commit index is known to match: tell the leader where we are.
-    r.send({ type: MessageType.AppResp, to: m.from, index: r.log.committed });
+    r.send({ type: MessageType.AppResp, to: m.from, index: r.log.committed, sentTick: m.sentTick });
     return;
   }
   const lastNew = r.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
   if (lastNew !== undefined) {
-    r.send({ type: MessageType.AppResp, to: m.from, index: lastNew });
+    r.send({ type: MessageType.AppResp, to: m.from, index: lastNew, sentTick: m.sentTick });
     return;
   }
   const hintIndex = Math.min(m.index, r.log.lastIndex());
@@ -86,6 +86,8 @@ export function handleAppendEntries(r: Raft, m: Message): void {
     reject: true,
     rejectHint: hint.index,
     logTerm: hint.term,
+    // Echoed so the leader may count this follower toward its lease (see handleAppendResponse).
+    sentTick: m.sentTick,
   });
 }
 

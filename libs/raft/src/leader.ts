@@ -9,7 +9,7 @@ import { Entry, EntryType, Message, MessageType, NONE, NodeId, Role, entryBytes 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
     case MessageType.Beat:
-      bcastHeartbeat(r);
+      bcastHeartbeat(r, 'periodic');
       return;
     case MessageType.CheckQuorum:
       checkQuorum(r);
@@ -138,7 +138,9 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
     logTerm: prevTerm,
     entries,
     commit: r.log.committed,
+    sentTick: r.ticks,
   });
+  pr.appendSentSinceBeat = true;
   const bytes = entries.reduce((sum, e) => sum + entryBytes(e), 0);
   pr.sentEntries(prevIndex + entries.length, entries.length, bytes);
   return true;
@@ -146,6 +148,10 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
 
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
   pr.recentActive = true;
+  // Accepted or not, the follower took the append as from its leader and restarted its
+  // election timer then: as good a lease acknowledgement as a heartbeat's.
+  if (m.sentTick > pr.ackedSentTick) pr.ackedSentTick = m.sentTick;
+  pr.appendAnsweredSinceBeat = true;
   if (m.reject) {
     // Fast backtracking: the follower named the last index whose term may match ours.
     let nextProbe = m.rejectHint;
@@ -192,11 +198,28 @@ function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
 
 // ---- heartbeats and reads --------------------------------------------------------------------
 
-export function bcastHeartbeat(r: Raft): void {
+/**
+ * Heartbeats to every follower. A `periodic` round (the heartbeat tick) skips a follower that
+ * was sent an append and answered one since the last round: the append restarted its election
+ * timer and the answers echo the tick for the lease, so under load the heartbeats (a third of
+ * the peer messages) are spared. A follower that went quiet still gets one (its answer resumes
+ * a stalled pipeline), and a round that carries a read's context goes to everyone.
+ */
+export function bcastHeartbeat(r: Raft, round: 'periodic' | 'read'): void {
   const context = r.readOnly.lastPendingContext() ?? '';
   for (const id of r.tracker.ids()) {
     if (id === r.id) continue;
     const pr = r.tracker.progress.get(id)!;
+    const spared =
+      round === 'periodic' &&
+      context === '' &&
+      pr.appendSentSinceBeat &&
+      pr.appendAnsweredSinceBeat;
+    if (round === 'periodic') {
+      pr.appendSentSinceBeat = false;
+      pr.appendAnsweredSinceBeat = false;
+    }
+    if (spared) continue;
     // Only commit what the follower is known to hold: its log may still diverge beyond match.
     r.send({
       type: MessageType.Heartbeat,
@@ -246,7 +269,7 @@ export function handleReadIndex(r: Raft, m: Message): void {
   }
   if (!r.readOnly.addRequest(r.log.committed, m)) return; // at the bound: dropped
   r.readOnly.recvAck(r.id, m.context);
-  bcastHeartbeat(r);
+  bcastHeartbeat(r, 'read');
 }
 
 /** Marks a ReadIndex request that may be answered under the leader lease (`index` field). */

@@ -28,8 +28,12 @@ export class Progress {
   recentActive = false;
   /** Probe state: an append is outstanding, wait for its answer or a heartbeat answer. */
   probeSent = false;
-  /** Highest leader tick whose heartbeat this follower echoed (the start of a lease). */
+  /** Highest leader tick whose heartbeat or append this follower echoed (a lease's start). */
   ackedSentTick = -1;
+  /** An append went to this follower since the last heartbeat tick. */
+  appendSentSinceBeat = false;
+  /** This follower answered an append since the last heartbeat tick. */
+  appendAnsweredSinceBeat = false;
   readonly inflights: Inflights;
 
   constructor(

@@ -74,7 +74,9 @@ describe('leader lease reads (dissertation §6.4.1)', () => {
   function leasedNet(): TestNet {
     const net = new TestNet(['n1', 'n2', 'n3'], { leaseDriftTicks: 2 });
     net.elect('n1');
-    net.tickAll(1); // a heartbeat round starts the lease
+    // The first periodic round is spared (the election's append was answered); the second
+    // heartbeat round starts the lease at a known tick.
+    net.tickAll(2);
     return net;
   }
 
@@ -174,5 +176,89 @@ describe('leadership transfer (dissertation §3.10)', () => {
     net.rn('n3').transferLeadership('n3');
     net.stabilize();
     expect(net.leader()).toBe('n3');
+  });
+});
+
+describe('heartbeats spared under replication', () => {
+  const heartbeatsTo = (net: TestNet) =>
+    net.delivered
+      .filter((m) => m.type === MessageType.Heartbeat)
+      .map((m) => m.to)
+      .sort();
+
+  it('a periodic round skips followers sent an append that answered; a quiet interval gets one', () => {
+    const net = new TestNet(['n1', 'n2', 'n3']);
+    net.elect('n1');
+    net.tickAll(2);
+    net.rn('n1').propose(bytes('w'));
+    net.stabilize();
+    net.delivered = [];
+    net.tickAll(1);
+    expect(heartbeatsTo(net)).toEqual([]);
+    // Nothing was appended in that interval: the next round reaches everyone again.
+    net.tickAll(1);
+    expect(heartbeatsTo(net)).toEqual(['n2', 'n3']);
+  });
+
+  it('a follower that was sent appends but did not answer still gets its heartbeat', () => {
+    const net = new TestNet(['n1', 'n2', 'n3']);
+    net.elect('n1');
+    net.tickAll(2);
+    net.filter = (m) => !(m.type === MessageType.AppResp && m.from === 'n3');
+    net.rn('n1').propose(bytes('w'));
+    net.stabilize();
+    net.delivered = [];
+    net.tickAll(1);
+    expect(heartbeatsTo(net)).toEqual(['n3']);
+  });
+
+  it('keeps the lease on appends alone: their answers echo the tick they were sent at', () => {
+    const net = new TestNet(['n1', 'n2', 'n3'], { leaseDriftTicks: 2 });
+    net.elect('n1');
+    net.tickAll(2);
+    net.delivered = [];
+    // Twice as long as a lease lasts from one acknowledgement, with no heartbeat at all.
+    for (let tick = 0; tick < 14; tick += 1) {
+      net.rn('n1').propose(bytes(`w${tick}`));
+      net.stabilize();
+      net.tickAll(1);
+    }
+    expect(heartbeatsTo(net)).toEqual([]);
+    expect(net.rn('n1').status().leaseValid).toBe(true);
+    net.rn('n1').readIndex('lease-under-load', 'lease');
+    net.process('n1');
+    expect(net.node('n1').readStates.map((s) => s.requestCtx)).toEqual(['lease-under-load']);
+  });
+
+  it('an append answer from an older tick does not extend the lease', () => {
+    const net = new TestNet(['n1', 'n2', 'n3'], { leaseDriftTicks: 2 });
+    net.elect('n1');
+    net.tickAll(2);
+    // Answers arrive, but they echo tick 0 (a follower from before sentTick on appends).
+    net.transform = (m) => (m.type === MessageType.AppResp ? { ...m, sentTick: 0 } : m);
+    net.filter = (m) => m.type !== MessageType.HeartbeatResp;
+    for (let tick = 0; tick < 14; tick += 1) {
+      net.rn('n1').propose(bytes(`w${tick}`));
+      net.stabilize();
+      net.tickAll(1);
+    }
+    expect(net.rn('n1').status().leaseValid).toBe(false);
+  });
+
+  it('a round carrying a pending read goes to every follower, appends or not', () => {
+    const net = new TestNet(['n1', 'n2', 'n3']);
+    net.elect('n1');
+    net.tickAll(2);
+    // The read's confirmations are lost, so it stays pending across the next round.
+    net.filter = (m) => m.type !== MessageType.HeartbeatResp;
+    net.rn('n1').readIndex('pending');
+    net.rn('n1').propose(bytes('w'));
+    net.stabilize();
+    net.delivered = [];
+    net.tickAll(1);
+    expect(heartbeatsTo(net)).toEqual(['n2', 'n3']);
+    expect(net.delivered.filter((m) => m.type === MessageType.Heartbeat)[0].context).toBe(
+      'pending',
+    );
   });
 });

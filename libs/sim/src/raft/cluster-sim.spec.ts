@@ -56,11 +56,21 @@ describe('Raft under the deterministic simulator', () => {
   });
 
   it('has teeth: a replica that loses acknowledged entries on restart (a broken fsync) is caught', () => {
+    // Lost entries are usually sent again by the leader before anyone relies on them, so the
+    // nemesis strikes every ~50 ms (not 300) and snapshots are rare (compaction would hide the
+    // loss): then ~15 % of seeds end in a violation. With the default settings it was 1 seed of
+    // 240, and a change of heartbeat timing alone moved that one out of the first 60.
     const caught = seeds.slice(0, 60).filter((seed) => {
-      const result = runSimulation({ seed, nodeCount: nodesFor(seed), loseEntriesOnRestart: 5 });
+      const result = runSimulation({
+        seed,
+        nodeCount: nodesFor(seed),
+        loseEntriesOnRestart: 5,
+        nemesisIntervalMs: 50,
+        snapshotEveryEntries: 1_000,
+      });
       return result.violations.length > 0;
     });
-    expect(caught.length).toBeGreaterThan(0);
+    expect(caught.length).toBeGreaterThanOrEqual(3);
   });
 
   it('has teeth: followers that acknowledge before persisting, then lose power, are caught', () => {
