@@ -58,6 +58,11 @@ export const decisionApiConfigSchema = z
     PARLEY_NATS_URL: url(['nats', 'tls']),
     /** How long a strong command may wait for its commit before answering 504. */
     PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
+    /**
+     * Batches of strong commands (and of reads) out to command-log at once; requests arriving
+     * meanwhile wait and leave together when one returns, so batches grow with the load.
+     */
+    PARLEY_RPC_BATCHES_IN_FLIGHT: boundedInt(2, 1, 64, 'batches'),
     /** Requests per second allowed per API key before 429. */
     PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
     /**

@@ -68,6 +68,7 @@ export class DecisionApiModule {
             config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && config.PARLEY_NATS_URL
               ? { url: config.PARLEY_NATS_URL, clusterId: config.PARLEY_CLUSTER_ID }
               : undefined,
+            config.PARLEY_RPC_BATCHES_IN_FLIGHT,
           ),
         },
         {

@@ -71,22 +71,10 @@ export class CommandLogClient implements OnApplicationShutdown {
   private next = 0;
   /** Until then, requests go one by one (see ONE_BY_ONE_MS). */
   private oneByOneUntil = 0;
-  private readonly proposals = this.batcher<Proposal, ProposeResponse>(
-    PROPOSE_BATCH_MAX,
-    (batch) => this.proposeBatch(batch),
-    { status: 'timeout' },
-  );
+  private readonly proposals: RequestBatcher<Proposal, ProposeResponse>;
   /** Linearizable and lease reads go to the leader, which takes one read point per batch. */
-  private readonly leaderReads = this.batcher<BatchedRead, ReadResponse>(
-    READ_BATCH_MAX,
-    (batch) => this.readBatch(batch, 'leader'),
-    { status: 'timeout' },
-  );
-  private readonly staleReads = this.batcher<BatchedRead, ReadResponse>(
-    READ_BATCH_MAX,
-    (batch) => this.readBatch(batch, 'any'),
-    { status: 'timeout' },
-  );
+  private readonly leaderReads: RequestBatcher<BatchedRead, ReadResponse>;
+  private readonly staleReads: RequestBatcher<BatchedRead, ReadResponse>;
 
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
@@ -98,8 +86,21 @@ export class CommandLogClient implements OnApplicationShutdown {
     private readonly commitTimeoutMs: number,
     /** When set, the API is reached over NATS request/reply instead of TCP. */
     private readonly nats?: { url: string; clusterId: string },
+    /** Batches of one kind out at once (PARLEY_RPC_BATCHES_IN_FLIGHT). */
+    batchesInFlightMax = 2,
   ) {
     this.nodes = nats ? [ANY_REPLICA] : nodes;
+    // A reply that leaves a request out is a broken reply: that request's outcome is unknown.
+    const unknown = { status: 'timeout' } as const;
+    this.proposals = this.batcher(PROPOSE_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
+      this.proposeBatch(batch),
+    );
+    this.leaderReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
+      this.readBatch(batch, 'leader'),
+    );
+    this.staleReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
+      this.readBatch(batch, 'any'),
+    );
   }
 
   get nodeCount(): number {
@@ -200,11 +201,13 @@ export class CommandLogClient implements OnApplicationShutdown {
 
   private batcher<T, R>(
     batchMax: number,
-    send: (batch: T[]) => Promise<R[]>,
+    inFlightMax: number,
     missingAnswer: R,
+    send: (batch: T[]) => Promise<R[]>,
   ): RequestBatcher<T, R> {
     return new RequestBatcher(send, {
       batchMax,
+      inFlightMax,
       queuedMax: REQUESTS_QUEUED_MAX,
       missingAnswer,
       overloaded: () =>

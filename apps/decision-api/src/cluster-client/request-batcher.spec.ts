@@ -21,6 +21,7 @@ function recordingSender(fail?: (batch: Proposal[]) => boolean) {
 const proposal = (n: number): Proposal => ({ command: { type: 'kv.put', requestId: String(n) } });
 const options = {
   batchMax: 4,
+  inFlightMax: 64,
   queuedMax: 10,
   overloaded: () => new Error('overloaded'),
   missingAnswer: { status: 'timeout' } as ProposeResponse,
@@ -81,5 +82,92 @@ describe('RequestBatcher', () => {
     ]);
     expect(one.status).toBe('applied');
     expect(two.status).toBe('timeout');
+  });
+
+  describe('with a bound on batches in flight', () => {
+    /** A leader stand-in whose answers come only when the test releases them, in order. */
+    function heldSender() {
+      const batches: Proposal[][] = [];
+      const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+      const send = (proposals: Proposal[]) => {
+        batches.push(proposals);
+        return new Promise<ProposeResponse[]>((resolve, reject) =>
+          pending.push({
+            resolve: () =>
+              resolve(
+                proposals.map((p) => ({
+                  status: 'applied',
+                  index: Number(p.command.requestId),
+                  result: {},
+                })),
+              ),
+            reject,
+          }),
+        );
+      };
+      return { batches, pending, send };
+    }
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const ids = (batches: Proposal[][]) =>
+      batches.map((b) => b.map((p) => Number(p.command.requestId)));
+
+    it('holds what arrives while the batches are out, and sends it together when one returns', async () => {
+      const { batches, pending, send } = heldSender();
+      const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, {
+        ...options,
+        inFlightMax: 1,
+      });
+      const first = batcher.submit(proposal(1));
+      await nextTurn();
+      const later = [2, 3, 4].map((n) => batcher.submit(proposal(n)));
+      await nextTurn();
+      await nextTurn();
+      // Three more turns passed, but one batch is out: nothing else left.
+      expect(ids(batches)).toEqual([[1]]);
+      expect(batcher.queued).toBe(3);
+      expect(batcher.outstanding).toBe(1);
+      pending[0].resolve();
+      expect(await first).toMatchObject({ status: 'applied', index: 1 });
+      expect(ids(batches)).toEqual([[1], [2, 3, 4]]);
+      pending[1].resolve();
+      expect(
+        (await Promise.all(later)).map((a) => (a.status === 'applied' ? a.index : -1)),
+      ).toEqual([2, 3, 4]);
+      expect(batcher.outstanding).toBe(0);
+    });
+
+    it('frees the slot of a failed batch, and still cuts the backlog at batchMax', async () => {
+      const { batches, pending, send } = heldSender();
+      const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, {
+        ...options,
+        inFlightMax: 1,
+      });
+      const first = batcher.submit(proposal(0));
+      await nextTurn();
+      const backlog = [1, 2, 3, 4, 5, 6].map((n) => batcher.submit(proposal(n)));
+      pending[0].reject(new Error('leader gone'));
+      await expect(first).rejects.toThrow('leader gone');
+      // The backlog arrived in this turn: it leaves at the turn's end, in the freed slot.
+      await nextTurn();
+      expect(ids(batches)).toEqual([[0], [1, 2, 3, 4]]);
+      pending[1].resolve();
+      await Promise.all(backlog.slice(0, 4));
+      expect(ids(batches)).toEqual([[0], [1, 2, 3, 4], [5, 6]]);
+      pending[2].resolve();
+      await Promise.all(backlog);
+      expect(batcher.queued).toBe(0);
+    });
+
+    it('a lone request still leaves at the end of its turn', async () => {
+      const { batches, send } = heldSender();
+      const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, {
+        ...options,
+        inFlightMax: 1,
+      });
+      void batcher.submit(proposal(7));
+      expect(batches).toEqual([]);
+      await nextTurn();
+      expect(ids(batches)).toEqual([[7]]);
+    });
   });
 });

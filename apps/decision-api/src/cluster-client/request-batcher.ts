@@ -1,6 +1,12 @@
 export interface RequestBatcherOptions<R> {
   /** The most requests one batch carries. */
   batchMax: number;
+  /**
+   * The most batches awaiting their answers at once. Requests that arrive while that many are
+   * out wait and leave together when one returns, so batches grow with the load instead of
+   * staying at the few requests one event-loop turn brings.
+   */
+  inFlightMax: number;
   /** The most requests waiting to leave; beyond it `submit` refuses at once (back-pressure). */
   queuedMax: number;
   /** The error a refused submit rejects with. */
@@ -18,13 +24,16 @@ interface Waiting<T, R> {
 /**
  * Gathers the requests of concurrent callers into batches, the client half of group commit:
  * whatever arrived during one turn of the event loop leaves together when the turn ends
- * (setImmediate), at most `batchMax` to a batch. A lone caller waits for nothing but the end of
- * its own turn; under load one signed RPC carries many requests, so signing, framing, dispatch
- * and the leader's Ready (or read point) are paid once per batch instead of once per request.
+ * (setImmediate), at most `batchMax` to a batch, and at most `inFlightMax` batches are out at
+ * once; what arrives meanwhile leaves when one of them returns (self-clocking, as a disk's group
+ * commit). A lone caller waits for nothing but the end of its own turn; under load one signed
+ * RPC carries many requests, so signing, framing, socket writes, dispatch and the leader's
+ * Ready (or read point) are paid once per batch instead of once per request.
  */
 export class RequestBatcher<T, R> {
   private queue: Waiting<T, R>[] = [];
   private flushScheduled = false;
+  private inFlight = 0;
 
   constructor(
     /** Sends one batch; answers one response per request, in order. */
@@ -34,6 +43,11 @@ export class RequestBatcher<T, R> {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Batches sent whose answers have not come back yet. */
+  get outstanding(): number {
+    return this.inFlight;
   }
 
   submit(request: T): Promise<R> {
@@ -50,13 +64,26 @@ export class RequestBatcher<T, R> {
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.inFlight < this.options.inFlightMax) {
       const batch = this.queue.splice(0, this.options.batchMax);
+      this.inFlight += 1;
+      // The slot is freed before the callers hear their answers, so what queued behind this
+      // batch leaves now rather than after their continuations.
       this.sendBatch(batch.map((waiting) => waiting.request)).then(
-        (answers) =>
-          batch.forEach((waiting, i) => waiting.resolve(answers[i] ?? this.options.missingAnswer)),
-        (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+        (answers) => {
+          this.returned();
+          batch.forEach((waiting, i) => waiting.resolve(answers[i] ?? this.options.missingAnswer));
+        },
+        (error: unknown) => {
+          this.returned();
+          batch.forEach((waiting) => waiting.reject(error));
+        },
       );
     }
+  }
+
+  private returned(): void {
+    this.inFlight -= 1;
+    if (this.queue.length > 0 && !this.flushScheduled) this.flush();
   }
 }
