@@ -4,7 +4,7 @@
  * a stop so the profiles are written. Prints the hottest functions of each process by self time
  * and leaves the .cpuprofile files (open them in Chrome DevTools) in the output folder.
  */
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { httpLoad } from '../suite/http-load';
@@ -24,15 +24,42 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
+/** The load's span on the monotonic clock, in µs: V8 stamps profile samples on the same clock. */
+interface Window {
+  fromUs: number;
+  toUs: number;
+  requests: number;
+}
+
+/**
+ * Each sample's node id and duration, keeping only those inside the load window, so module
+ * loading at start-up and the idle tail do not dilute the figures.
+ */
+function samplesIn(profile: CpuProfile, window: Window): Array<[number, number]> {
+  const kept: Array<[number, number]> = [];
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at >= window.fromUs && at <= window.toUs) kept.push([id, dt]);
+  });
+  return kept;
+}
+
 /** Self time grouped by package (node_modules) or source folder: where the CPU goes. */
-function byModule(profile: CpuProfile, byId: Map<number, ProfileNode>): string {
+function byModule(
+  samples: Array<[number, number]>,
+  byId: Map<number, ProfileNode>,
+  requests: number,
+): string {
   const groups = new Map<string, number>();
   let total = 0;
-  profile.samples.forEach((id, i) => {
+  samples.forEach(([id, dt]) => {
     const { url, functionName } = byId.get(id)!.callFrame;
     const group = url.includes('node_modules/')
       ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
@@ -41,50 +68,67 @@ function byModule(profile: CpuProfile, byId: Map<number, ProfileNode>): string {
         : url.startsWith('node:')
           ? url.replace(/^node:(internal\/)?([^/]+).*$/, 'node:$2')
           : `(${functionName || 'native'})`;
-    const dt = profile.timeDeltas[i] ?? 0;
     groups.set(group, (groups.get(group) ?? 0) + dt);
     total += dt;
   });
   return [...groups]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 15)
-    .map(([group, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${group}`)
+    .map(([group, us]) => `${share(us, total, requests)}  ${group}`)
     .join('\n');
 }
 
-function hottest(file: string, top = Number(process.env.PROFILE_TOP ?? 25)): string {
+/** "12.3%  45.6 µs/req": a share of the window and the CPU it costs per request. */
+function share(us: number, total: number, requests: number): string {
+  const percent = `${((us / total) * 100).toFixed(1).padStart(5)}%`;
+  return `${percent} ${(us / requests).toFixed(1).padStart(6)} µs/req`;
+}
+
+function hottest(
+  file: string,
+  window: Window,
+  top = Number(process.env.PROFILE_TOP ?? 25),
+): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const samples = samplesIn(profile, window);
   const self = new Map<string, number>();
   let total = 0;
-  profile.samples.forEach((id, i) => {
+  let idle = 0;
+  samples.forEach(([id, dt]) => {
     const frame = byId.get(id)!.callFrame;
     const where = frame.url.replace(/^.*node_modules\//, '~/').replace(/^.*\/work\/main\//, '');
     const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
-    const dt = profile.timeDeltas[i] ?? 0;
     self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
+    if (frame.functionName === '(idle)') idle += dt;
   });
   const functions = [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([key, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
+    .map(([key, us]) => `${share(us, total, window.requests)}  ${key}`)
     .join('\n');
-  return `by module:\n${byModule(profile, byId)}\nby function:\n${functions}`;
+  const busy = `busy ${((total - idle) / window.requests).toFixed(1)} µs/req over ${samples.length} samples`;
+  return `${busy}\nby module:\n${byModule(samples, byId, window.requests)}\nby function:\n${functions}`;
 }
+
+const WARMUP_REQUESTS = 500;
 
 async function main(): Promise<void> {
   const out = values.out!;
+  // Profiles of an earlier run in the same folder would be read as this run's.
+  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const prof = { NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${out}` };
   const stack = await ParleyStack.start(3, { api: prof, commandLog: prof });
   const clients = Number(values.clients);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await httpLoad({
     url: stack.apiUrl,
     clients,
     requests: Number(values.requests),
     seconds: 120,
-    warmup: 500,
+    warmup: WARMUP_REQUESTS,
     request: (n) => ({
       method: 'PUT',
       path: `/v1/kv/p-${(n + 1000) % 1000}`,
@@ -92,6 +136,11 @@ async function main(): Promise<void> {
       body: JSON.stringify({ requestId: `p-${Date.now()}-${n}`, value: 'x'.repeat(100) }),
     }),
   });
+  const window: Window = {
+    fromUs,
+    toUs: Number(process.hrtime.bigint() / 1000n),
+    requests: result.ok + result.failed + WARMUP_REQUESTS,
+  };
   console.log(
     `clients=${clients} ok=${result.ok} failed=${result.failed} ${Math.round(result.perSecond)}/s p50=${result.p50Ms.toFixed(2)} p99=${result.p99Ms.toFixed(2)}`,
   );
@@ -102,7 +151,7 @@ async function main(): Promise<void> {
   for (const file of readdirSync(out).filter((f) => f.endsWith('.cpuprofile'))) {
     const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);
     const name = Object.entries(pids).find(([, p]) => p === pid)?.[0] ?? file;
-    console.log(`\n== ${name} (${file})\n${hottest(join(out, file))}`);
+    console.log(`\n== ${name} (${file})\n${hottest(join(out, file), window)}`);
   }
 }
 
