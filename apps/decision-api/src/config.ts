@@ -60,9 +60,10 @@ export const decisionApiConfigSchema = z
     PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
     /**
      * Batches of strong commands (and of reads) out to command-log at once; requests arriving
-     * meanwhile wait and leave together when one returns, so batches grow with the load.
+     * meanwhile wait and leave together when one returns, so batches grow with the load
+     * (group commit). With 1, 64 PUT clients sent batches of ~28 instead of ~12.
      */
-    PARLEY_RPC_BATCHES_IN_FLIGHT: boundedInt(2, 1, 64, 'batches'),
+    PARLEY_RPC_BATCHES_IN_FLIGHT: boundedInt(1, 1, 64, 'batches'),
     /** Requests per second allowed per API key before 429. */
     PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
     /**

@@ -87,7 +87,7 @@ export class CommandLogClient implements OnApplicationShutdown {
     /** When set, the API is reached over NATS request/reply instead of TCP. */
     private readonly nats?: { url: string; clusterId: string },
     /** Batches of one kind out at once (PARLEY_RPC_BATCHES_IN_FLIGHT). */
-    batchesInFlightMax = 2,
+    batchesInFlightMax = 1,
   ) {
     this.nodes = nats ? [ANY_REPLICA] : nodes;
     // A reply that leaves a request out is a broken reply: that request's outcome is unknown.
