@@ -4,6 +4,7 @@ import {
   decodeSnapshot,
   encodeCommand,
   encodeSnapshot,
+  snapshotSteps,
   validateCommand,
 } from '@parley/decision';
 import { ReplicatedStateMachine } from './state-machine.port';
@@ -38,6 +39,10 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
 
   snapshot(): Uint8Array {
     return encodeSnapshot(this.sm);
+  }
+
+  snapshotSteps(): Generator<void, Uint8Array, void> {
+    return snapshotSteps(this.sm);
   }
 
   restore(data: Uint8Array): void {

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import {
   ConfChange,
   ConfChangeType,
+  ConfState,
   EntryType,
   MemoryStorage,
   Message,
@@ -112,6 +113,8 @@ export class Replica {
   private leaderContactAt = 0;
   private appliedIndex = 0;
   private lastSnapshotIndex = 0;
+  /** The snapshot being written, if any: one at a time. */
+  private snapshotting: Promise<number> | undefined;
   private lastContact = new Map<string, number>();
   private fatal: Error | undefined;
   /** Snapshots received from a leader and installed (InstallSnapshot). */
@@ -190,6 +193,8 @@ export class Replica {
     // Nothing may reach the transport after it stops (a send would dial the peer again).
     this.sends?.flush();
     await this.transport?.stop();
+    // A snapshot still being written finishes first: it writes a marker into the WAL.
+    await this.snapshotting?.catch(() => undefined);
     await this.options.wal.close();
     for (const pending of this.pendingProposals.values()) pending.resolve({ status: 'dropped' });
     this.pendingProposals.clear();
@@ -316,10 +321,7 @@ export class Replica {
           await this.handleReady(this.node.ready());
         } catch (error) {
           // A failed fsync or write leaves the log in an unknown state: stop, never continue.
-          this.fatal = error as Error;
-          this.options.logger.error(`stopping: ${(error as Error).message}`);
-          this.running = false;
-          process.exitCode = 1;
+          this.stopOnFatal(error as Error);
           throw error;
         }
         continue;
@@ -327,6 +329,14 @@ export class Replica {
       if (this.inbox.length > 0) continue;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  private stopOnFatal(error: Error): void {
+    this.fatal = error;
+    this.options.logger.error(`stopping: ${error.message}`);
+    this.running = false;
+    process.exitCode = 1;
+    this.wake?.();
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -400,10 +410,16 @@ export class Replica {
     // 4. Advance.
     this.node.advance(rd);
     if (
+      this.snapshotting === undefined &&
       this.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEveryEntries &&
       this.snapshotAllowed()
     ) {
-      await this.takeSnapshot();
+      // Written in the background while this loop goes on; a failure stops the replica as a
+      // failed WAL write does (the rejection is left unhandled on purpose).
+      this.takeSnapshot().catch((error: unknown) => {
+        this.stopOnFatal(error as Error);
+        throw error;
+      });
     }
   }
 
@@ -491,14 +507,50 @@ export class Replica {
     this.options.logger.log(`installed snapshot at index ${snapshot.meta.index}`);
   }
 
-  private async takeSnapshot(): Promise<number> {
+  /**
+   * Snapshots the state as applied now: the state machine takes its view at once, then it is
+   * serialized in steps with the event loop (heartbeats, replication, answers) running between
+   * them, and written; one snapshot at a time (a second request gets the one under way).
+   */
+  private takeSnapshot(): Promise<number> {
+    if (this.snapshotting) return this.snapshotting;
     const index = this.appliedIndex;
+    if (index <= this.lastSnapshotIndex) return Promise.resolve(this.lastSnapshotIndex);
+    const confState = this.node.status().confState;
+    const machine = this.options.stateMachine;
+    const steps = machine.snapshotSteps?.();
+    // The first step takes the view of the state at `index`, before anything else applies.
+    const first = steps?.next();
+    this.snapshotting = (async () => {
+      let data: Uint8Array;
+      if (steps && first) {
+        let step = first;
+        while (!step.done) {
+          await new Promise((resolve) => setImmediate(resolve));
+          step = steps.next();
+        }
+        data = step.value;
+      } else {
+        data = machine.snapshot();
+      }
+      return this.persistSnapshot(index, confState, data);
+    })().finally(() => (this.snapshotting = undefined));
+    return this.snapshotting;
+  }
+
+  private async persistSnapshot(
+    index: number,
+    confState: ConfState,
+    data: Uint8Array,
+  ): Promise<number> {
+    // A newer snapshot arrived from the leader meanwhile and replaced this state.
     if (index <= this.lastSnapshotIndex) return this.lastSnapshotIndex;
-    const data = this.options.stateMachine.snapshot();
-    const snapshot = this.storage.createSnapshot(index, this.node.status().confState, data);
+    const snapshot = this.storage.createSnapshot(index, confState, data);
     await this.options.snapshotStore.save(snapshot);
+    // The same, while it was being written: the newer one's marker must stay the last.
+    if (index <= this.lastSnapshotIndex) return this.lastSnapshotIndex;
     await this.options.wal.saveSnapshotMarker(snapshot.meta.index, snapshot.meta.term);
-    this.lastSnapshotIndex = index;
+    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
     const keepFrom = Math.max(
       this.storage.firstIndex(),
       index - this.options.compactionTailEntries,

@@ -8,6 +8,11 @@ export interface ReplicatedStateMachine {
   apply(index: number, data: Uint8Array): unknown;
   /** The whole state as bytes of a versioned, checksummed format. */
   snapshot(): Uint8Array;
+  /**
+   * The same bytes in bounded steps: the state is taken as it is at the first step, and the
+   * replica's event loop runs between steps. Optional: without it, snapshot() runs at once.
+   */
+  snapshotSteps?(): Generator<void, Uint8Array, void>;
   /** Replaces the state; throws with a clear message when the bytes are not a valid snapshot. */
   restore(data: Uint8Array): void;
 }

@@ -1,5 +1,5 @@
 import { Command, validateCommand } from './commands';
-import { crc32 } from './fnv';
+import { CRC32_START, crc32, crc32Finish, crc32Update } from './fnv';
 import { Proposal } from './proposals';
 import { DecisionStateMachine, StateMachineOptions } from './state-machine';
 
@@ -46,7 +46,26 @@ export function decodeCommand(
 const byKey = <V>(map: Map<string, V>): [string, V][] =>
   [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+/** Sessions serialized per step of a stepwise snapshot (1-10 ms of work on a busy 2-vCPU VM). */
+const SESSIONS_PER_STEP = 500;
+
 export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
+  const steps = snapshotSteps(sm);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The snapshot of `sm` as it is when the first step runs, produced in bounded steps so a
+ * replica can keep its event loop (heartbeats, replication) going between them: 100,000
+ * sessions took ~320 ms in one piece, long enough for an election. The first step copies the
+ * state into fresh arrays (sessions and the values kept are never changed in place once
+ * recorded, so references suffice); each later step serializes a slice of it. The bytes are
+ * exactly those of serializing the whole state at once.
+ */
+export function* snapshotSteps(sm: DecisionStateMachine): Generator<void, Uint8Array, void> {
   const state = {
     logTime: sm.logTime,
     mirroredIndex: sm.mirroredIndex,
@@ -68,21 +87,40 @@ export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
       p.outcome,
       [...p.votes],
     ]),
-    // Sessions keep apply order: eviction depends on it.
-    sessions: [...sm.sessions.entries].map(([k, s]) => [
-      k,
-      s.fingerprint,
-      JSON.stringify(s.result),
-      s.index,
-      s.ts,
-    ]),
   };
-  const json = encoder.encode(JSON.stringify(state));
-  const out = new Uint8Array(MAGIC.length + 1 + 4 + json.length);
+  // Sessions keep apply order: eviction depends on it.
+  const sessions = [...sm.sessions.entries];
+  yield;
+  // JSON of an object is its members joined in key order: "sessions", the last member, is
+  // written piece by piece after the others. Each piece is complete JSON text (no split
+  // surrogate pair), so encoding the pieces one by one gives the bytes of the whole.
+  const pieces: Uint8Array[] = [];
+  let crc = CRC32_START;
+  const add = (text: string) => {
+    const bytes = encoder.encode(text);
+    pieces.push(bytes);
+    crc = crc32Update(crc, bytes);
+  };
+  add(`${JSON.stringify(state).slice(0, -1)},"sessions":[`);
+  for (let from = 0; from < sessions.length; from += SESSIONS_PER_STEP) {
+    yield;
+    const tuples = sessions
+      .slice(from, from + SESSIONS_PER_STEP)
+      .map(([k, s]) => [k, s.fingerprint, JSON.stringify(s.result), s.index, s.ts]);
+    add(`${from === 0 ? '' : ','}${JSON.stringify(tuples).slice(1, -1)}`);
+  }
+  add(']}');
+  yield;
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  const out = new Uint8Array(MAGIC.length + 1 + 4 + length);
   out.set(MAGIC, 0);
   out[MAGIC.length] = SNAPSHOT_VERSION;
-  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32(json));
-  out.set(json, MAGIC.length + 5);
+  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32Finish(crc));
+  let at = MAGIC.length + 5;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
   return out;
 }
 

@@ -22,7 +22,19 @@ const crcTable = (() => {
 
 /** CRC-32 (IEEE) of bytes, for the snapshot envelope. */
 export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
+  return crc32Finish(crc32Update(CRC32_START, bytes));
+}
+
+/** The running value a CRC-32 computed piece by piece starts from. */
+export const CRC32_START = 0xffffffff;
+
+/** Feeds the next piece of the bytes into a running CRC-32 (see crc32Finish). */
+export function crc32Update(running: number, bytes: Uint8Array): number {
+  let crc = running;
   for (let i = 0; i < bytes.length; i += 1) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc;
+}
+
+export function crc32Finish(running: number): number {
+  return (running ^ 0xffffffff) >>> 0;
 }

@@ -21,6 +21,31 @@ export class SnapshotFormatError extends Error {
 }
 
 export function encodeSnapshot(snapshot: Snapshot): Buffer {
+  const [header, data] = envelope(snapshot);
+  const body = Buffer.concat([header, data]);
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+}
+
+/** Bytes hashed per event-loop turn by encodeSnapshotPieces (about 2 ms of SHA-256 here). */
+const HASH_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of encodeSnapshot as pieces to write one after another, without copying the state
+ * machine's bytes, hashing them a slice per event-loop turn: a replica keeps replicating while
+ * a snapshot of tens of megabytes is written.
+ */
+export async function encodeSnapshotPieces(snapshot: Snapshot): Promise<Uint8Array[]> {
+  const [header, data] = envelope(snapshot);
+  const hash = createHash('sha256').update(header);
+  for (let at = 0; at < data.length; at += HASH_SLICE_BYTES) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    hash.update(data.subarray(at, at + HASH_SLICE_BYTES));
+  }
+  return [header, data, hash.digest()];
+}
+
+/** Everything before the state machine's bytes, and those bytes. */
+function envelope(snapshot: Snapshot): [Buffer, Uint8Array] {
   const meta = Buffer.from(
     JSON.stringify({
       index: snapshot.meta.index,
@@ -29,14 +54,13 @@ export function encodeSnapshot(snapshot: Snapshot): Buffer {
     }),
     'utf8',
   );
-  const header = Buffer.alloc(MAGIC.length + 2 + 4);
+  const header = Buffer.alloc(MAGIC.length + 2 + 4 + meta.length + 8);
   MAGIC.copy(header, 0);
   header.writeUInt16BE(SNAPSHOT_FORMAT_VERSION, MAGIC.length);
   header.writeUInt32BE(meta.length, MAGIC.length + 2);
-  const dataLength = Buffer.alloc(8);
-  dataLength.writeBigUInt64BE(BigInt(snapshot.data.length));
-  const body = Buffer.concat([header, meta, dataLength, snapshot.data]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  meta.copy(header, MAGIC.length + 6);
+  header.writeBigUInt64BE(BigInt(snapshot.data.length), MAGIC.length + 6 + meta.length);
+  return [header, snapshot.data];
 }
 
 export function snapshotDigest(encoded: Uint8Array): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Snapshot } from '@parley/raft';
-import { decodeSnapshot, encodeSnapshot } from './format';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotPieces } from './format';
 import { FsSnapshotStore, SnapshotCorruptError } from './fs-store';
 
 const snapshot = (index: number, body = `state-${index}`): Snapshot => ({
@@ -62,6 +62,20 @@ describe('snapshot format', () => {
   });
 });
 
+describe('snapshot format written in pieces', () => {
+  it.each([0, 1, 1024 * 1024, 2.5 * 1024 * 1024])(
+    'gives the bytes of the whole encoding (%i bytes of state, hashed in slices)',
+    async (size) => {
+      const big: Snapshot = {
+        ...snapshot(9),
+        data: Uint8Array.from({ length: size }, (_, i) => i * 7),
+      };
+      const pieces = await encodeSnapshotPieces(big);
+      expect(Buffer.concat(pieces).equals(encodeSnapshot(big))).toBe(true);
+    },
+  );
+});
+
 describe('filesystem snapshot store', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'parley-snap-'))));
@@ -72,6 +86,23 @@ describe('filesystem snapshot store', () => {
     for (const index of [10, 20, 30]) await store.save(snapshot(index));
     expect(await store.list()).toEqual([30, 20]);
     expect((await store.loadLatest())?.meta.index).toBe(30);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes the format byte for byte, and saves started together all land in order', async () => {
+    const store = new FsSnapshotStore(dir, 3);
+    // Not awaited one by one: the store runs them in turn, so no save's clean-up removes
+    // another's temporary file (the first, large one would still be hashing its slices when
+    // the small ones finished).
+    const size = (index: number) => (index === 10 ? 3 * 1024 * 1024 : index * 1000);
+    await Promise.all(
+      [10, 20, 30, 40].map((index) => store.save(snapshot(index, 'x'.repeat(size(index))))),
+    );
+    expect(await store.list()).toEqual([40, 30, 20]);
+    const [newest] = readdirSync(dir).sort().reverse();
+    expect(
+      readFileSync(join(dir, newest)).equals(encodeSnapshot(snapshot(40, 'x'.repeat(40_000)))),
+    ).toBe(true);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
