@@ -112,6 +112,8 @@ export class Replica {
   /** Wall-clock time the last message from the leader arrived (for stale-read staleness). */
   private leaderContactAt = 0;
   private appliedIndex = 0;
+  /** The commit index recovered at start: below it, the replica is replaying its own log. */
+  private replayedUntil = 0;
   private lastSnapshotIndex = 0;
   /** The snapshot being written, if any: one at a time. */
   private snapshotting: Promise<number> | undefined;
@@ -146,6 +148,7 @@ export class Replica {
       ...walReplay.hardState,
       commit: Math.max(walReplay.hardState.commit, snapshot?.meta.index ?? 0),
     });
+    this.replayedUntil = this.storage.getHardState().commit;
     // A snapshot saved just before a crash may be newer than the WAL's marker.
     this.storage.append(walReplay.entries.filter((e) => e.index > this.storage.lastIndex()));
     const book = this.options.addressBook;
@@ -324,6 +327,9 @@ export class Replica {
           this.stopOnFatal(error as Error);
           throw error;
         }
+        // A snapshot being serialized takes its steps between Readies (setImmediate); a run of
+        // Readies with nothing to wait for on disk (a replay at start) would starve it.
+        if (this.snapshotting) await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       if (this.inbox.length > 0) continue;
@@ -414,12 +420,18 @@ export class Replica {
       this.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEveryEntries &&
       this.snapshotAllowed()
     ) {
-      // Written in the background while this loop goes on; a failure stops the replica as a
-      // failed WAL write does (the rejection is left unhandled on purpose).
-      this.takeSnapshot().catch((error: unknown) => {
-        this.stopOnFatal(error as Error);
-        throw error;
-      });
+      const snapshot = this.takeSnapshot();
+      // Replaying its own log at start, the loop runs Ready after Ready with no disk wait and
+      // would starve a snapshot written alongside (each step and each write waits for a turn):
+      // then the loop waits for it, as it always did. Otherwise it is written in the background
+      // while this loop goes on; a failure stops the replica as a failed WAL write does (the
+      // rejection is left unhandled on purpose).
+      if (this.appliedIndex < this.replayedUntil) await snapshot;
+      else
+        snapshot.catch((error: unknown) => {
+          this.stopOnFatal(error as Error);
+          throw error;
+        });
     }
   }
 
@@ -524,9 +536,11 @@ export class Replica {
     this.snapshotting = (async () => {
       let data: Uint8Array;
       if (steps && first) {
+        // Replaying at start, the loop waits for the snapshot anyway: no need for turns.
+        const replaying = index < this.replayedUntil;
         let step = first;
         while (!step.done) {
-          await new Promise((resolve) => setImmediate(resolve));
+          if (!replaying) await new Promise((resolve) => setImmediate(resolve));
           step = steps.next();
         }
         data = step.value;
