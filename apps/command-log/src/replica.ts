@@ -337,6 +337,11 @@ export class Replica {
     }
   }
 
+  /** Still applying the log it recovered from its own WAL at start. */
+  private get replaying(): boolean {
+    return this.appliedIndex < this.replayedUntil;
+  }
+
   private stopOnFatal(error: Error): void {
     this.fatal = error;
     this.options.logger.error(`stopping: ${error.message}`);
@@ -426,7 +431,7 @@ export class Replica {
       // then the loop waits for it, as it always did. Otherwise it is written in the background
       // while this loop goes on; a failure stops the replica as a failed WAL write does (the
       // rejection is left unhandled on purpose).
-      if (this.appliedIndex < this.replayedUntil) await snapshot;
+      if (this.replaying) await snapshot;
       else
         snapshot.catch((error: unknown) => {
           this.stopOnFatal(error as Error);
@@ -537,7 +542,7 @@ export class Replica {
       let data: Uint8Array;
       if (steps && first) {
         // Replaying at start, the loop waits for the snapshot anyway: no need for turns.
-        const replaying = index < this.replayedUntil;
+        const replaying = this.replaying;
         let step = first;
         while (!step.done) {
           if (!replaying) await new Promise((resolve) => setImmediate(resolve));
