@@ -12,6 +12,13 @@ started=$(date +%s)
 
 log() { printf '[test-all %4ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
+# Node 24 LTS first: says what it found and, when the machine's node is older, runs on a pinned
+# Node 24 it keeps in ~/.cache/parley (PARLEY_NODE_AUTO=0: only say what to install).
+# shellcheck source=node-runtime.sh
+. "$ROOT/scripts/node-runtime.sh"
+parley_use_node
+log "node $(node --version), npm $(npm --version)"
+
 if [ ! -d node_modules ] || [ "${CI:-}" = "true" ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
