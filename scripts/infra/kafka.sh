@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A real Apache Kafka broker in KRaft mode (combined broker+controller) on 127.0.0.1:9092.
-# Jars come from Maven Central through mvn (cached in ~/.m2 and ~/.cache/parley).
+# Jars come from Maven Central through mvn (cached in ~/.cache/parley: the jars and mvn's own
+# repository), one pinned version, the same as docker-compose.yml's image.
 source "$(dirname "$0")/lib.sh"
 NAME=kafka
 HERE="$(cd "$(dirname "$0")" && pwd)"
 DIR="$INFRA_STATE/$NAME"
-KAFKA_VERSION=3.9.1
+KAFKA_VERSION=3.9.2
 LIBS="$INFRA_CACHE/kafka-$KAFKA_VERSION/libs"
 
 fetch_jars() {
@@ -14,7 +15,7 @@ fetch_jars() {
   command -v mvn >/dev/null || apt_install maven
   infra_log "$NAME" "fetching Kafka $KAFKA_VERSION jars with mvn"
   rm -rf "$LIBS" && mkdir -p "$LIBS"
-  mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIBS" >&2
+  mvn -q -B -Dmaven.repo.local="$INFRA_CACHE/m2" -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$LIBS" >&2
   touch "$LIBS/.complete"
 }
 
