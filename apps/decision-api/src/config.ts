@@ -64,6 +64,22 @@ export const decisionApiConfigSchema = z
      * (group commit). With 1, 64 PUT clients sent batches of ~28 instead of ~12.
      */
     PARLEY_RPC_BATCHES_IN_FLIGHT: boundedInt(1, 1, 64, 'batches'),
+    /**
+     * A command-log replica that has answered nothing for this long while requests are out to it
+     * is asked its status (a live one answers at once, whatever its requests wait for). Keep it
+     * above the replicas' longest event-loop stall and below their election timeout's order.
+     */
+    PARLEY_RPC_SILENT_AFTER_MS: boundedInt(500, 10, 60_000, 'milliseconds'),
+    /**
+     * A status probe unanswered this long makes the replica silent (SIGSTOP, a long GC pause, a
+     * frozen host): its requests are abandoned and sent again to the new leader (proposals keep
+     * their requestId) or to another replica (stale reads), or answered 504 when that is not
+     * possible in time; the replica is skipped until it answers a probe. A request waits at a
+     * silent replica about PARLEY_RPC_SILENT_AFTER_MS + this, not PARLEY_COMMIT_TIMEOUT_MS.
+     */
+    PARLEY_RPC_PROBE_TIMEOUT_MS: boundedInt(300, 10, 60_000, 'milliseconds'),
+    /** How often a silent (suspect) replica is probed again; its first answer ends the suspicion. */
+    PARLEY_RPC_SUSPECT_PROBE_MS: boundedInt(250, 10, 60_000, 'milliseconds'),
     /** Requests per second allowed per API key before 429. */
     PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
     /**
