@@ -65,7 +65,7 @@ describe.each([
  */
 describe('a paused replica (SIGSTOP) does not stall clients', () => {
   const TICK_MS = 10;
-  const ELECTION_TICKS = 20;
+  const ELECTION_TICKS = 30;
   /** The configured election timeout (a follower's is drawn between it and twice it). */
   const electionTimeoutMs = TICK_MS * ELECTION_TICKS;
   const boundMs = 2 * electionTimeoutMs + 1_000;
@@ -112,6 +112,11 @@ describe('a paused replica (SIGSTOP) does not stall clients', () => {
     await cluster?.stop();
   });
 
+  const abandonedSoFar = async () => {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    return Number(/^parley_command_log_requests_abandoned_total (\d+)$/m.exec(metrics)?.[1]);
+  };
+
   /** Runs `load` while `target` is paused for PAUSE_MS; the longest stall, printed. */
   const stallWhilePaused = async (
     what: string,
@@ -157,6 +162,7 @@ describe('a paused replica (SIGSTOP) does not stall clients', () => {
 
   it('moves writes and linearizable reads to the new leader when the leader is paused', async () => {
     const leader = await cluster.waitForLeader();
+    const abandonedBefore = await abandonedSoFar();
     const { stallMs, successes } = await stallWhilePaused(
       'writes and linearizable reads',
       leader,
@@ -171,5 +177,7 @@ describe('a paused replica (SIGSTOP) does not stall clients', () => {
     );
     expect(stallMs).toBeLessThanOrEqual(boundMs);
     expect(successes).toBeGreaterThan(0);
+    // The requests held at the paused leader were abandoned there, and /metrics shows it.
+    expect(await abandonedSoFar()).toBeGreaterThan(abandonedBefore);
   });
 });

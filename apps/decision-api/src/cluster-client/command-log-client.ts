@@ -24,6 +24,7 @@ import {
 } from '../../../command-log/src/api/rpc-patterns';
 import { Problem } from '../http/problem';
 import {
+  REPLICA_LIVENESS_DEFAULTS,
   ReplicaDeposedError,
   ReplicaLiveness,
   ReplicaLivenessOptions,
@@ -35,12 +36,6 @@ type Proposal = ProposeBatchRequest['proposals'][number];
 type BatchedRead = ReadBatchRequest['reads'][number];
 
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
-/** PARLEY_RPC_SILENT_AFTER_MS, PARLEY_RPC_PROBE_TIMEOUT_MS, PARLEY_RPC_SUSPECT_PROBE_MS. */
-export const REPLICA_LIVENESS_DEFAULTS: ReplicaLivenessOptions = {
-  silentAfterMs: 500,
-  probeTimeoutMs: 300,
-  suspectProbeIntervalMs: 250,
-};
 /** Proposals a new leader dropped are proposed again this many times before answering 504. */
 const DROPPED_RETRIES_MAX = 2;
 /** Requests waiting to be batched to command-log (each kind); more get 503 (back-pressure). */
@@ -141,6 +136,11 @@ export class CommandLogClient implements OnApplicationShutdown {
     this.staleReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
       this.readBatch(batch, 'any'),
     );
+  }
+
+  /** Which replicas are suspect (silent at their last probe), and requests abandoned at them. */
+  get replicaLiveness(): Pick<ReplicaLiveness, 'suspicion' | 'requestsAbandoned'> {
+    return this.liveness;
   }
 
   get nodeCount(): number {

@@ -46,6 +46,8 @@ describe('ReplicaLiveness', () => {
     await expect(second).rejects.toBeInstanceOf(ReplicaSilentError);
     expect(liveness.isSuspect('a')).toBe(true);
     expect(liveness.isSuspect('b')).toBe(false);
+    expect(liveness.requestsAbandoned).toBe(2);
+    expect(liveness.suspicion()).toEqual(new Map([['a', true]]));
   });
 
   it('lets a slow request wait as long as its replica answers the probes', async () => {

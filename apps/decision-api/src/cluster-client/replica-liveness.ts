@@ -21,6 +21,18 @@ export interface ReplicaLivenessOptions {
   suspectProbeIntervalMs: number;
 }
 
+/**
+ * The defaults of PARLEY_RPC_SILENT_AFTER_MS, PARLEY_RPC_PROBE_TIMEOUT_MS and
+ * PARLEY_RPC_SUSPECT_PROBE_MS. A request waits at a frozen replica about 0.5 s; a live replica
+ * would have to stall its event loop for as long to be taken for silent, and a leader that
+ * stalls that long has lost its leadership anyway with the default election timeout (100-200 ms).
+ */
+export const REPLICA_LIVENESS_DEFAULTS: ReplicaLivenessOptions = {
+  silentAfterMs: 300,
+  probeTimeoutMs: 200,
+  suspectProbeIntervalMs: 250,
+};
+
 /** The replica answered no status probe: its requests were abandoned (outcome unknown). */
 export class ReplicaSilentError extends Error {
   constructor(
@@ -75,6 +87,7 @@ interface Watched {
 export class ReplicaLiveness {
   private readonly replicas = new Map<string, Watched>();
   private timer: NodeJS.Timeout | undefined;
+  private abandoned = 0;
   private readonly checkEveryMs: number;
 
   constructor(
@@ -109,6 +122,7 @@ export class ReplicaLiveness {
         needsLeader,
         abandon: (error) => {
           replica.pending.delete(pending);
+          this.abandoned += 1;
           reject(error);
         },
       };
@@ -124,6 +138,16 @@ export class ReplicaLiveness {
         },
       );
     });
+  }
+
+  /** Requests abandoned so far at silent or deposed replicas (a metric). */
+  get requestsAbandoned(): number {
+    return this.abandoned;
+  }
+
+  /** Every replica address seen, with whether it is suspect now (a metric). */
+  suspicion(): Map<string, boolean> {
+    return new Map([...this.replicas].map(([address, r]) => [address, r.suspect]));
   }
 
   /** Stops the checks (shutdown); calls still out keep their own transport timeouts. */
