@@ -35,6 +35,8 @@ export class ScriptedReplicaController {
   notLeaderAnswers = 0;
   private frozen: Promise<void> | undefined;
   private thaw: (() => void) | undefined;
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
   private readonly verifier = new RpcVerifier(SCRIPTED_REPLICA_SECRET);
 
   freeze(): void {
@@ -46,11 +48,25 @@ export class ScriptedReplicaController {
     this.frozen = undefined;
   }
 
+  /**
+   * Proposals and reads wait (a leader cut off from its followers cannot commit) while status
+   * is still answered at once, until `releaseRequests`.
+   */
+  holdRequests(): void {
+    this.held ??= new Promise((resolve) => (this.release = resolve));
+  }
+
+  releaseRequests(): void {
+    this.release?.();
+    this.held = undefined;
+  }
+
   @MessagePattern(RPC.proposeBatch)
   async proposeBatch(@Payload() payload: unknown): Promise<ProposeBatchResponse> {
     const request = this.verified<ProposeBatchRequest>(RPC.proposeBatch, payload);
     for (const p of request.proposals) this.proposalsReceived.push(String(p.command.requestId));
     await this.frozen;
+    await this.held;
     if (this.role !== 'leader') return this.notLeader();
     return {
       status: 'answered',
@@ -68,6 +84,7 @@ export class ScriptedReplicaController {
     const stale = request.reads.every((read) => read.consistency === 'stale');
     if (stale) this.staleReadsReceived += request.reads.length;
     await this.frozen;
+    await this.held;
     if (!stale && this.role !== 'leader') return this.notLeader();
     return {
       status: 'answered',
@@ -137,7 +154,10 @@ export async function startScriptedReplicas(ids: readonly string[]): Promise<{
     replicas,
     addresses: replicas.map((r) => r.address),
     close: async () => {
-      for (const replica of replicas) replica.unfreeze();
+      for (const replica of replicas) {
+        replica.unfreeze();
+        replica.releaseRequests();
+      }
       for (const app of apps) await app.close();
     },
   };

@@ -143,6 +143,21 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
     expect(replicas.replicas[n1].proposalsReceived).toContain('p-unknown');
   });
 
+  it('moves a proposal on when its leader, cut off, answers its probe as a follower', async () => {
+    await learnLeader();
+    replicas.replicas[n1].holdRequests();
+    const answer = put('p-cut-off');
+    await waitFor('p-cut-off at the cut-off leader', () =>
+      replicas.replicas[n1].proposalsReceived.includes('p-cut-off') ? true : undefined,
+    );
+    // The others elected n2; n1 (check-quorum) stepped down and knows it, but never answers p.
+    electN2();
+    replicas.replicas[n1].role = 'follower';
+    await expect(answer).resolves.toMatchObject({
+      result: { appliedBy: 'n2', requestId: 'p-cut-off' },
+    });
+  });
+
   it('serves stale reads from the other replicas while one is paused', async () => {
     replicas.replicas[n2].freeze();
     const answers: unknown[] = [];
