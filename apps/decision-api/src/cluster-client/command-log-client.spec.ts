@@ -132,16 +132,17 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
     expect(next.map((a) => a.result.appliedBy)).toEqual(['n2', 'n2']);
   });
 
+  // The client's deadline is 2 × the commit timeout + 2 s; the test waits it out, hence its bound.
   it('answers 504 when no new leader appears in time: the paused one may have the command', async () => {
     await client.onApplicationShutdown();
-    client = connect(200);
+    client = connect(100);
     await learnLeader();
     replicas.replicas[n1].freeze();
     const error = await put('p-unknown').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Problem);
     expect((error as Problem).getStatus()).toBe(504);
     expect(replicas.replicas[n1].proposalsReceived).toContain('p-unknown');
-  });
+  }, 20_000);
 
   it('moves a proposal on when its leader, cut off, answers its probe as a follower', async () => {
     await learnLeader();
