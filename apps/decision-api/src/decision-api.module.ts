@@ -69,6 +69,11 @@ export class DecisionApiModule {
               ? { url: config.PARLEY_NATS_URL, clusterId: config.PARLEY_CLUSTER_ID }
               : undefined,
             config.PARLEY_RPC_BATCHES_IN_FLIGHT,
+            {
+              silentAfterMs: config.PARLEY_RPC_SILENT_AFTER_MS,
+              probeTimeoutMs: config.PARLEY_RPC_PROBE_TIMEOUT_MS,
+              suspectProbeIntervalMs: config.PARLEY_RPC_SUSPECT_PROBE_MS,
+            },
           ),
         },
         {
