@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
-import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
+import { NoDelayJsonSocket, PeerTls, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -88,6 +88,8 @@ export class CommandLogClient implements OnApplicationShutdown {
     private readonly nats?: { url: string; clusterId: string },
     /** Batches of one kind out at once (PARLEY_RPC_BATCHES_IN_FLIGHT). */
     batchesInFlightMax = 1,
+    /** Mutual TLS to the replicas' TCP microservice port; plain TCP when unset. */
+    private readonly tls?: PeerTls,
   ) {
     this.nodes = nats ? [ANY_REPLICA] : nodes;
     // A reply that leaves a request out is a broken reply: that request's outcome is unknown.
@@ -402,6 +404,7 @@ export class CommandLogClient implements OnApplicationShutdown {
           host: address.slice(0, at),
           port: Number(address.slice(at + 1)),
           socketClass: NoDelayJsonSocket,
+          tlsOptions: this.tls?.client,
         },
       });
       this.clients.set(address, client);
