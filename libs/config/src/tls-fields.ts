@@ -140,76 +140,68 @@ function contextProblem(
   return undefined;
 }
 
-/** The cross-field rules of the TLS settings, as problems naming the setting to fix. */
-export function tlsProblems(config: TlsSettings): Problem[] {
-  const problems: Problem[] = [];
-  const http = {
-    cert: config.PARLEY_TLS_CERT_FILE,
-    key: config.PARLEY_TLS_KEY_FILE,
-    ca: config.PARLEY_TLS_CA_FILE,
-  };
-  if (http.key && !http.cert)
-    problems.push({
-      path: 'PARLEY_TLS_CERT_FILE',
-      message: 'PARLEY_TLS_KEY_FILE is set without it',
-    });
-  if (http.cert && !http.key)
-    problems.push({
-      path: 'PARLEY_TLS_KEY_FILE',
-      message: 'PARLEY_TLS_CERT_FILE is set without it',
-    });
-  if (config.PARLEY_TLS_CLIENT_CERT_AUTH && !http.ca)
-    problems.push({
-      path: 'PARLEY_TLS_CA_FILE',
-      message: 'PARLEY_TLS_CLIENT_CERT_AUTH=true needs the CA that signs client certificates',
-    });
-  if (config.PARLEY_TLS_CLIENT_CERT_AUTH && !http.cert)
-    problems.push({
-      path: 'PARLEY_TLS_CERT_FILE',
-      message: 'PARLEY_TLS_CLIENT_CERT_AUTH=true needs the HTTP server to use TLS',
-    });
-  if (http.ca && !config.PARLEY_TLS_CLIENT_CERT_AUTH)
-    problems.push({
-      path: 'PARLEY_TLS_CLIENT_CERT_AUTH',
-      message: 'PARLEY_TLS_CA_FILE is set but client certificates are not checked; set it to true',
-    });
-  if (http.cert && http.key) {
-    const problem = contextProblem(http.cert, http.key, http.ca, {
+/** The rules of the HTTP settings: [broken, the setting to fix, why]. */
+function httpTlsProblems(config: TlsSettings): Problem[] {
+  const { PARLEY_TLS_CERT_FILE: cert, PARLEY_TLS_KEY_FILE: key, PARLEY_TLS_CA_FILE: ca } = config;
+  const clientCertAuth = config.PARLEY_TLS_CLIENT_CERT_AUTH === true;
+  const rules: [boolean, keyof TlsSettings, string][] = [
+    [!!key && !cert, 'PARLEY_TLS_CERT_FILE', 'PARLEY_TLS_KEY_FILE is set without it'],
+    [!!cert && !key, 'PARLEY_TLS_KEY_FILE', 'PARLEY_TLS_CERT_FILE is set without it'],
+    [
+      clientCertAuth && !ca,
+      'PARLEY_TLS_CA_FILE',
+      'PARLEY_TLS_CLIENT_CERT_AUTH=true needs the CA that signs client certificates',
+    ],
+    [
+      clientCertAuth && !cert,
+      'PARLEY_TLS_CERT_FILE',
+      'PARLEY_TLS_CLIENT_CERT_AUTH=true needs the HTTP server to use TLS',
+    ],
+    [
+      !!ca && !clientCertAuth,
+      'PARLEY_TLS_CLIENT_CERT_AUTH',
+      'PARLEY_TLS_CA_FILE is set but client certificates are not checked; set it to true',
+    ],
+  ];
+  const problems = rules
+    .filter(([broken]) => broken)
+    .map(([, path, message]) => ({ path, message }));
+  const mismatch =
+    cert &&
+    key &&
+    contextProblem(cert, key, ca, {
       cert: 'PARLEY_TLS_CERT_FILE',
       key: 'PARLEY_TLS_KEY_FILE',
       ca: 'PARLEY_TLS_CA_FILE',
     });
-    if (problem) problems.push(problem);
+  return mismatch ? [...problems, mismatch] : problems;
+}
+
+/** Peer TLS is mutual: all three files or none, and they belong together. */
+function peerTlsProblems(config: TlsSettings): Problem[] {
+  const names = {
+    cert: 'PARLEY_PEER_TLS_CERT_FILE',
+    key: 'PARLEY_PEER_TLS_KEY_FILE',
+    ca: 'PARLEY_PEER_TLS_CA_FILE',
+  } as const;
+  const given = Object.values(names).filter((name) => config[name] !== undefined);
+  if (given.length === 0) return [];
+  if (given.length < 3) {
+    const verb = given.length > 1 ? 'are' : 'is';
+    return Object.values(names)
+      .filter((name) => config[name] === undefined)
+      .map((path) => ({
+        path,
+        message: `peer TLS is mutual: ${given.join(' and ')} ${verb} set without it`,
+      }));
   }
-  const peer = {
-    PARLEY_PEER_TLS_CERT_FILE: config.PARLEY_PEER_TLS_CERT_FILE,
-    PARLEY_PEER_TLS_KEY_FILE: config.PARLEY_PEER_TLS_KEY_FILE,
-    PARLEY_PEER_TLS_CA_FILE: config.PARLEY_PEER_TLS_CA_FILE,
-  };
-  const peerSet = Object.entries(peer).filter(([, file]) => file !== undefined);
-  if (peerSet.length > 0 && peerSet.length < 3) {
-    const given = peerSet.map(([name]) => name).join(' and ');
-    for (const [name, file] of Object.entries(peer))
-      if (!file)
-        problems.push({
-          path: name as keyof TlsSettings,
-          message: `peer TLS is mutual: ${given} ${peerSet.length > 1 ? 'are' : 'is'} set without it`,
-        });
-  }
-  if (peerSet.length === 3) {
-    const problem = contextProblem(
-      peer.PARLEY_PEER_TLS_CERT_FILE!,
-      peer.PARLEY_PEER_TLS_KEY_FILE!,
-      peer.PARLEY_PEER_TLS_CA_FILE!,
-      {
-        cert: 'PARLEY_PEER_TLS_CERT_FILE',
-        key: 'PARLEY_PEER_TLS_KEY_FILE',
-        ca: 'PARLEY_PEER_TLS_CA_FILE',
-      },
-    );
-    if (problem) problems.push(problem);
-  }
-  return problems;
+  const mismatch = contextProblem(config[names.cert]!, config[names.key]!, config[names.ca], names);
+  return mismatch ? [mismatch] : [];
+}
+
+/** The cross-field rules of the TLS settings, as problems naming the setting to fix. */
+export function tlsProblems(config: TlsSettings): Problem[] {
+  return [...httpTlsProblems(config), ...peerTlsProblems(config)];
 }
 
 /** For an app schema's superRefine: adds the TLS cross-field problems as issues. */
