@@ -171,8 +171,18 @@ describe('TLS on every hop (real processes, certificates from openssl)', () => {
     const hello = () =>
       frame(encodeHello(CLUSTER_SECRET, { from: 'n9', to: leader.id, clientNonce: newNonce() }));
     const httpGet = 'GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
+    // A signed status request in Nest's TCP framing: `<length>#<json>`.
+    const rpcStatus = () => {
+      const json = JSON.stringify({
+        pattern: 'command-log.status',
+        data: signRpc(CLUSTER_SECRET, 'command-log.status', {}),
+        id: 'tls-probe',
+      });
+      return `${Buffer.byteLength(json)}#${json}`;
+    };
     const ports: [string, number, () => Uint8Array | string][] = [
       ['raft peer', leader.peerPort, hello],
+      ['command-log microservice', leader.rpcPort, rpcStatus],
       ['command-log HTTPS', leader.httpPort, () => httpGet],
       ['crdt HTTPS', crdt.replica('c1').httpPort, () => httpGet],
       ['gossip HTTPS', gossip.member('g1').httpPort, () => httpGet],
@@ -189,7 +199,15 @@ describe('TLS on every hop (real processes, certificates from openssl)', () => {
     // the handshake with the wrong CA's certificate fails before a byte is read.
     for (const port of [crdt.replica('c1').peerPort, gossip.member('g1').gossipPort])
       expect(await tlsAttempt(port, intruder, 'x')).toMatch(/^refused/);
-    expect(`${crdt.replica('c1').process!.stdout}`).toContain('refused a TLS connection from');
+    // The refusals are logged; the lines reach the pipe a moment after the handshake fails.
+    await waitFor('crdt to log its refusal', () =>
+      crdt.replica('c1').process!.stdout.includes('refused a TLS connection from')
+        ? true
+        : undefined,
+    );
+    await waitFor('the microservice port to log its refusal', () =>
+      /\[Microservice\].*refused a TLS connection/.test(leader.process!.stdout) ? true : undefined,
+    );
   });
 
   it('a replica configured with another CA cannot join; the cluster goes on without it', async () => {

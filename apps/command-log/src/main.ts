@@ -31,6 +31,15 @@ void bootstrapApp({
       },
       { inheritAppConfig: true },
     );
+    // Nest drops a refused handshake silently; say who was refused and why, as the peer port does.
+    tcp.on(
+      'tlsClientError',
+      (error: Error, socket: { remoteAddress?: string; remotePort?: number }) =>
+        Logger.warn(
+          `refused a TLS connection from ${socket.remoteAddress ?? 'a client that hung up'}:${socket.remotePort ?? 0}: ${error.message}`,
+          'Microservice',
+        ),
+    );
     await tcp.listen();
     if (config.PARLEY_NATS_URL) {
       // The same API on NATS request/reply, namespaced by cluster and node. NATS being down
