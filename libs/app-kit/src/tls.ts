@@ -6,7 +6,7 @@ import {
   connect as tlsConnect,
   createServer as createTlsServer,
 } from 'node:tls';
-import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
+import type { NestApplicationOptions } from '@nestjs/common';
 import type { PemFile } from '@parley/config';
 
 /**
@@ -30,13 +30,15 @@ export interface PeerTlsConfig {
   PARLEY_PEER_TLS_CA_FILE?: PemFile;
 }
 
+type NestHttpsOptions = NonNullable<NestApplicationOptions['httpsOptions']>;
+
 /**
  * Options for the HTTPS server, or undefined for plain HTTP. Nest hands them to
  * https.createServer as they are, the TLS fields its own type does not list included.
  */
 export function httpsServerOptions(
   config: HttpTlsConfig,
-): (HttpsOptions & Pick<TlsOptions, 'minVersion' | 'handshakeTimeout'>) | undefined {
+): (NestHttpsOptions & Pick<TlsOptions, 'minVersion' | 'handshakeTimeout'>) | undefined {
   if (!config.PARLEY_TLS_CERT_FILE || !config.PARLEY_TLS_KEY_FILE) return undefined;
   const clientCertAuth = config.PARLEY_TLS_CLIENT_CERT_AUTH === true;
   return {
