@@ -7,8 +7,15 @@ set -euo pipefail
 base="${1:?base URL}"
 key="${2:?API key}"
 shift 2
-venv="${PARLEY_CACHE:-$HOME/.cache/parley}/schemathesis-4.32.5"
+venv="${PARLEY_INFRA_CACHE:-$HOME/.cache/parley}/schemathesis-4.32.5"
 if [ ! -x "$venv/bin/st" ]; then
+  # Debian splits venv's pip bootstrap (ensurepip) into python3-venv; a fresh machine lacks it.
+  if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    # shellcheck source=../infra/lib.sh
+    . "$(dirname "$0")/../infra/lib.sh"
+    apt_install python3 python3-venv
+  fi
+  rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
 fi
