@@ -1,4 +1,13 @@
-import { baseFields, booleanFlag, boundedInt, hostPortList, secret, url } from '@parley/config';
+import {
+  baseFields,
+  booleanFlag,
+  boundedInt,
+  checkTls,
+  hostPortList,
+  peerTlsFields,
+  secret,
+  url,
+} from '@parley/config';
 import { z } from 'zod';
 import { REPLICA_LIVENESS_DEFAULTS } from './cluster-client/replica-liveness';
 
@@ -24,6 +33,12 @@ const apiKeyList = z
 export const decisionApiConfigSchema = z
   .object({
     ...baseFields(8080),
+    /**
+     * TLS of the hops decision-api dials inside the cluster: command-log's microservice port and
+     * the crdt and gossip HTTP ports (their certificates are checked against this CA, and this
+     * certificate is presented to them).
+     */
+    ...peerTlsFields(),
     /** API keys with their roles; every route needs one. */
     PARLEY_API_KEYS: apiKeyList,
     /**
@@ -106,6 +121,7 @@ export const decisionApiConfigSchema = z
     PARLEY_HTTP_FAST_LANE: booleanFlag(true),
   })
   .superRefine((config, context) => {
+    checkTls(config, context);
     if (config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && !config.PARLEY_NATS_URL)
       context.addIssue({
         code: 'custom',

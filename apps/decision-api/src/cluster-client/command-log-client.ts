@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
-import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
+import { NoDelayJsonSocket, PeerTls, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -118,6 +118,8 @@ export class CommandLogClient implements OnApplicationShutdown {
     batchesInFlightMax = 1,
     /** When a replica counts as silent (PARLEY_RPC_SILENT_AFTER_MS and the two after it). */
     liveness: ReplicaLivenessOptions = REPLICA_LIVENESS_DEFAULTS,
+    /** Mutual TLS to the replicas' TCP microservice port; plain TCP when unset. */
+    private readonly tls?: PeerTls,
   ) {
     this.nodes = nats ? [ANY_REPLICA] : nodes;
     this.liveness = new ReplicaLiveness(
@@ -479,6 +481,7 @@ export class CommandLogClient implements OnApplicationShutdown {
           host: address.slice(0, at),
           port: Number(address.slice(at + 1)),
           socketClass: NoDelayJsonSocket,
+          tlsOptions: this.tls?.client,
         },
       });
       this.clients.set(address, client);
