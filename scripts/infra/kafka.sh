@@ -53,7 +53,8 @@ up() {
 
 case "${1:-up}" in
   up) up ;;
+  prepare) fetch_jars ;;
   down) stop_daemon "$NAME" ;;
   status) if is_running "$NAME"; then echo running; else echo stopped; fi ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|prepare|down|status" >&2; exit 2 ;;
 esac

@@ -46,8 +46,8 @@ up() {
 
 case "${1:-up}" in
   up) up ;;
-  build) build; echo "$BIN_DIR/versitygw" ;;
+  prepare | build) build ;;
   down) stop_daemon "$NAME" ;;
   status) if is_running "$NAME"; then echo running; else echo stopped; fi ;;
-  *) echo "usage: $0 up|build|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|prepare|down|status" >&2; exit 2 ;;
 esac
