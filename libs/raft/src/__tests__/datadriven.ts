@@ -178,6 +178,11 @@ export function runScript(
   const mismatches: Mismatch[] = [];
   for (const c of cases) {
     const output = run(c).replace(/\n+$/, '') || 'ok';
+    // A blank line would end the expected output early when the script is read back.
+    if (/\n\s*\n/.test(output))
+      throw new Error(
+        `line ${c.line}: ${c.command} printed a blank line, which scripts cannot hold`,
+      );
     actual.push(output);
     if (output !== c.expected)
       mismatches.push({ line: c.line, command: c.command, expected: c.expected, actual: output });
