@@ -10,31 +10,23 @@ import { NodeId } from './types';
 /** `"1 2 3"` → a set of ids; `""` → the empty configuration. */
 const ids = (s: string): Set<NodeId> => new Set(s.split(' ').filter((x) => x !== ''));
 
+/** `"1=5 2=n"` → [["1", "5"], ["2", "n"]]. */
+function pairs(s: string): [NodeId, string][] {
+  return s
+    .split(' ')
+    .filter((x) => x !== '')
+    .map((pair) => pair.split('=') as [NodeId, string]);
+}
+
 /** `"1=5 2=3"` → acked indexes (ids not named acked nothing). */
 function acks(s: string): (id: NodeId) => number | undefined {
-  const map = new Map(
-    s
-      .split(' ')
-      .filter((x) => x !== '')
-      .map((pair): [NodeId, number] => {
-        const [id, index] = pair.split('=');
-        return [id, Number(index)];
-      }),
-  );
+  const map = new Map(pairs(s).map(([id, index]): [NodeId, number] => [id, Number(index)]));
   return (id) => map.get(id);
 }
 
 /** `"1=y 2=n"` → votes granted (y) or rejected (n); ids not named have not answered. */
 function votes(s: string): Map<NodeId, boolean> {
-  return new Map(
-    s
-      .split(' ')
-      .filter((x) => x !== '')
-      .map((pair): [NodeId, boolean] => {
-        const [id, vote] = pair.split('=');
-        return [id, vote === 'y'];
-      }),
-  );
+  return new Map(pairs(s).map(([id, vote]): [NodeId, boolean] => [id, vote === 'y']));
 }
 
 const { Won, Lost, Pending } = VoteResult;
