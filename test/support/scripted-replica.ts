@@ -9,7 +9,7 @@ import {
   RPC,
   ReadBatchRequest,
   ReadBatchResponse,
-} from '../../apps/command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import { freePort } from './ports';
 
 export const SCRIPTED_REPLICA_SECRET = 'scripted-replica-secret-0123456789';

@@ -14,14 +14,14 @@ import type {
   ReadBatchRequest,
   ReadBatchResponse,
   ReadResponse,
-} from '../../../command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import {
   ANY_REPLICA,
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
   RPC,
   commandLogSubject,
-} from '../../../command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import { Problem } from '../http/problem';
 import {
   REPLICA_LIVENESS_DEFAULTS,
