@@ -77,15 +77,29 @@ describe('ReplicaLiveness', () => {
   });
 
   it('probes no replica that answers within silentAfterMs', async () => {
-    const { probes, probe } = replicas();
-    liveness = new ReplicaLiveness(probe, options);
-    for (let i = 0; i < 5; i += 1) {
-      const quick = later<number>();
-      const watched = liveness.watch('a', quick.promise, true);
-      setTimeout(() => quick.answer(i), options.silentAfterMs / 4);
-      await expect(watched).resolves.toBe(i);
+    // On the fake clock: under load a real 10 ms timer can fire after 40 ms and probe.
+    jest.useFakeTimers();
+    try {
+      const { probes, probe } = replicas();
+      liveness = new ReplicaLiveness(probe, options);
+      for (let i = 0; i < 5; i += 1) {
+        const quick = later<number>();
+        const watched = liveness.watch('a', quick.promise, true);
+        await jest.advanceTimersByTimeAsync(options.silentAfterMs - 5);
+        quick.answer(i);
+        await expect(watched).resolves.toBe(i);
+      }
+      expect(probes).toEqual([]);
+      // The same wait past silentAfterMs does probe: the bound above is what held it back.
+      const late = later<number>();
+      const watched = liveness.watch('a', late.promise, true);
+      await jest.advanceTimersByTimeAsync(options.silentAfterMs + 10);
+      expect(probes).toEqual(['a']);
+      late.answer(5);
+      await expect(watched).resolves.toBe(5);
+    } finally {
+      jest.useRealTimers();
     }
-    expect(probes).toEqual([]);
   });
 
   it('ends the suspicion at the first probe the replica answers again (it resumed)', async () => {
