@@ -124,7 +124,7 @@ function newestSourceMs(dir) {
   return newest;
 }
 function ensureBuilt() {
-  const stamp = path.join(root, 'dist', '.built');
+  const stamp = path.join(root, 'dist', '.built'); // written by npm run build
   const sources = Math.max(
     newestSourceMs(path.join(root, 'apps')),
     newestSourceMs(path.join(root, 'libs')),
@@ -143,7 +143,6 @@ function ensureBuilt() {
     console.error('the build failed; fix it, or run the sources with --from-source');
     process.exit(1);
   }
-  fs.writeFileSync(stamp, new Date().toISOString());
 }
 if (!fromSource) ensureBuilt();
 const entryArgs = (app) =>
