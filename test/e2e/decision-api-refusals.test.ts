@@ -2,18 +2,13 @@ import { AppProcess, waitForHttp } from '../support/app-process';
 import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
 import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
 import { freePort } from '../support/ports';
+import { callRest } from '../support/rest';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
 /** An agent key bound to agent `a1`: it may vote only as a1, and never names a weight. */
 const A1_KEY = 'agent-a1-key-0123456789abcdef';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown>;
-}
 
 /**
  * decision-api's answers to refusals, on a real three-replica cluster: temporary ones (a
@@ -46,27 +41,11 @@ describe('decision-api: refusals, reachability and bound agent keys', () => {
     await commandLog?.stop();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    options: { key?: string; body?: unknown } = {},
-  ): Promise<Answer> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${options.key ?? TEST_KEYS.agent}`,
-    };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  const call = (method: string, path: string, options: { key?: string; body?: unknown } = {}) =>
+    callRest(`http://127.0.0.1:${apiPort}`, method, path, {
+      ...options,
+      key: options.key ?? TEST_KEYS.agent,
     });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      json: text ? JSON.parse(text) : {},
-    };
-  }
 
   const operator = { key: TEST_KEYS.operator };
 
