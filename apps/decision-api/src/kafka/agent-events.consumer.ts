@@ -8,6 +8,15 @@ import { DecisionApiConfig } from '../config';
 import { Problem } from '../http/problem';
 import { AgentEffect, parseAgentEvent } from './agent-event';
 
+/**
+ * A refusal (4xx) will never succeed: its record is dead-lettered. Anything else is
+ * redelivered, including the temporary refusals (back-pressure, a leadership transfer: 503),
+ * which applyWithRetries already retried with back-off: they pass on their own.
+ */
+export function isFinalRefusal(error: unknown): error is Problem {
+  return error instanceof Problem && error.getStatus() < 500;
+}
+
 export const AGENT_EVENTS_TOPIC = 'agent-events';
 export const DLQ_TOPIC = 'agent-events.dlq';
 const EFFECT_ATTEMPTS_MAX = 30;
@@ -145,10 +154,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     try {
       await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
-      // A refusal (4xx) will never succeed: dead-letter it. Anything else is redelivered,
-      // including the temporary refusals (back-pressure, a leadership transfer: 503), which
-      // applyWithRetries already retried with back-off: they pass on their own.
-      if (!(error instanceof Problem) || error.getStatus() >= 500) throw error;
+      if (!isFinalRefusal(error)) throw error;
       await this.deadLetter(topic, partition, message, `refused: ${error.message}`);
     }
   }
