@@ -44,12 +44,13 @@ function sameVoters(a: JointConfig, b: JointConfig): boolean {
   return halves(a) === halves(b);
 }
 
-/** One sentence for an operator: the numbers, who is unreachable, and the safe path. */
+/** One sentence for an operator: the numbers, who is unreachable, and the safe paths. */
 export function describeUnsafeReconfiguration(unsafe: UnsafeReconfiguration): string {
+  const { voters, quorum, reachable, unreachable } = unsafe;
   return (
-    `the change would leave ${unsafe.voters} voters, which need ${unsafe.quorum} for a quorum, ` +
-    `but only ${unsafe.reachable} are reachable (not heard from within an election timeout: ` +
-    `${unsafe.unreachable.join(', ')}); add a new node as a learner first and promote it once ` +
-    `it has caught up, or bring the unreachable voters back`
+    `the change would leave ${voters} voters, which need ${quorum} for a quorum, but only ` +
+    `${reachable} ${reachable === 1 ? 'is' : 'are'} reachable (not heard from within an ` +
+    `election timeout: ${unreachable.join(', ')}); bring the unreachable voters back first, or ` +
+    `add a new node as a learner and promote it once it has caught up`
   );
 }
