@@ -8,13 +8,16 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 
-/** An RFC 9457 problem: what went wrong, for the client, with every bad field named. */
+/**
+ * An RFC 9457 problem: what went wrong, for the client, with every bad field named. `type`
+ * names a problem a client may act on (e.g. `reconfiguration-unsafe`); otherwise about:blank.
+ */
 export class Problem extends HttpException {
   constructor(
     status: number,
     title: string,
     detail?: string,
-    readonly extra: { errors?: string[]; retryAfterSeconds?: number } = {},
+    readonly extra: { errors?: string[]; retryAfterSeconds?: number; type?: string } = {},
   ) {
     super({ title, detail }, status);
   }
@@ -74,7 +77,7 @@ export class ProblemFilter implements ExceptionFilter {
       .status(status)
       .type('application/problem+json')
       .json({
-        type: 'about:blank',
+        type: extra.type ?? 'about:blank',
         title,
         status,
         ...(detail ? { detail } : {}),
