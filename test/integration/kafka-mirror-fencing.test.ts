@@ -41,7 +41,7 @@ function put(index: number, value: string): AppliedRecord {
   return {
     index,
     term: 1,
-    command: { type: 'kv.put', requestId: `r-${index}`, key: 'k', value },
+    command: { type: 'kv.put', requestId: `r-${index}`, ts: index, key: 'k', value },
     result: { key: 'k', value, version: index },
     replayed: false,
   };
@@ -56,8 +56,14 @@ function put(index: number, value: string): AppliedRecord {
  */
 describe('Kafka mirror: a new leader fences the old leader before reading the tail', () => {
   const mirrors: KafkaMirror[] = [];
+  const topics: string[] = [];
   afterAll(async () => {
     for (const mirror of mirrors) await mirror.stop();
+    // The broker is shared: leave no test topic behind.
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
   });
 
   it("rejects the old leader's transactional commit once the new leader has connected", async () => {
@@ -67,6 +73,7 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
       rawLogTopic: `raft-log-fence-${suffix}`,
       decisionsTopic: `decisions-fence-${suffix}`,
     };
+    topics.push(shared.rawLogTopic, shared.decisionsTopic);
     const old = mirrorOf('n1', shared);
     mirrors.push(old.mirror);
     old.mirror.record(put(1, 'a'));
