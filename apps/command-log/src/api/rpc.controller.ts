@@ -121,6 +121,10 @@ export class RpcController {
     if (refusal.reason === 'not-leader')
       return { status: 'not-leader', leaderId: refusal.leaderHint };
     if (refusal.reason === 'no-leader') return { status: 'not-leader', leaderId: null };
+    // A leader handing over refuses proposals until its successor leads (Raft §3.10): the
+    // command was not appended, and the client finds the new leader, as after an election.
+    if (refusal.reason === 'transferring-leadership')
+      return { status: 'not-leader', leaderId: null };
     return { status: 'rejected', reason: refusal.reason };
   }
 
