@@ -51,6 +51,8 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       return proposal.status !== 'open' ? proposal : undefined;
     });
   const fiveVoters = ['a1', 'a2', 'a3', 'a4', 'a5'];
+  const COUNTED_OPEN = { counted: true, status: 'open' };
+  const countedDecided = (outcome: string) => ({ counted: true, status: 'decided', outcome });
 
   it('threshold: decided once an option holds threshold percent of the voters, not before', async () => {
     // 60 % of 5 voters is 3 votes.
@@ -61,14 +63,10 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 60_000,
       onDeadline: 'reject',
     });
-    expect(await vote('th', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('th', 'a2', 'no')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('th', 'a3', 'yes')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('th', 'a4', 'yes')).toMatchObject({
-      counted: true,
-      status: 'decided',
-      outcome: 'yes',
-    });
+    expect(await vote('th', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('th', 'a2', 'no')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('th', 'a3', 'yes')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('th', 'a4', 'yes')).toMatchObject(countedDecided('yes'));
     // Decided is final: a later vote is not counted and does not change the tally.
     expect(await vote('th', 'a5', 'no')).toMatchObject({
       counted: false,
@@ -91,7 +89,7 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 300,
       onDeadline: { default: 'no' },
     });
-    expect(await vote('th-late', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
+    expect(await vote('th-late', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
     expect(await closed('th-late')).toEqual({
       proposalId: 'th-late',
       status: 'decided',
@@ -103,13 +101,9 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
   it('unanimous: decided when every voter agrees; one dissent decides it with no outcome', async () => {
     const voters = ['a1', 'a2', 'a3'];
     await propose('un', { kind: 'unanimous', voters, deadlineMs: 60_000, onDeadline: 'reject' });
-    expect(await vote('un', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('un', 'a2', 'yes')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('un', 'a3', 'yes')).toMatchObject({
-      counted: true,
-      status: 'decided',
-      outcome: 'yes',
-    });
+    expect(await vote('un', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('un', 'a2', 'yes')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('un', 'a3', 'yes')).toMatchObject(countedDecided('yes'));
 
     await propose('un-split', {
       kind: 'unanimous',
@@ -117,7 +111,7 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 60_000,
       onDeadline: 'reject',
     });
-    expect(await vote('un-split', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
+    expect(await vote('un-split', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
     const dissent = await vote('un-split', 'a2', 'no');
     expect(dissent).toMatchObject({ counted: true, status: 'decided' });
     expect(dissent.outcome ?? null).toBeNull();
@@ -137,7 +131,7 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 300,
       onDeadline: 'reject',
     });
-    expect(await vote('un-late', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
+    expect(await vote('un-late', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
     const proposal = await closed('un-late');
     expect(proposal).toMatchObject({
       proposalId: 'un-late',
@@ -158,13 +152,9 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 60_000,
       onDeadline: 'reject',
     });
-    expect(await vote('wt', 'a1', 'yes')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('wt', 'a2', 'no')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('wt', 'a3', 'yes')).toMatchObject({
-      counted: true,
-      status: 'decided',
-      outcome: 'yes',
-    });
+    expect(await vote('wt', 'a1', 'yes')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('wt', 'a2', 'no')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('wt', 'a3', 'yes')).toMatchObject(countedDecided('yes'));
     expect(await read('wt')).toEqual({
       proposalId: 'wt',
       status: 'decided',
@@ -181,9 +171,9 @@ describe('decision-api: threshold, unanimous and weighted proposals', () => {
       deadlineMs: 300,
       onDeadline: 'plurality',
     });
-    expect(await vote('wt-late', 'a1', 'no')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('wt-late', 'a2', 'no')).toMatchObject({ counted: true, status: 'open' });
-    expect(await vote('wt-late', 'a3', 'yes')).toMatchObject({ counted: true, status: 'open' });
+    expect(await vote('wt-late', 'a1', 'no')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('wt-late', 'a2', 'no')).toMatchObject(COUNTED_OPEN);
+    expect(await vote('wt-late', 'a3', 'yes')).toMatchObject(COUNTED_OPEN);
     expect(await closed('wt-late')).toEqual({
       proposalId: 'wt-late',
       status: 'decided',
