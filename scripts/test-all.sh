@@ -26,6 +26,8 @@ fi
 
 log "build (type check and emit)"
 npm run --silent build
+log "type check of the tests and scripts too"
+npm run --silent typecheck
 log "lint"
 npm run --silent lint
 

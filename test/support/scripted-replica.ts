@@ -33,6 +33,11 @@ export class ScriptedReplicaController {
   staleReadsReceived = 0;
   /** not-leader answers it gave. */
   notLeaderAnswers = 0;
+  /**
+   * While leading, how many batches it refuses proposal by proposal, as a leader handing over
+   * leadership does (each answer not-leader, the batch itself answered); Infinity: all.
+   */
+  batchesToRefuse = 0;
   private frozen: Promise<void> | undefined;
   private thaw: (() => void) | undefined;
   private held: Promise<void> | undefined;
@@ -68,6 +73,13 @@ export class ScriptedReplicaController {
     await this.frozen;
     await this.held;
     if (this.role !== 'leader') return this.notLeader();
+    if (this.batchesToRefuse > 0) {
+      this.batchesToRefuse -= 1;
+      return {
+        status: 'answered',
+        answers: request.proposals.map(() => ({ status: 'not-leader', leaderId: null })),
+      };
+    }
     return {
       status: 'answered',
       answers: request.proposals.map((p, i) => ({

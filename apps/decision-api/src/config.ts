@@ -125,8 +125,15 @@ export const decisionApiConfigSchema = z
       60_000,
       'milliseconds',
     ),
-    /** Requests per second allowed per API key before 429. */
-    PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
+    /**
+     * Requests per second allowed per API key before 429. Counted in this process's memory:
+     * each decision-api process enforces its own budget, so N processes behind a load balancer
+     * allow a key up to N times it.
+     */
+    PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second').describe(
+      'an integer number of requests per second between 1 and 1000000, per API key and per ' +
+        'decision-api process: N processes allow up to N× the budget',
+    ),
     /**
      * Serve the decision routes through the fast lane (same middleware, guards, handlers and
      * errors, without Express's router); `false` sends everything through Express, e.g. to

@@ -136,7 +136,7 @@ export class KafkaMirror {
       if (this.breaker.opened) return;
       let published = this.published;
       if (published === undefined) {
-        await this.breaker.fire([]); // connects (fencing any older leader) through the breaker
+        await this.breaker.fire([]); // connects and fences any older leader, through the breaker
         published = await this.resolvePublished();
         this.published = published;
       }
@@ -211,6 +211,13 @@ export class KafkaMirror {
         maxInFlightRequests: 1,
       });
       await producer.connect();
+      // connect() does not claim the transactional id (kafkajs runs InitProducerId on the first
+      // transaction only), and until it is claimed an older leader's producer can still commit.
+      // An empty transaction claims it: the broker bumps the epoch, fencing the old producer,
+      // and finishes its open transaction, so the tail read next is final. Aborting an empty
+      // transaction sends nothing.
+      const fence = await producer.transaction();
+      await fence.abort();
       this.producer = producer;
     }
     return this.producer;
@@ -228,7 +235,7 @@ export class KafkaMirror {
    * transactions (a broker outage mid-commit) that read_committed never delivers.
    */
   private async resolvePublished(): Promise<number> {
-    await this.connect(); // fences any older leader's producer first
+    await this.connect(); // claims the transactional id: no older leader commits after this
     const offsets = await this.admin!.fetchTopicOffsets(this.options.rawLogTopic);
     const low = Number(offsets[0].low);
     const high = Number(offsets[0].high);

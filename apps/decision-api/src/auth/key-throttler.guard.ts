@@ -5,7 +5,9 @@ import { digest } from './api-keys';
 /**
  * Rate limiting per API key (429 past PARLEY_RATE_LIMIT_PER_SECOND), with @nestjs/throttler.
  * The tracker is a digest of the presented key, so the key itself is never stored; requests
- * without one are tracked by address (and refused by the API key guard anyway).
+ * without one are tracked by address (and refused by the API key guard anyway). The counts
+ * live in this process (SlidingWindowStorage): every decision-api process has its own budget
+ * per key, and sharing none keeps a 429 decision off the network.
  */
 @Injectable()
 export class KeyThrottlerGuard extends ThrottlerGuard {

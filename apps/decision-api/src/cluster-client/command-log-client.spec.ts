@@ -159,6 +159,27 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
     });
   });
 
+  it('proposes again when a leader handing over refuses a proposal, and answers once one leads', async () => {
+    await learnLeader();
+    // The refusal says nothing was appended: the same requestId goes again, no 400, no 504.
+    replicas.replicas[n1].batchesToRefuse = 2;
+    await expect(put('p-transfer')).resolves.toMatchObject({
+      result: { appliedBy: 'n1', requestId: 'p-transfer' },
+    });
+    expect(
+      replicas.replicas[n1].proposalsReceived.filter((id) => id === 'p-transfer'),
+    ).toHaveLength(3);
+  });
+
+  it('answers 503 with Retry-After when the leader keeps refusing: the command was never appended', async () => {
+    await learnLeader();
+    replicas.replicas[n1].batchesToRefuse = Infinity;
+    const error = await put('p-refused').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Problem);
+    expect((error as Problem).getStatus()).toBe(503);
+    expect((error as Problem).extra.retryAfterSeconds).toBe(1);
+  });
+
   it('serves stale reads from the other replicas while one is paused', async () => {
     replicas.replicas[n2].freeze();
     const answers: unknown[] = [];

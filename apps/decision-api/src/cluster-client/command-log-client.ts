@@ -39,6 +39,11 @@ type BatchedRead = ReadBatchRequest['reads'][number];
 const TRANSPORT_TIMEOUT_SLACK_MS = 2_000;
 /** Proposals a new leader dropped are proposed again this many times before answering 504. */
 const DROPPED_RETRIES_MAX = 2;
+/**
+ * Proposals a leader refused as not-leader inside a batch (a transfer under way, or it stepped
+ * down) are proposed again this many times, with back-off, before answering 503.
+ */
+const NOT_LEADER_RETRIES_MAX = 6;
 /** Requests waiting to be batched to command-log (each kind); more get 503 (back-pressure). */
 const REQUESTS_QUEUED_MAX = 10_000;
 /**
@@ -163,17 +168,41 @@ export class CommandLogClient implements OnApplicationShutdown {
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
       }
       const temporary = temporaryRefusal(answer);
+      // A leader handing over refuses proposals until its successor leads (Raft §3.10): nothing
+      // was appended and the transfer ends within an election timeout, so it is waited out here
+      // (with the leader forgotten) before the client is told 503.
+      if (temporary === 'transferring-leadership' && attempt < NOT_LEADER_RETRIES_MAX) {
+        await this.pauseForNewLeader(attempt);
+        continue;
+      }
       if (temporary) throw temporarilyRefused(temporary);
       if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
       // Dropped: a new leader's log replaced the entry, so it is known NOT applied, and the
       // command's requestId keeps a second proposal exactly-once. A timeout stays unknown.
       if (answer.status === 'dropped' && attempt < DROPPED_RETRIES_MAX) continue;
+      // Refused by a leader in a batch (it stepped down): not appended, so proposing again is
+      // safe; once the bound is reached, 503 (no leader yet).
+      if (answer.status === 'not-leader') {
+        if (attempt >= NOT_LEADER_RETRIES_MAX)
+          throw new Problem(503, 'Service Unavailable', 'the command-log leader is changing', {
+            retryAfterSeconds: 1,
+          });
+        await this.pauseForNewLeader(attempt);
+        continue;
+      }
       throw new Problem(
         504,
         'Gateway Timeout',
         'the commit outcome is unknown; retrying with the same requestId is safe',
       );
     }
+  }
+
+  /** Forgets the leader and backs off (full jitter) before a proposal goes again. */
+  private async pauseForNewLeader(attempt: number): Promise<void> {
+    this.leader = undefined;
+    const delayMs = backoffDelayMs(attempt, { delayMsBase: 50, delayMsMax: 1_000 }, Math.random);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 
   /**
