@@ -1,5 +1,8 @@
-/** FNV-1a over UTF-16 code units in two 32-bit lanes: a deterministic, pure fingerprint. */
-export function fingerprint(text: string): string {
+/**
+ * FNV-1a over UTF-16 code units in two 32-bit lanes: a deterministic, pure 64-bit hash, as
+ * `[high, low]` unsigned 32-bit numbers (the session table keeps them in typed arrays).
+ */
+export function fingerprintLanes(text: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i += 1) {
@@ -7,6 +10,12 @@ export function fingerprint(text: string): string {
     a = Math.imul(a ^ c, 0x01000193) >>> 0;
     b = Math.imul(b ^ (c + i), 0x01000193) >>> 0;
   }
+  return [a, b];
+}
+
+/** The same hash as 16 hex digits (the form snapshots of version 1 kept). */
+export function fingerprint(text: string): string {
+  const [a, b] = fingerprintLanes(text);
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
