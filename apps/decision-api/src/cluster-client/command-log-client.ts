@@ -22,7 +22,7 @@ import {
   RPC,
   commandLogSubject,
 } from '../../../command-log/src/api/rpc-patterns';
-import { Problem } from '../http/problem';
+import { Problem, sessionRefusalProblem } from '../http/problem';
 import { RequestBatcher } from './request-batcher';
 
 type Proposal = ProposeBatchRequest['proposals'][number];
@@ -117,6 +117,9 @@ export class CommandLogClient implements OnApplicationShutdown {
       const answer = await this.proposeOne({ command, ...(traceId ? { traceId } : {}) });
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
+        // A refusal by the session table is one answer on every route and for Kafka records.
+        const refused = sessionRefusalProblem(outcome.result);
+        if (refused) throw refused;
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
       }
       if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);

@@ -8,15 +8,65 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 
+/**
+ * Where the problem types Parley defines live: RFC 9457 `type` is a URI reference, and each of
+ * ours is `/problems/<name>` (documented in the README). Other problems keep `about:blank`.
+ */
+export const PROBLEM_TYPE_PREFIX = '/problems/';
+
 /** An RFC 9457 problem: what went wrong, for the client, with every bad field named. */
 export class Problem extends HttpException {
   constructor(
     status: number,
     title: string,
-    detail?: string,
-    readonly extra: { errors?: string[]; retryAfterSeconds?: number } = {},
+    readonly detail?: string,
+    readonly extra: { errors?: string[]; retryAfterSeconds?: number; type?: string } = {},
   ) {
     super({ title, detail }, status);
+  }
+
+  /** One line for logs and dead letters: status, type and detail. */
+  describe(): string {
+    const type = this.extra.type ? ` ${this.extra.type}` : '';
+    return `${this.getStatus()}${type}: ${this.detail ?? (this.getResponse() as { title: string }).title}`;
+  }
+}
+
+/**
+ * The answer to a command the state machine's session table refused (nothing was applied),
+ * the same on every route: the request id reused with another body is 422, a retry past the
+ * idempotency window 409, a full table 503 with Retry-After. Undefined for any other result.
+ */
+export function sessionRefusalProblem(result: Record<string, unknown>): Problem | undefined {
+  if (result.status !== 'refused') return undefined;
+  const requestId = String(result.requestId);
+  switch (result.reason) {
+    case 'idempotency-key-reuse':
+      return new Problem(
+        422,
+        TITLES[422],
+        `requestId ${requestId} was already used for a request with a different body; use a new requestId for a new request`,
+        { type: 'idempotency-key-reuse' },
+      );
+    case 'idempotency-window-passed':
+      return new Problem(
+        409,
+        TITLES[409],
+        `requestId ${requestId} is older than the idempotency window (${Number(result.windowMs) / 1000} s of log time); it is not applied again`,
+        { type: 'idempotency-window-passed' },
+      );
+    case 'idempotency-ids-full':
+      return new Problem(
+        503,
+        TITLES[503],
+        'the idempotency window holds as many request ids as it may; retry later',
+        {
+          type: 'idempotency-ids-full',
+          retryAfterSeconds: Math.max(1, Math.ceil(Number(result.retryAfterMs) / 1000)),
+        },
+      );
+    default:
+      return new Problem(500, 'Internal Server Error', `unknown refusal ${String(result.reason)}`);
   }
 }
 
@@ -27,6 +77,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
+  422: 'Unprocessable Content',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
@@ -74,7 +125,7 @@ export class ProblemFilter implements ExceptionFilter {
       .status(status)
       .type('application/problem+json')
       .json({
-        type: 'about:blank',
+        type: extra.type ? `${PROBLEM_TYPE_PREFIX}${extra.type}` : 'about:blank',
         title,
         status,
         ...(detail ? { detail } : {}),

@@ -18,7 +18,7 @@ import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
 import { DecisionActivity } from '../dashboard/decision-activity';
 import { BODIES, fieldsOf } from './body-schemas';
-import { ReadQueryDocs } from './docs';
+import { ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
 import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
 
@@ -82,6 +82,7 @@ export class StrongController {
   // ---- KV with versions and compare-and-set --------------------------------------------
 
   @ApiBody({ schema: BODIES.kvPut })
+  @StrongWriteDocs()
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
@@ -117,6 +118,7 @@ export class StrongController {
     return { key, value: found.value!.value, version: found.value!.version, index };
   }
 
+  @StrongWriteDocs()
   @Delete('kv/:key')
   @Roles('agent', 'operator')
   async deleteKv(
@@ -140,6 +142,7 @@ export class StrongController {
   // ---- inventory ----------------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.restock })
+  @StrongWriteDocs()
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
@@ -161,6 +164,7 @@ export class StrongController {
   }
 
   @ApiBody({ schema: BODIES.reserve })
+  @StrongWriteDocs()
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
@@ -186,6 +190,7 @@ export class StrongController {
     };
   }
 
+  @StrongWriteDocs()
   @Delete('inventory/:sku/reservations/:orderId')
   @Roles('agent')
   async release(
@@ -220,6 +225,7 @@ export class StrongController {
   // ---- budgets ---------------------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.budgetSet })
+  @StrongWriteDocs()
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
@@ -240,6 +246,7 @@ export class StrongController {
   }
 
   @ApiBody({ schema: BODIES.spend })
+  @StrongWriteDocs()
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
@@ -285,6 +292,7 @@ export class StrongController {
   // ---- proposals and votes -------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.propose })
+  @StrongWriteDocs()
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
@@ -307,6 +315,7 @@ export class StrongController {
   }
 
   @ApiBody({ schema: BODIES.vote })
+  @StrongWriteDocs()
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')

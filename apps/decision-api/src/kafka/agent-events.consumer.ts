@@ -142,9 +142,10 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     try {
       await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
-      // A refusal (4xx) will never succeed: dead-letter it. Anything else is redelivered.
+      // A refusal (4xx: invalid, key reused with another body, idempotency window passed)
+      // will never succeed: dead-letter it with its reason. Anything else is redelivered.
       if (!(error instanceof Problem) || error.getStatus() >= 500) throw error;
-      await this.deadLetter(topic, partition, message, `refused: ${error.message}`);
+      await this.deadLetter(topic, partition, message, `refused: ${error.describe()}`);
     }
   }
 
