@@ -38,8 +38,12 @@ export class IdRing {
   size = 0;
   capacity = 0;
 
-  constructor(readonly layout: RingLayout) {
-    this.allocate(CAPACITY_MIN);
+  /** `capacityMax`: growth by doubling stops there (the caller bounds the entries). */
+  constructor(
+    readonly layout: RingLayout,
+    private readonly capacityMax = Number.MAX_SAFE_INTEGER,
+  ) {
+    this.allocate(Math.min(CAPACITY_MIN, Math.max(1, capacityMax)));
   }
 
   /** Physical position of the `i`-th oldest entry. */
@@ -59,7 +63,12 @@ export class IdRing {
 
   /** Appends an entry (the caller fills its columns at the returned position). */
   push(hi: number, lo: number, ts: number): number {
-    if (this.size === this.capacity) this.allocate(this.capacity * 2);
+    if (this.size === this.capacity)
+      this.allocate(
+        this.capacity < this.capacityMax
+          ? Math.min(this.capacity * 2, this.capacityMax)
+          : this.capacity * 2,
+      );
     const p = (this.head + this.size) % this.capacity;
     this.hashHi[p] = hi;
     this.hashLo[p] = lo;
@@ -95,9 +104,7 @@ export class IdRing {
 
   /** Makes room for `count` entries at once (a snapshot restore), so pushes do not regrow. */
   reserve(count: number): void {
-    let capacity = this.capacity;
-    while (capacity < count) capacity *= 2;
-    if (capacity !== this.capacity) this.allocate(capacity);
+    if (count > this.capacity) this.allocate(count);
   }
 
   /** A copy of one column (`width` values per entry), oldest entry first. */

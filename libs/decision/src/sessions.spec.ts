@@ -237,4 +237,11 @@ describe('IdRing', () => {
     expect(ring.find(...hash(held[0] - 1))).toBe(-1);
     expect(ring.oldestTs()).toBe(held[0]);
   });
+
+  it('stops doubling at its bound, so a full table wastes no room', () => {
+    const ring = new IdRing({ words: 0, numbers: 0, bytes: 0 }, 3_000);
+    for (let n = 0; n < 3_000; n += 1) ring.push(n, n, n);
+    expect(ring.capacity).toBe(3_000);
+    expect(ring.find(2_999, 2_999)).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -72,14 +72,16 @@ export const PAST_LAYOUT = { words: 0, numbers: 0, bytes: 0 } as const;
 
 export class Sessions {
   /** Ids inside the window, with their fingerprint, log index and compact result. */
-  readonly live = new IdRing(LIVE_LAYOUT);
+  readonly live: IdRing;
   /** Ids past the window: hash and time only. */
-  readonly past = new IdRing(PAST_LAYOUT);
+  readonly past: IdRing;
   /** Results no compact form fits, by the log index they were applied at. */
   readonly wholeResults = new Map<number, unknown>();
 
   constructor(readonly limits: SessionLimits) {
     assert(limits.windowMs > 0 && limits.idsMax > 0 && limits.horizonIdsMax >= 0, 'limits');
+    this.live = new IdRing(LIVE_LAYOUT, limits.idsMax);
+    this.past = new IdRing(PAST_LAYOUT, limits.horizonIdsMax);
   }
 
   /** Moves every id whose window has passed at log time `now` to the horizon. */
