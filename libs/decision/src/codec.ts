@@ -342,8 +342,6 @@ function restoreSessionColumns(sm: DecisionStateMachine, raw: unknown, columns: 
     need(isInt(index) && isStr(result) && !wholeResults.has(index as number), 'whole result');
     wholeResults.set(index as number, JSON.parse(result as string) as unknown);
   }
-  const { live, past } = sm.sessions;
-  live.reserve(liveCount);
   for (let i = 0; i < liveCount; i += 1) {
     const code = codes[i];
     const index = nums[i * numbers];
@@ -352,23 +350,34 @@ function restoreSessionColumns(sm: DecisionStateMachine, raw: unknown, columns: 
       'session time (out of apply order)',
     );
     need(isInt(index) && code <= RESULT_CODES_MAX, 'session entry');
-    need(code !== WHOLE_RESULT || wholeResults.has(index), 'session without its result');
-    need(live.find(hashHi[i], hashLo[i]) < 0, 'session entry (a requestId twice)');
-    const p = live.push(hashHi[i], hashLo[i], ts[i]);
-    sm.sessions.fill(p, [fps[i * 2], fps[i * 2 + 1]], index, {
-      code,
-      a: nums[i * numbers + 1],
-      b: nums[i * numbers + 2],
-    });
-    if (code === WHOLE_RESULT) sm.sessions.wholeResults.set(index, wholeResults.get(index));
+    if (code !== WHOLE_RESULT) continue;
+    need(wholeResults.has(index), 'session without its result');
+    sm.sessions.wholeResults.set(index, wholeResults.get(index));
   }
   need(sm.sessions.wholeResults.size === wholeResults.size, 'whole result without a session');
   const pastHi = take(Uint32Array, pastCount, 4);
   const pastLo = take(Uint32Array, pastCount, 4);
   const pastTs = take(Float64Array, pastCount, 8);
-  past.reserve(pastCount);
-  for (let i = 0; i < pastCount; i += 1) {
+  for (let i = 0; i < pastCount; i += 1)
     need(isInt(pastTs[i]) && (i === 0 || pastTs[i] >= pastTs[i - 1]), 'horizon time');
-    past.push(pastHi[i], pastLo[i], pastTs[i]);
-  }
+  const none = {
+    words: new Uint32Array(0),
+    numbers: new Float64Array(0),
+    bytes: new Uint8Array(0),
+  };
+  need(
+    sm.sessions.live.load(liveCount, {
+      hashHi,
+      hashLo,
+      ts,
+      words: fps,
+      numbers: nums,
+      bytes: codes,
+    }),
+    'session entry (a requestId twice)',
+  );
+  need(
+    sm.sessions.past.load(pastCount, { hashHi: pastHi, hashLo: pastLo, ts: pastTs, ...none }),
+    'horizon entry (an id twice)',
+  );
 }

@@ -102,6 +102,37 @@ export class IdRing {
     this.size -= 1;
   }
 
+  /**
+   * Fills an empty ring with `count` entries at once (a snapshot restore): whole columns are
+   * copied, then indexed. False when two entries share a hash (the ring is then unusable).
+   */
+  load(
+    count: number,
+    columns: Pick<IdRing, 'hashHi' | 'hashLo' | 'ts' | 'words' | 'numbers' | 'bytes'>,
+  ): boolean {
+    assert(this.size === 0, 'load into a ring that holds entries');
+    if (count > this.capacity) this.allocate(count);
+    this.hashHi.set(columns.hashHi);
+    this.hashLo.set(columns.hashLo);
+    this.ts.set(columns.ts);
+    this.words.set(columns.words);
+    this.numbers.set(columns.numbers);
+    this.bytes.set(columns.bytes);
+    this.size = count;
+    const mask = this.slots.length - 1;
+    for (let p = 0; p < count; p += 1) {
+      const hi = this.hashHi[p];
+      const lo = this.hashLo[p];
+      let i = mix(hi, lo) & mask;
+      for (; this.slots[i] !== EMPTY; i = (i + 1) & mask) {
+        const q = this.slots[i];
+        if (this.hashLo[q] === lo && this.hashHi[q] === hi) return false;
+      }
+      this.slots[i] = p;
+    }
+    return true;
+  }
+
   /** Makes room for `count` entries at once (a snapshot restore), so pushes do not regrow. */
   reserve(count: number): void {
     if (count > this.capacity) this.allocate(count);
