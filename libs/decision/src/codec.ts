@@ -2,6 +2,7 @@ import { assert } from '@parley/common';
 import { Command, validateCommand } from './commands';
 import { CRC32_START, crc32, crc32Finish, crc32Update, fingerprintLanes } from './fnv';
 import { RESULT_CODES_MAX, WHOLE_RESULT } from './session-results';
+import { FrozenSessionColumns, entryBytes } from './session-columns';
 import { LIVE_LAYOUT, Sessions } from './sessions';
 import { Proposal } from './proposals';
 import { DecisionStateMachine, StateMachineOptions } from './state-machine';
@@ -50,8 +51,9 @@ export function decodeCommand(
 const byKey = <V>(map: Map<string, V>): [string, V][] =>
   [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** Bytes of the binary session columns checksummed per step of a stepwise snapshot. */
+/** Bytes checksummed, and session entries written, per step of a stepwise snapshot. */
 const BYTES_PER_STEP = 1024 * 1024;
+const ENTRIES_PER_STEP = 16 * 1024;
 /** Typed arrays are written as they lie in memory: the format is little-endian. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -63,32 +65,15 @@ export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
   }
 }
 
-/** The session table's columns, oldest first, in the order the snapshot writes them. */
-function sessionColumns(sessions: Sessions): Uint8Array[] {
-  const { live, past } = sessions;
-  const bytesOf = (a: Uint32Array | Float64Array | Uint8Array) =>
-    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  return [
-    live.ordered(live.hashHi, 1),
-    live.ordered(live.hashLo, 1),
-    live.ordered(live.ts, 1),
-    live.ordered(live.words, LIVE_LAYOUT.words),
-    live.ordered(live.numbers, LIVE_LAYOUT.numbers),
-    live.ordered(live.bytes, LIVE_LAYOUT.bytes),
-    past.ordered(past.hashHi, 1),
-    past.ordered(past.hashLo, 1),
-    past.ordered(past.ts, 1),
-  ].map(bytesOf);
-}
-
 /**
  * The snapshot of `sm` as it is when the first step runs, produced in bounded steps so a
  * replica can keep its event loop (heartbeats, replication) going between them. Version 2:
  * "PRLYDSM", version byte, CRC-32 of the rest, then the length of a canonical JSON part (all
  * state but the session table's columns), the JSON, and the session columns as raw
  * little-endian arrays (millions of remembered ids as JSON took a second per million to
- * write and read; as columns they are a copy). The first step copies the state (sessions'
- * columns included: memcpy speed); later steps checksum 1 MiB each.
+ * write and read; as columns they are a copy). The first step serializes the JSON part and
+ * captures the columns (see FrozenSessionColumns); later steps write 16 Ki entries or
+ * checksum 1 MiB each.
  */
 export function* snapshotSteps(sm: DecisionStateMachine): Generator<void, Uint8Array, void> {
   assert(LITTLE_ENDIAN, 'snapshots are written on little-endian machines only');
@@ -123,30 +108,27 @@ export function* snapshotSteps(sm: DecisionStateMachine): Generator<void, Uint8A
       ]),
     },
   };
-  const columns = sessionColumns(sm.sessions);
-  yield;
   const json = encoder.encode(JSON.stringify(state));
-  const head = new Uint8Array(4);
-  new DataView(head.buffer).setUint32(0, json.length, true);
-  const pieces = [head, json, ...columns];
-  let crc = crc32Update(crc32Update(CRC32_START, head), json);
-  for (const column of columns) {
-    for (let from = 0; from < column.length; from += BYTES_PER_STEP) {
-      yield;
-      crc = crc32Update(crc, column.subarray(from, from + BYTES_PER_STEP));
-    }
-  }
-  yield;
-  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  const out = new Uint8Array(MAGIC.length + 1 + 4 + length);
+  const { live, past } = sm.sessions;
+  const columnBytes = live.size * entryBytes(live) + past.size * entryBytes(past);
+  const headerBytes = MAGIC.length + 1 + 4;
+  // Allocated now, filled step by step: its pages are touched a chunk at a time.
+  const out = new Uint8Array(headerBytes + 4 + json.length + columnBytes);
   out.set(MAGIC, 0);
   out[MAGIC.length] = SNAPSHOT_VERSION;
-  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32Finish(crc));
-  let at = MAGIC.length + 5;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
+  const view = new DataView(out.buffer);
+  view.setUint32(headerBytes, json.length, true);
+  out.set(json, headerBytes + 4);
+  const columns = new FrozenSessionColumns([live, past], out, headerBytes + 4 + json.length);
+  assert(columns.byteLength === out.length, 'snapshot length');
+  do yield;
+  while (!columns.step(ENTRIES_PER_STEP));
+  let crc = CRC32_START;
+  for (let from = headerBytes; from < out.length; from += BYTES_PER_STEP) {
+    yield;
+    crc = crc32Update(crc, out.subarray(from, from + BYTES_PER_STEP));
   }
+  view.setUint32(MAGIC.length + 1, crc32Finish(crc));
   return out;
 }
 

@@ -34,7 +34,9 @@ export class IdRing {
   numbers!: Float64Array;
   bytes!: Uint8Array;
   private slots!: Int32Array;
-  private head = 0;
+  /** Called with a position about to be written by `push` (see `watchOverwrites`). */
+  private readonly overwriteWatchers = new Set<(position: number) => void>();
+  head = 0;
   size = 0;
   capacity = 0;
 
@@ -70,6 +72,7 @@ export class IdRing {
           : this.capacity * 2,
       );
     const p = (this.head + this.size) % this.capacity;
+    for (const watcher of this.overwriteWatchers) watcher(p);
     this.hashHi[p] = hi;
     this.hashLo[p] = lo;
     this.ts[p] = ts;
@@ -133,18 +136,18 @@ export class IdRing {
     return true;
   }
 
+  /**
+   * Calls `watcher` before each `push` writes a position, so a reader of a past state of the
+   * arrays (a snapshot in steps) can copy what it still needs first. Returns the unsubscribe.
+   */
+  watchOverwrites(watcher: (position: number) => void): () => void {
+    this.overwriteWatchers.add(watcher);
+    return () => this.overwriteWatchers.delete(watcher);
+  }
+
   /** Makes room for `count` entries at once (a snapshot restore), so pushes do not regrow. */
   reserve(count: number): void {
     if (count > this.capacity) this.allocate(count);
-  }
-
-  /** A copy of one column (`width` values per entry), oldest entry first. */
-  ordered<T extends Uint32Array | Float64Array | Uint8Array>(column: T, width: number): T {
-    const out = new (column.constructor as new (length: number) => T)(this.size * width);
-    const first = Math.min(this.size, this.capacity - this.head);
-    out.set(column.subarray(this.head * width, (this.head + first) * width), 0);
-    out.set(column.subarray(0, (this.size - first) * width), first * width);
-    return out;
   }
 
   /** Log time of the oldest entry (only when not empty). */

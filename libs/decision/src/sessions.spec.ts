@@ -1,6 +1,7 @@
 import { Command } from './commands';
 import { decodeSnapshot, encodeSnapshot } from './codec';
 import { IdRing } from './id-ring';
+import { FrozenSessionColumns, entryBytes } from './session-columns';
 import { WHOLE_RESULT } from './session-results';
 import { SessionLimits } from './sessions';
 import { DecisionStateMachine } from './state-machine';
@@ -243,5 +244,45 @@ describe('IdRing', () => {
     for (let n = 0; n < 3_000; n += 1) ring.push(n, n, n);
     expect(ring.capacity).toBe(3_000);
     expect(ring.find(2_999, 2_999)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('FrozenSessionColumns', () => {
+  const layout = { words: 1, numbers: 1, bytes: 1 };
+  /** A full ring of 1,024 entries whose every column says which entry it is. */
+  function filled(capacityMax: number): IdRing {
+    const ring = new IdRing(layout, capacityMax);
+    for (let n = 0; n < 1_024; n += 1) {
+      const p = ring.push(n, n + 1, n + 2);
+      ring.words[p] = n + 3;
+      ring.numbers[p] = n + 4;
+      ring.bytes[p] = n % 256;
+    }
+    return ring;
+  }
+  function written(ring: IdRing, change: (ring: IdRing) => void): Uint8Array {
+    const out = new Uint8Array(ring.size * entryBytes(ring));
+    const columns = new FrozenSessionColumns([ring], out, 0);
+    columns.step(100);
+    change(ring);
+    while (!columns.step(100));
+    return out;
+  }
+  const untouched = written(filled(1_024), () => undefined);
+
+  it('writes the entries as they were, when pushes reuse positions not yet written', () => {
+    const out = written(filled(1_024), (ring) => {
+      for (let n = 0; n < 200; n += 1) ring.shift();
+      for (let n = 0; n < 200; n += 1) ring.push(9_000 + n, 9_000 + n, 9_000 + n);
+    });
+    expect(Buffer.from(out).equals(Buffer.from(untouched))).toBe(true);
+  });
+
+  it('writes the entries as they were, when the ring grows into new arrays meanwhile', () => {
+    const out = written(filled(1_000_000), (ring) => {
+      ring.push(9_000, 9_000, 9_000);
+      ring.hashHi.fill(7);
+    });
+    expect(Buffer.from(out).equals(Buffer.from(untouched))).toBe(true);
   });
 });

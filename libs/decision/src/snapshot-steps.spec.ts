@@ -166,7 +166,7 @@ describe('snapshots in steps', () => {
     }
     expect(same(step.value, encodeSnapshot(before))).toBe(true);
     expect(same(encodeSnapshot(moving), encodeSnapshot(before))).toBe(false);
-    // The first step, one per non-empty session column, and the last step.
-    expect(stepsTaken).toBeGreaterThanOrEqual(4);
+    // The first step, then session entries and checksums in several more.
+    expect(stepsTaken).toBeGreaterThanOrEqual(3);
   });
 });
