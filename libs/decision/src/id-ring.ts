@@ -8,7 +8,8 @@ export interface RingLayout {
 }
 
 const EMPTY = -1;
-const CAPACITY_MIN = 1_024;
+/** Small: a state machine with few sessions (tests, fuzzing, a quiet cluster) stays small. */
+const CAPACITY_MIN = 64;
 
 /** A 32-bit finalizer (murmur3 fmix32), so the index slot uses every bit of the hash. */
 function mix(hi: number, lo: number): number {
