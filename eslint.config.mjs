@@ -1,5 +1,7 @@
 // ESLint flat config: typescript-eslint recommended rules, plus the layer rule of DESIGN.md:
 // pure cores (libs/raft, libs/gossip, libs/crdt, libs/decision) never touch I/O, timers or the clock.
+// The rules that need resolved import paths (no app imports another app, no lib cycle) are checked
+// on the import graph by test/static/import-graph.spec.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';

@@ -15,7 +15,7 @@ const swcTransform = {
 };
 
 const moduleNameMapper = {
-  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|config|common|app-kit)$':
+  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|config|common|app-kit|command-log-api)$':
     '<rootDir>/libs/$1/src',
 };
 
@@ -25,6 +25,9 @@ const base = {
   transform: swcTransform,
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The local servers' state (.infra: the S3 server keeps snapshot objects as *.snap files) and
+  // build output are not sources: jest would take those files for obsolete test snapshots.
+  modulePathIgnorePatterns: ['<rootDir>/.infra/', '<rootDir>/dist/', '<rootDir>/.data/'],
 };
 
 module.exports = {

@@ -1,7 +1,7 @@
 /**
- * Writes the README's configuration reference from the apps' config schemas
+ * Writes docs/configuration.md's reference from the apps' config schemas
  * (npm run docs:config), between the config-reference markers, so it cannot drift:
- * test/static/config-reference.spec.ts fails when the README is not what this would write.
+ * test/static/config-reference.spec.ts fails when the document is not what this would write.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { gossipConfigSchema } from '../apps/gossip/src/config';
 
 export const START = '<!-- config-reference:start (npm run docs:config) -->';
 export const END = '<!-- config-reference:end -->';
+export const CONFIGURATION_DOC = join(__dirname, '..', 'docs', 'configuration.md');
 
 export function generatedReference(): string {
   return configReference([
@@ -26,12 +27,11 @@ export function generatedReference(): string {
 export function withReference(readme: string): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error('README has no config-reference markers');
+  if (start < 0 || end < start) throw new Error('no config-reference markers');
   return `${readme.slice(0, start + START.length)}\n${generatedReference()}\n${readme.slice(end)}`;
 }
 
 if (require.main === module) {
-  const path = join(__dirname, '..', 'README.md');
-  writeFileSync(path, withReference(readFileSync(path, 'utf8')));
-  console.log('README.md configuration reference updated');
+  writeFileSync(CONFIGURATION_DOC, withReference(readFileSync(CONFIGURATION_DOC, 'utf8')));
+  console.log('docs/configuration.md reference updated');
 }

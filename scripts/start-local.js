@@ -3,7 +3,8 @@
 // S3 needed). Every app runs as its own process with prefixed logs; data lives under .data/;
 // Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P,
 // --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
-// `npm run infra:up` started, read from .infra/env). The nodes are wired together: command-log replicas form one
+// `npm run infra:up` started, read from .infra/env), --tls (HTTPS and mutual TLS on every internal
+// hop, with a CA and node certificate made by openssl under <data-dir>/tls). The nodes are wired together: command-log replicas form one
 // Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
 // decision-api fronts them all. A child that dies unexpectedly is restarted after a pause
 // (a supervisor's job: the others carry on, as they would in production); one that keeps dying
@@ -78,6 +79,34 @@ function brokerSettings() {
 }
 const brokers = brokerSettings();
 
+/**
+ * With --tls: every app serves HTTPS and every internal hop is mutual TLS, with a local CA and
+ * one node certificate for 127.0.0.1 (made once, kept with the data; not for production).
+ */
+function tlsSettings() {
+  if (!args.includes('--tls')) return { env: {}, ca: undefined };
+  const { createCa, createNodeCert } = require('./tls-certs');
+  const dir = path.join(dataDir, 'tls');
+  const ca = { cert: path.join(dir, 'local-ca.crt'), key: path.join(dir, 'local-ca.key') };
+  const node = { cert: path.join(dir, 'local-node.crt'), key: path.join(dir, 'local-node.key') };
+  if (!fs.existsSync(node.cert)) {
+    const created = createCa(dir, 'local-ca', 365);
+    createNodeCert(dir, created, 'local-node', { days: 365 });
+  }
+  return {
+    ca: ca.cert,
+    env: {
+      PARLEY_TLS_CERT_FILE: node.cert,
+      PARLEY_TLS_KEY_FILE: node.key,
+      PARLEY_PEER_TLS_CERT_FILE: node.cert,
+      PARLEY_PEER_TLS_KEY_FILE: node.key,
+      PARLEY_PEER_TLS_CA_FILE: ca.cert,
+    },
+  };
+}
+const tls = tlsSettings();
+const scheme = tls.ca ? 'https' : 'http';
+
 const children = new Map(); // name -> the running child process
 const processesFile = path.join(dataDir, 'processes.json');
 const writeProcesses = () =>
@@ -108,6 +137,7 @@ function start(app, i, env) {
         PARLEY_NODE_ID: `n${i}`,
         PARLEY_HTTP_PORT: String(portOf(app, i)),
         PARLEY_DATA_DIR: path.join(dataDir, app),
+        ...tls.env,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -186,16 +216,21 @@ start('decision-api', 1, {
 
 console.log(
   `Parley local cluster: ${nodes} node(s), data in ${dataDir}` +
-    (args.includes('--with-brokers') ? ' (with Kafka, NATS and S3)' : ''),
+    (args.includes('--with-brokers') ? ' (with Kafka, NATS and S3)' : '') +
+    (tls.ca ? ' (TLS on every hop)' : ''),
 );
-console.log(`  dashboard     http://127.0.0.1:${portOf('decision-api', 1)}/`);
-console.log(`  decision-api  http://127.0.0.1:${portOf('decision-api', 1)}/docs`);
+console.log(`  dashboard     ${scheme}://127.0.0.1:${portOf('decision-api', 1)}/`);
+console.log(`  decision-api  ${scheme}://127.0.0.1:${portOf('decision-api', 1)}/docs`);
 for (let i = 1; i <= nodes; i += 1) {
   console.log(
     `  node ${i}: command-log :${portOf('command-log', i)}  crdt :${portOf('crdt', i)}  gossip :${portOf('gossip', i)}`,
   );
 }
 console.log(`  API keys: ${secretsFile}`);
+if (tls.ca)
+  console.log(
+    `  CA: ${tls.ca} (CLI: NODE_EXTRA_CA_CERTS=${tls.ca} npm run parley -- --url ${scheme}://127.0.0.1:${portOf('decision-api', 1)} status)`,
+  );
 
 let stopping = false;
 function stop() {

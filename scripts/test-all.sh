@@ -48,7 +48,20 @@ run_tier() {
   fi
 }
 
+# Fetching and building the servers (Kafka's jars, the S3 server's Go build, Chromium, the REST
+# fuzz's virtualenv) runs beside the unit tier: jest gives that tier one worker on two cores.
+log "preparing the servers in the background (log: .test-results/prepare.log)"
+bash scripts/infra/prepare.sh >"$RESULTS/prepare.log" 2>&1 &
+prepare_pid=$!
+
 run_tier unit
+log "waiting for the servers' preparation"
+if ! wait "$prepare_pid"; then
+  log "preparing the servers failed; its log follows"
+  cat "$RESULTS/prepare.log"
+  exit 1
+fi
+grep -h 'prepare' "$RESULTS/prepare.log" || true
 log "starting NATS, Kafka and the S3-compatible server on loopback"
 infra_started=1
 bash scripts/infra/up.sh
@@ -57,8 +70,6 @@ set -a
 . "$ROOT/.infra/env"
 set +a
 run_tier integration --runInBand
-log "Chromium for the dashboard's browser test"
-bash scripts/infra/browser.sh
 run_tier e2e --runInBand
 
 # The summary's "Tests: N passed, N failed" must be the very last line CI prints, so the

@@ -41,6 +41,17 @@ describe.each(apps)('%s process', (app) => {
     );
   });
 
+  it('refuses a TLS file that is not there, naming the setting, the path and why', async () => {
+    const env = { ...validEnv(app, 8080), PARLEY_PEER_TLS_CERT_FILE: '/nonexistent/parley.crt' };
+    const proc = AppProcess.start(app, env);
+    expect(await proc.exited).toBe(2);
+    const lines = proc.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      'PARLEY_PEER_TLS_CERT_FILE must be a path to a PEM certificate file (got "/nonexistent/parley.crt": no such file)',
+    );
+  });
+
   it('refuses to start when a required secret is missing, without printing secrets', async () => {
     const env = validEnv(app, 8080);
     const required = app === 'decision-api' ? 'PARLEY_API_KEYS' : 'PARLEY_CLUSTER_SECRET';

@@ -1,10 +1,10 @@
-import { PROPOSE_BATCH_MAX, RPC } from '../../apps/command-log/src/api/rpc-patterns';
+import { PROPOSE_BATCH_MAX, RPC } from '@parley/command-log-api';
 import type {
   ProposeBatchResponse,
   ProposeResponse,
   ReadBatchResponse,
   ReadResponse,
-} from '../../apps/command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { waitFor } from '../support/wait';
 

@@ -1,5 +1,5 @@
-import { RPC } from '../../apps/command-log/src/api/rpc-patterns';
-import type { ProposeResponse, ReadResponse } from '../../apps/command-log/src/api/rpc-patterns';
+import { RPC } from '@parley/command-log-api';
+import type { ProposeResponse, ReadResponse } from '@parley/command-log-api';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { waitFor } from '../support/wait';
 

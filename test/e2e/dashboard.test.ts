@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait';
 
 jest.setTimeout(240_000);
 
-/** Debian's Chromium, installed by scripts/infra/browser.sh (test-all runs it before e2e). */
+/** Debian's Chromium, installed by scripts/infra/browser.sh (test-all prepares it beside the unit tier). */
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(repoRoot, '.test-results', 'screenshots');
 

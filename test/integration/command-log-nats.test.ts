@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ANY_REPLICA, RPC, commandLogSubject } from '../../apps/command-log/src/api/rpc-patterns';
-import type {
-  NodeStatus,
-  ProposeResponse,
-  ReadResponse,
-} from '../../apps/command-log/src/api/rpc-patterns';
+import { ANY_REPLICA, RPC, commandLogSubject } from '@parley/command-log-api';
+import type { NodeStatus, ProposeResponse, ReadResponse } from '@parley/command-log-api';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { freePort } from '../support/ports';
 

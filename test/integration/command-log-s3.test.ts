@@ -3,30 +3,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandLogCluster } from '../support/command-log-cluster';
-import { MinioProcess } from '../support/minio-process';
+import { S3ServerProcess } from '../support/s3-server-process';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
 describe('command-log snapshots in a real S3-compatible store', () => {
-  let minio: MinioProcess;
+  let s3: S3ServerProcess;
   let cluster: CommandLogCluster;
   let s3dir: string;
 
   afterEach(async () => {
     await cluster?.stop();
-    await minio?.stop();
+    await s3?.stop();
     rmSync(s3dir, { recursive: true, force: true });
   });
 
   it('uploads snapshots, keeps deciding while S3 is down, and uploads again when it returns', async () => {
-    s3dir = mkdtempSync(join(tmpdir(), 'parley-minio-'));
-    minio = new MinioProcess(await freePort(), s3dir);
-    await minio.start();
+    s3dir = mkdtempSync(join(tmpdir(), 'parley-s3-'));
+    s3 = new S3ServerProcess(await freePort(), s3dir);
+    await s3.start();
     cluster = await CommandLogCluster.create(1, {
       PARLEY_SNAPSHOT_EVERY_ENTRIES: '20',
-      PARLEY_S3_ENDPOINT: minio.endpoint,
+      PARLEY_S3_ENDPOINT: s3.endpoint,
       PARLEY_S3_BUCKET: 'parley-it-snapshots',
       PARLEY_S3_ACCESS_KEY_ID: 'parley',
       PARLEY_S3_SECRET_ACCESS_KEY: 'parley-secret-key',
@@ -34,7 +34,7 @@ describe('command-log snapshots in a real S3-compatible store', () => {
       PARLEY_S3_ATTEMPT_TIMEOUT_MS: '15000',
     });
     const client = new S3Client({
-      endpoint: minio.endpoint,
+      endpoint: s3.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: { accessKeyId: 'parley', secretAccessKey: 'parley-secret-key' },
@@ -67,7 +67,7 @@ describe('command-log snapshots in a real S3-compatible store', () => {
       { timeoutMs: 30_000 },
     );
 
-    await minio.stop();
+    await s3.stop();
     await write(50, 60); // S3 is down: the replica keeps deciding
     const status = await cluster.status('n1');
     expect(status?.role).toBe('leader');
@@ -79,7 +79,7 @@ describe('command-log snapshots in a real S3-compatible store', () => {
       return s.snapshotPendingUpload ?? undefined;
     });
 
-    await minio.start();
+    await s3.start();
     await waitFor(
       'the pending snapshot to reach S3',
       // Only the newest pending snapshot is uploaded: one taken after `pending` (the leader's

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { withReference } from '../../scripts/config-reference';
+import { CONFIGURATION_DOC, withReference } from '../../scripts/config-reference';
 
-/** The README's configuration reference is generated from the schemas; it must not drift. */
-describe('README configuration reference', () => {
+/** docs/configuration.md's reference is generated from the schemas; it must not drift. */
+describe('configuration reference', () => {
   it('is exactly what the config schemas generate (run npm run docs:config)', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const readme = readFileSync(CONFIGURATION_DOC, 'utf8');
     expect(readme).toBe(withReference(readme));
   });
 
   it('lists every setting of every app', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const readme = readFileSync(CONFIGURATION_DOC, 'utf8');
     for (const setting of [
       'PARLEY_CLUSTER_SECRET',
       'PARLEY_API_KEYS',

@@ -75,7 +75,23 @@ describe('docker-compose.yml', () => {
   it('runs Kafka in KRaft mode, NATS with JetStream and an S3-compatible store', () => {
     expect(services.kafka.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect((services.nats as { command: string[] }).command).toContain('-js');
-    expect(services.s3.image).toMatch(/minio/);
+    expect(services.s3.image).toMatch(/^versity\/versitygw:/);
+  });
+
+  /** The version a shell script pins, e.g. `KAFKA_VERSION=3.9.2`. */
+  function pinnedIn(script: string, variable: string): string {
+    const text = readFileSync(join(root, 'scripts', 'infra', script), 'utf8');
+    const match = new RegExp(`^${variable}=(\\S+)$`, 'm').exec(text);
+    if (!match) throw new Error(`${script} pins no ${variable}`);
+    return match[1];
+  }
+
+  it('runs the same NATS, Kafka and S3 server versions as the tests', () => {
+    expect(services.nats.image).toBe(`nats:${pinnedIn('nats.sh', 'NATS_VERSION')}-alpine`);
+    expect(services.kafka.image).toBe(`apache/kafka:${pinnedIn('kafka.sh', 'KAFKA_VERSION')}`);
+    expect(services.s3.image).toBe(
+      `versity/versitygw:${pinnedIn('s3.sh', 'VERSITYGW_VERSION')}`,
+    );
   });
 
   it.each(Object.keys(schemas))('runs %s on three nodes', (app) => {

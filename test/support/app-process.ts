@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ClientTls, getJson } from './https';
 import { waitFor } from './wait';
 
 export type AppName = 'command-log' | 'gossip' | 'crdt' | 'decision-api';
@@ -56,14 +57,18 @@ export class AppProcess {
   }
 }
 
-/** Waits until an HTTP GET answers with the given status. */
-export async function waitForHttp(url: string, status = 200, timeoutMs = 30_000): Promise<unknown> {
+/** Waits until an HTTP GET (HTTPS with `tls`) answers with the given status. */
+export async function waitForHttp(
+  url: string,
+  status = 200,
+  timeoutMs = 30_000,
+  tls?: ClientTls,
+): Promise<unknown> {
   return waitFor(
     `GET ${url} → ${status}`,
     async () => {
-      const response = await fetch(url);
-      if (response.status !== status) return undefined;
-      return (await response.json()) as unknown;
+      const answer = await getJson(url, tls);
+      return answer.status === status ? answer.json : undefined;
     },
     { timeoutMs, intervalMs: 100 },
   );

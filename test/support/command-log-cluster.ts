@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
 import { AppProcess } from './app-process';
+import { ClientTls, getJson } from './https';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -51,9 +52,19 @@ export class CommandLogCluster {
       peerAddress?: (from: string, to: ReplicaHandle) => string;
       /** Settings of one replica only (e.g. a slow disk), on every start of it. */
       envFor?: (id: string) => Record<string, string>;
+      /**
+       * For replicas started with TLS: the test's trust and certificate, for their HTTPS status
+       * port and their mutual-TLS microservice port.
+       */
+      tls?: ClientTls;
     } = {},
   ): Promise<CommandLogCluster> {
-    const cluster = new CommandLogCluster(extraEnv, options.peerAddress, options.envFor);
+    const cluster = new CommandLogCluster(
+      extraEnv,
+      options.peerAddress,
+      options.envFor,
+      options.tls,
+    );
     for (let i = 1; i <= size; i += 1) {
       cluster.replicas.push({
         id: `n${i}`,
@@ -71,6 +82,7 @@ export class CommandLogCluster {
     private readonly peerAddress: (from: string, to: ReplicaHandle) => string = (_from, to) =>
       `127.0.0.1:${to.peerPort}`,
     private readonly envFor: (id: string) => Record<string, string> = () => ({}),
+    private readonly tls?: ClientTls,
   ) {}
 
   replica(id: string): ReplicaHandle {
@@ -79,8 +91,11 @@ export class CommandLogCluster {
     return replica;
   }
 
-  /** A new replica that joins the running cluster (PARLEY_JOIN); started, not yet a member. */
-  async addReplica(id: string): Promise<ReplicaHandle> {
+  /**
+   * A new replica that joins the running cluster (PARLEY_JOIN); started, not yet a member.
+   * `env`: settings of its first start only.
+   */
+  async addReplica(id: string, env: Record<string, string> = {}): Promise<ReplicaHandle> {
     const replica: ReplicaHandle = {
       id,
       httpPort: await freePort(),
@@ -88,7 +103,7 @@ export class CommandLogCluster {
       rpcPort: await freePort(),
     };
     this.replicas.push(replica);
-    this.start(id, { PARLEY_JOIN: 'true' });
+    this.start(id, { PARLEY_JOIN: 'true', ...env });
     return replica;
   }
 
@@ -122,8 +137,9 @@ export class CommandLogCluster {
     const replica = this.replica(id);
     if (!replica.process) return undefined;
     try {
-      const response = await fetch(`http://127.0.0.1:${replica.httpPort}/v1/status`);
-      return response.ok ? ((await response.json()) as never) : undefined;
+      const scheme = this.tls ? 'https' : 'http';
+      const answer = await getJson(`${scheme}://127.0.0.1:${replica.httpPort}/v1/status`, this.tls);
+      return answer.status === 200 ? (answer.json as ReplicaStatus) : undefined;
     } catch {
       return undefined;
     }
@@ -231,7 +247,12 @@ export class CommandLogCluster {
     replica.client ??= ClientProxyFactory.create({
       transport: Transport.TCP,
       // Like decision-api's client (Nagle off), so bench:command-log measures the same path.
-      options: { host: '127.0.0.1', port: replica.rpcPort, socketClass: NoDelayJsonSocket },
+      options: {
+        host: '127.0.0.1',
+        port: replica.rpcPort,
+        socketClass: NoDelayJsonSocket,
+        tlsOptions: this.tls,
+      },
     });
     return replica.client;
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess, waitForHttp } from './app-process';
+import { ClientTls, httpsJson } from './https';
 import { freePort } from './ports';
 
 export const CRDT_SECRET = 'e2e-crdt-secret-0123456789';
@@ -19,12 +20,21 @@ export class CrdtCluster {
   readonly replicas: CrdtReplica[] = [];
   readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-crdt-'));
 
+  private constructor(private readonly tls?: ClientTls) {}
+
+  /** The replica's HTTP(S) base URL. */
+  url(id: string): string {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.replica(id).httpPort}`;
+  }
+
   /** `envOf(i)` gives each replica's transport settings (NATS URL or direct peers). */
   static async create(
     size: number,
     envOf: (index: number, ports: { peerPort: number }[]) => Record<string, string>,
+    /** For replicas serving HTTPS: the test's trust and client certificate. */
+    tls?: ClientTls,
   ): Promise<CrdtCluster> {
-    const cluster = new CrdtCluster();
+    const cluster = new CrdtCluster(tls);
     const ports = [];
     for (let i = 0; i < size; i += 1)
       ports.push({ httpPort: await freePort(), peerPort: await freePort() });
@@ -52,7 +62,7 @@ export class CrdtCluster {
       PARLEY_CRDT_ANTI_ENTROPY_MS: '300',
       ...r.env,
     });
-    await waitForHttp(`http://127.0.0.1:${r.httpPort}/health/live`);
+    await waitForHttp(`${this.url(id)}/health/live`, 200, 30_000, this.tls);
   }
 
   async kill(id: string): Promise<void> {
@@ -67,6 +77,7 @@ export class CrdtCluster {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
+    if (this.tls) return httpsJson(`${this.url(id)}${path}`, this.tls, { method, body });
     const response = await fetch(`http://127.0.0.1:${this.replica(id).httpPort}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -1,4 +1,5 @@
 import { AppProcess } from './app-process';
+import { ClientTls, getJson } from './https';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -21,8 +22,19 @@ interface GossipMember {
 export class GossipCluster {
   readonly members: GossipMember[] = [];
 
-  static async create(size: number, env: Record<string, string> = {}): Promise<GossipCluster> {
-    const cluster = new GossipCluster();
+  private constructor(private readonly tls?: ClientTls) {}
+
+  private url(id: string, path: string): string {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.member(id).httpPort}${path}`;
+  }
+
+  /** `tls`: the test's trust and client certificate, for members serving HTTPS. */
+  static async create(
+    size: number,
+    env: Record<string, string> = {},
+    tls?: ClientTls,
+  ): Promise<GossipCluster> {
+    const cluster = new GossipCluster(tls);
     for (let i = 1; i <= size; i += 1)
       cluster.members.push({
         id: `g${i}`,
@@ -58,16 +70,18 @@ export class GossipCluster {
 
   async view(id: string): Promise<MemberView[] | undefined> {
     try {
-      const response = await fetch(`http://127.0.0.1:${this.member(id).httpPort}/v1/agents`);
-      return response.ok ? ((await response.json()) as MemberView[]) : undefined;
+      const answer = await getJson(this.url(id, '/v1/agents'), this.tls);
+      return answer.status === 200 ? (answer.json as MemberView[]) : undefined;
     } catch {
       return undefined;
     }
   }
 
   async events(id: string): Promise<{ id: string; to: string }[]> {
-    const response = await fetch(`http://127.0.0.1:${this.member(id).httpPort}/v1/members/events`);
-    return (await response.json()) as { id: string; to: string }[];
+    return (await getJson(this.url(id, '/v1/members/events'), this.tls)).json as {
+      id: string;
+      to: string;
+    }[];
   }
 
   /** Polls until every running member except `except` sees `id` in `status`; returns ms waited. */

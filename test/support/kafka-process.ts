@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,9 +18,20 @@ export class KafkaProcess {
     private readonly dataDir: string,
   ) {}
 
+  /** The one Kafka version the infra scripts pin (scripts/infra/kafka.sh). */
+  static version(): string {
+    const script = readFileSync(
+      join(__dirname, '..', '..', 'scripts', 'infra', 'kafka.sh'),
+      'utf8',
+    );
+    const pinned = /^KAFKA_VERSION=(\S+)$/m.exec(script);
+    if (!pinned) throw new Error('scripts/infra/kafka.sh pins no KAFKA_VERSION');
+    return pinned[1];
+  }
+
   static libs(): string {
     const cache = process.env.PARLEY_INFRA_CACHE ?? join(homedir(), '.cache', 'parley');
-    const libs = join(cache, 'kafka-3.9.1', 'libs');
+    const libs = join(cache, `kafka-${KafkaProcess.version()}`, 'libs');
     if (!existsSync(join(libs, '.complete')))
       throw new Error('Kafka jars not found: run scripts/infra/up.sh kafka first');
     return libs;

@@ -1,7 +1,7 @@
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RpcVerifier } from '@parley/app-kit';
-import { NodeStatus, RPC } from '../../apps/command-log/src/api/rpc-patterns';
+import { NodeStatus, RPC } from '@parley/command-log-api';
 
 export const OLDER_REPLICA_SECRET = 'older-replica-secret-0123456789';
 export const OLDER_REPLICA_ID = 'old1';

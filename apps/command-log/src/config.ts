@@ -2,8 +2,10 @@ import {
   baseFields,
   boundedInt,
   booleanFlag,
+  checkTls,
   hostPortList,
   peerList,
+  peerTlsFields,
   port,
   secret,
   url,
@@ -11,86 +13,95 @@ import {
 import { z } from 'zod';
 
 /** Configuration of a command-log replica. Each field says its unit. */
-export const commandLogConfigSchema = z.object({
-  ...baseFields(8100),
-  /** Shared secret that authenticates peer frames (HMAC); never logged. */
-  PARLEY_CLUSTER_SECRET: secret(),
-  /**
-   * Shared secret that authenticates decision-api's microservice requests (HMAC per request);
-   * the cluster secret when unset. Never logged.
-   */
-  PARLEY_RPC_SECRET: secret().optional(),
-  /** TCP port for Raft peer traffic. */
-  PARLEY_PEER_PORT: port(7100),
-  /** TCP port of the Nest microservice that decision-api calls. */
-  PARLEY_RPC_PORT: port(7200),
-  /**
-   * The voting members at first start, `id=host:peerPort,...`; this node must be among them.
-   * Unset means a cluster of one on PARLEY_PEER_PORT.
-   */
-  PARLEY_PEERS: peerList().optional(),
-  /**
-   * Start as a new member of a running cluster (etcd's initial-cluster-state=existing): never
-   * bootstrap; wait until an operator adds this node (command-log.members.add).
-   */
-  PARLEY_JOIN: booleanFlag(false),
-  /** Milliseconds per Raft tick; election and heartbeat timeouts are counted in ticks. */
-  PARLEY_TICK_MS: boundedInt(10, 1, 1000, 'milliseconds'),
-  /** Election timeout in ticks (randomized up to twice this). */
-  PARLEY_ELECTION_TICKS: boundedInt(10, 3, 1000, 'ticks'),
-  /**
-   * Take a snapshot and compact the log after this many applied entries. etcd's default
-   * (--snapshot-count 100,000 since v3.2): a snapshot serializes the whole state, session table
-   * included; at 10,000 a 1,000,000-entry WAL replay took 80 s here, at 100,000 57 s.
-   */
-  PARLEY_SNAPSHOT_EVERY_ENTRIES: boundedInt(100_000, 10, 10_000_000, 'entries'),
-  /** Entries kept in memory behind a snapshot, so briefly lagging followers need no snapshot. */
-  PARLEY_COMPACTION_TAIL_ENTRIES: boundedInt(5_000, 0, 10_000_000, 'entries'),
-  /** Milliseconds between the leader's clock entries, which drive proposal deadlines. */
-  PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
-  /**
-   * Log time a requestId is remembered with its result; a retry after it is refused (409
-   * idempotency-window-passed), never applied again. Changes what commands do: set it the same
-   * on every replica.
-   */
-  PARLEY_IDEMPOTENCY_WINDOW_MS: boundedInt(600_000, 100, 7 * 24 * 3_600_000, 'milliseconds'),
-  /**
-   * Most requestIds inside the window (about 57 bytes each in memory and 49 in a snapshot); at
-   * the bound new commands get 503 until the oldest id ages out. The same on every replica.
-   */
-  PARLEY_IDEMPOTENCY_IDS_MAX: boundedInt(4_000_000, 10, 100_000_000, 'ids'),
-  /**
-   * Ids past the window kept as a hash and a time (24 bytes each), so their retries are still
-   * refused rather than applied; the oldest is dropped when full. The same on every replica.
-   */
-  PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX: boundedInt(4_000_000, 0, 100_000_000, 'ids'),
-  /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
-  PARLEY_WAL_FSYNC: booleanFlag(true),
-  /**
-   * Fault injection, like etcd's failpoints: a pause before every WAL fsync, to run a replica
-   * on a slow disk in the chaos tests. 0 (the default) is off; leave it off in production.
-   */
-  PARLEY_WAL_SYNC_DELAY_MS: boundedInt(0, 0, 5_000, 'milliseconds'),
-  /** Names this cluster (Kafka transactional id, S3 prefixes); the same on every replica. */
-  PARLEY_CLUSTER_ID: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
-    .default('parley')
-    .describe('a cluster id of 1-63 characters [a-z0-9_-]'),
-  /** Snapshots wait for the Kafka mirror up to this many entries of lag, then go ahead. */
-  PARLEY_MIRROR_LAG_MAX_ENTRIES: boundedInt(1_000_000, 1_000, 100_000_000, 'entries'),
-  /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
-  PARLEY_KAFKA_BROKERS: hostPortList(),
-  /** S3-compatible endpoint for snapshots; the filesystem store is used when unset. */
-  PARLEY_S3_ENDPOINT: url(['http', 'https']),
-  PARLEY_S3_BUCKET: z.string().min(3).max(63).default('parley-snapshots').describe('a bucket name'),
-  PARLEY_S3_REGION: z.string().min(1).default('us-east-1').describe('an S3 region name'),
-  PARLEY_S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('an access key id'),
-  PARLEY_S3_SECRET_ACCESS_KEY: secret().optional(),
-  /** An S3 upload attempt slower than this is abandoned and retried later (milliseconds). */
-  PARLEY_S3_ATTEMPT_TIMEOUT_MS: boundedInt(60_000, 1_000, 3_600_000, 'milliseconds'),
-  /** NATS URL; when set, the microservice API also listens on NATS request/reply. */
-  PARLEY_NATS_URL: url(['nats', 'tls']),
-});
+export const commandLogConfigSchema = z
+  .object({
+    ...baseFields(8100),
+    /** TLS of the Raft peer port and of the microservice port decision-api dials (mutual). */
+    ...peerTlsFields(),
+    /** Shared secret that authenticates peer frames (HMAC); never logged. */
+    PARLEY_CLUSTER_SECRET: secret(),
+    /**
+     * Shared secret that authenticates decision-api's microservice requests (HMAC per request);
+     * the cluster secret when unset. Never logged.
+     */
+    PARLEY_RPC_SECRET: secret().optional(),
+    /** TCP port for Raft peer traffic. */
+    PARLEY_PEER_PORT: port(7100),
+    /** TCP port of the Nest microservice that decision-api calls. */
+    PARLEY_RPC_PORT: port(7200),
+    /**
+     * The voting members at first start, `id=host:peerPort,...`; this node must be among them.
+     * Unset means a cluster of one on PARLEY_PEER_PORT.
+     */
+    PARLEY_PEERS: peerList().optional(),
+    /**
+     * Start as a new member of a running cluster (etcd's initial-cluster-state=existing): never
+     * bootstrap; wait until an operator adds this node (command-log.members.add).
+     */
+    PARLEY_JOIN: booleanFlag(false),
+    /** Milliseconds per Raft tick; election and heartbeat timeouts are counted in ticks. */
+    PARLEY_TICK_MS: boundedInt(10, 1, 1000, 'milliseconds'),
+    /** Election timeout in ticks (randomized up to twice this). */
+    PARLEY_ELECTION_TICKS: boundedInt(10, 3, 1000, 'ticks'),
+    /**
+     * Take a snapshot and compact the log after this many applied entries. etcd's default
+     * (--snapshot-count 100,000 since v3.2): a snapshot serializes the whole state, session table
+     * included; at 10,000 a 1,000,000-entry WAL replay took 80 s here, at 100,000 57 s.
+     */
+    PARLEY_SNAPSHOT_EVERY_ENTRIES: boundedInt(100_000, 10, 10_000_000, 'entries'),
+    /** Entries kept in memory behind a snapshot, so briefly lagging followers need no snapshot. */
+    PARLEY_COMPACTION_TAIL_ENTRIES: boundedInt(5_000, 0, 10_000_000, 'entries'),
+    /** Milliseconds between the leader's clock entries, which drive proposal deadlines. */
+    PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
+    /**
+     * Log time a requestId is remembered with its result; a retry after it is refused (409
+     * idempotency-window-passed), never applied again. Changes what commands do: set it the
+     * same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_WINDOW_MS: boundedInt(600_000, 100, 7 * 24 * 3_600_000, 'milliseconds'),
+    /**
+     * Most requestIds inside the window (57 bytes each in memory when full, 49 in a snapshot);
+     * at the bound new commands get 503 until the oldest id ages out. The same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_IDS_MAX: boundedInt(4_000_000, 10, 100_000_000, 'ids'),
+    /**
+     * Ids past the window kept as a hash and a time (24 bytes each), so their retries are still
+     * refused rather than applied; the oldest is dropped when full. The same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX: boundedInt(4_000_000, 0, 100_000_000, 'ids'),
+    /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
+    PARLEY_WAL_FSYNC: booleanFlag(true),
+    /**
+     * Fault injection, like etcd's failpoints: a pause before every WAL fsync, to run a replica
+     * on a slow disk in the chaos tests. 0 (the default) is off; leave it off in production.
+     */
+    PARLEY_WAL_SYNC_DELAY_MS: boundedInt(0, 0, 5_000, 'milliseconds'),
+    /** Names this cluster (Kafka transactional id, S3 prefixes); the same on every replica. */
+    PARLEY_CLUSTER_ID: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .default('parley')
+      .describe('a cluster id of 1-63 characters [a-z0-9_-]'),
+    /** Snapshots wait for the Kafka mirror up to this many entries of lag, then go ahead. */
+    PARLEY_MIRROR_LAG_MAX_ENTRIES: boundedInt(1_000_000, 1_000, 100_000_000, 'entries'),
+    /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
+    PARLEY_KAFKA_BROKERS: hostPortList(),
+    /** S3-compatible endpoint for snapshots; the filesystem store is used when unset. */
+    PARLEY_S3_ENDPOINT: url(['http', 'https']),
+    PARLEY_S3_BUCKET: z
+      .string()
+      .min(3)
+      .max(63)
+      .default('parley-snapshots')
+      .describe('a bucket name'),
+    PARLEY_S3_REGION: z.string().min(1).default('us-east-1').describe('an S3 region name'),
+    PARLEY_S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('an access key id'),
+    PARLEY_S3_SECRET_ACCESS_KEY: secret().optional(),
+    /** An S3 upload attempt slower than this is abandoned and retried later (milliseconds). */
+    PARLEY_S3_ATTEMPT_TIMEOUT_MS: boundedInt(60_000, 1_000, 3_600_000, 'milliseconds'),
+    /** NATS URL; when set, the microservice API also listens on NATS request/reply. */
+    PARLEY_NATS_URL: url(['nats', 'tls']),
+  })
+  .superRefine(checkTls);
 
 export type CommandLogConfig = z.output<typeof commandLogConfigSchema>;

@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
-import { NoDelayJsonSocket, backgroundNatsOptions, bootstrapApp, redactUrl } from '@parley/app-kit';
+import {
+  NoDelayJsonSocket,
+  backgroundNatsOptions,
+  bootstrapApp,
+  peerTls,
+  redactUrl,
+} from '@parley/app-kit';
 import { NamespacedNatsServer } from './api/nats-rpc-server';
 import { commandLogConfigSchema } from './config';
 import { CommandLogModule } from './command-log.module';
@@ -11,7 +17,8 @@ void bootstrapApp({
   schema: commandLogConfigSchema,
   module: (config) => CommandLogModule.register(config),
   beforeListen: async (app, config) => {
-    // The microservice API for decision-api over Nest's TCP transport.
+    // The microservice API for decision-api over Nest's TCP transport; mutual TLS with the peer
+    // certificates when they are configured (decision-api presents its own).
     const tcp = app.connectMicroservice(
       {
         transport: Transport.TCP,
@@ -19,9 +26,19 @@ void bootstrapApp({
           host: config.PARLEY_HTTP_HOST,
           port: config.PARLEY_RPC_PORT,
           socketClass: NoDelayJsonSocket,
+          tlsOptions: peerTls(config)?.server,
         },
       },
       { inheritAppConfig: true },
+    );
+    // Nest drops a refused handshake silently; say who was refused and why, as the peer port does.
+    tcp.on(
+      'tlsClientError',
+      (error: Error, socket: { remoteAddress?: string; remotePort?: number }) =>
+        Logger.warn(
+          `refused a TLS connection from ${socket.remoteAddress ?? 'a client that hung up'}:${socket.remotePort ?? 0}: ${error.message}`,
+          'Microservice',
+        ),
     );
     await tcp.listen();
     if (config.PARLEY_NATS_URL) {

@@ -5,6 +5,7 @@ import { decodeCommand, encodeCommand } from '@parley/decision';
 import { KafkaMirror } from './mirror/kafka-mirror';
 import { Role } from '@parley/raft';
 import { S3Client } from '@aws-sdk/client-s3';
+import { peerTlsFrom } from '@parley/app-kit';
 import {
   FsSnapshotStore,
   S3SnapshotStore,
@@ -93,6 +94,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
           onUnreachable,
           logger,
           random: Math.random,
+          tls: peerTlsFrom((key) => get(key)),
         }),
       tickMs: get('PARLEY_TICK_MS'),
       electionTicks: get('PARLEY_ELECTION_TICKS'),

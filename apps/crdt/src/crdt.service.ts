@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { PacketOpener, sealPacket } from '@parley/app-kit';
+import { PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
 import { CrdtKind, CrdtObject } from '@parley/crdt';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,6 +87,9 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
           this.get('PARLEY_HTTP_HOST'),
           this.get('PARLEY_CRDT_PEER_PORT'),
           this.get('PARLEY_CRDT_PEERS') ?? [],
+          peerTlsFrom((key) => this.get(key)),
+          (reason, remote) =>
+            this.logger.warn(`refused a TLS connection from ${remote}: ${reason}`),
         );
     await this.bus.start((bytes) => this.onBytes(bytes));
     this.timer = setInterval(

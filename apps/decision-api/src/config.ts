@@ -1,5 +1,15 @@
-import { baseFields, booleanFlag, boundedInt, hostPortList, secret, url } from '@parley/config';
+import {
+  baseFields,
+  booleanFlag,
+  boundedInt,
+  checkTls,
+  hostPortList,
+  peerTlsFields,
+  secret,
+  url,
+} from '@parley/config';
 import { z } from 'zod';
+import { REPLICA_LIVENESS_DEFAULTS } from './cluster-client/replica-liveness';
 
 const apiKeyList = z
   .string()
@@ -23,6 +33,12 @@ const apiKeyList = z
 export const decisionApiConfigSchema = z
   .object({
     ...baseFields(8080),
+    /**
+     * TLS of the hops decision-api dials inside the cluster: command-log's microservice port and
+     * the crdt and gossip HTTP ports (their certificates are checked against this CA, and this
+     * certificate is presented to them).
+     */
+    ...peerTlsFields(),
     /** API keys with their roles; every route needs one. */
     PARLEY_API_KEYS: apiKeyList,
     /**
@@ -64,6 +80,37 @@ export const decisionApiConfigSchema = z
      * (group commit). With 1, 64 PUT clients sent batches of ~28 instead of ~12.
      */
     PARLEY_RPC_BATCHES_IN_FLIGHT: boundedInt(1, 1, 64, 'batches'),
+    /**
+     * A command-log replica that has answered nothing for this long while requests are out to it
+     * is asked its status (a live one answers at once, whatever its requests wait for). Keep it
+     * above the replicas' longest event-loop stall and near their election timeout.
+     */
+    PARLEY_RPC_SILENT_AFTER_MS: boundedInt(
+      REPLICA_LIVENESS_DEFAULTS.silentAfterMs,
+      10,
+      60_000,
+      'milliseconds',
+    ),
+    /**
+     * A status probe unanswered this long makes the replica silent (SIGSTOP, a long GC pause, a
+     * frozen host): its requests are abandoned and sent again to the new leader (proposals keep
+     * their requestId) or to another replica (stale reads), or answered 504 when that is not
+     * possible in time; the replica is skipped until it answers a probe. A request waits at a
+     * silent replica about PARLEY_RPC_SILENT_AFTER_MS + this, not PARLEY_COMMIT_TIMEOUT_MS.
+     */
+    PARLEY_RPC_PROBE_TIMEOUT_MS: boundedInt(
+      REPLICA_LIVENESS_DEFAULTS.probeTimeoutMs,
+      10,
+      60_000,
+      'milliseconds',
+    ),
+    /** How often a silent (suspect) replica is probed again; its first answer ends the suspicion. */
+    PARLEY_RPC_SUSPECT_PROBE_MS: boundedInt(
+      REPLICA_LIVENESS_DEFAULTS.suspectProbeIntervalMs,
+      10,
+      60_000,
+      'milliseconds',
+    ),
     /** Requests per second allowed per API key before 429. */
     PARLEY_RATE_LIMIT_PER_SECOND: boundedInt(10_000, 1, 1_000_000, 'requests per second'),
     /**
@@ -74,6 +121,7 @@ export const decisionApiConfigSchema = z
     PARLEY_HTTP_FAST_LANE: booleanFlag(true),
   })
   .superRefine((config, context) => {
+    checkTls(config, context);
     if (config.PARLEY_COMMAND_LOG_TRANSPORT === 'nats' && !config.PARLEY_NATS_URL)
       context.addIssue({
         code: 'custom',

@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { LivenessController } from '@parley/app-kit';
+import { LivenessController, peerTls } from '@parley/app-kit';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { SlidingWindowStorage } from './auth/sliding-window-storage';
@@ -31,6 +31,8 @@ export const DECISION_CONTROLLERS = [StrongController, EventualController] as co
 export class DecisionApiModule {
   /** The configuration was validated before this runs; Nest's ConfigService serves it typed. */
   static register(config: DecisionApiConfig): DynamicModule {
+    // Every hop decision-api dials inside the cluster uses the peer TLS identity when set.
+    const tls = peerTls(config);
     return {
       module: DecisionApiModule,
       imports: [
@@ -69,15 +71,21 @@ export class DecisionApiModule {
               ? { url: config.PARLEY_NATS_URL, clusterId: config.PARLEY_CLUSTER_ID }
               : undefined,
             config.PARLEY_RPC_BATCHES_IN_FLIGHT,
+            {
+              silentAfterMs: config.PARLEY_RPC_SILENT_AFTER_MS,
+              probeTimeoutMs: config.PARLEY_RPC_PROBE_TIMEOUT_MS,
+              suspectProbeIntervalMs: config.PARLEY_RPC_SUSPECT_PROBE_MS,
+            },
+            tls,
           ),
         },
         {
           provide: CrdtUpstream,
-          useValue: new CrdtUpstream('crdt', config.PARLEY_CRDT_NODES ?? []),
+          useValue: new CrdtUpstream('crdt', config.PARLEY_CRDT_NODES ?? [], tls),
         },
         {
           provide: GossipUpstream,
-          useValue: new GossipUpstream('gossip', config.PARLEY_GOSSIP_NODES ?? []),
+          useValue: new GossipUpstream('gossip', config.PARLEY_GOSSIP_NODES ?? [], tls),
         },
       ],
     };

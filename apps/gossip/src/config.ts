@@ -2,7 +2,9 @@ import {
   baseFields,
   booleanFlag,
   boundedInt,
+  checkTls,
   hostPortList,
+  peerTlsFields,
   port,
   portsInRange,
   secret,
@@ -14,6 +16,11 @@ import { z } from 'zod';
 export const gossipConfigSchema = z
   .object({
     ...baseFields(8300),
+    /**
+     * TLS of the push-pull TCP streams (mutual). UDP probes and gossip stay plain datagrams,
+     * authenticated by the cluster secret (HMAC), not encrypted.
+     */
+    ...peerTlsFields(),
     /** Shared secret that authenticates gossip packets; never logged. */
     PARLEY_CLUSTER_SECRET: secret(),
     /** UDP (probes) and TCP (push-pull) port. */
@@ -51,6 +58,7 @@ export const gossipConfigSchema = z
     PARLEY_GOSSIP_LIFEGUARD: booleanFlag(true),
   })
   .superRefine((config, context) => {
+    checkTls(config, context);
     if (config.PARLEY_GOSSIP_TRANSPORT === 'nats' && !config.PARLEY_NATS_URL)
       context.addIssue({
         code: 'custom',

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { GossipConfig } from './config';
 import { GossipTransport } from './gossip-transport.port';
 import { NatsGossipTransport } from './nats-transport';
-import { PacketOpener, sealPacket } from '@parley/app-kit';
+import { PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
 import { UdpTcpTransport } from './udp-transport';
 
 const EVENTS_KEPT = 1_000;
@@ -81,7 +81,12 @@ export class GossipService implements OnApplicationBootstrap, OnApplicationShutd
     this.transport =
       get('PARLEY_GOSSIP_TRANSPORT') === 'nats'
         ? new NatsGossipTransport(get('PARLEY_NATS_URL')!, address)
-        : new UdpTcpTransport(host, gossipPort);
+        : new UdpTcpTransport(
+            host,
+            gossipPort,
+            peerTlsFrom((key) => get(key)),
+            (reason, remote) => this.logger.warn(`refused a TLS stream from ${remote}: ${reason}`),
+          );
     await this.transport.start((bytes, from) => this.onBytes(bytes, from));
     this.join();
     const tickMs = get('PARLEY_GOSSIP_TICK_MS');

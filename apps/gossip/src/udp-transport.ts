@@ -1,6 +1,7 @@
 import { Channel } from '@parley/gossip';
 import { Socket as UdpSocket, createSocket } from 'node:dgram';
-import { Server, Socket, createConnection, createServer } from 'node:net';
+import { Server, Socket } from 'node:net';
+import { PeerTls, createStreamServer, dialStream } from '@parley/app-kit';
 import { GossipTransport } from './gossip-transport.port';
 
 /** A UDP datagram bigger than this goes by stream instead (loopback and LAN both carry it). */
@@ -14,6 +15,8 @@ const STREAMS_IN_FLIGHT_MAX = 64;
  * memberlist's default transport: UDP for probes and gossip, TCP for push-pull. A stream is
  * one connection carrying one length-prefixed message; the member's address is the same
  * host:port for both. Oversized, truncated or slow streams are dropped and counted.
+ * With peer TLS the streams are mutual TLS; UDP packets stay datagrams, sealed (HMAC) by the
+ * cluster secret but not encrypted (memberlist encrypts them with a symmetric keyring).
  */
 export class UdpTcpTransport implements GossipTransport {
   private udp?: UdpSocket;
@@ -25,6 +28,8 @@ export class UdpTcpTransport implements GossipTransport {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly tls?: PeerTls,
+    private readonly onRefused: (reason: string, remote: string) => void = () => undefined,
   ) {}
 
   async start(onBytes: (bytes: Uint8Array, fromAddress: string) => void): Promise<void> {
@@ -41,7 +46,14 @@ export class UdpTcpTransport implements GossipTransport {
         resolve();
       });
     });
-    this.tcp = createServer((socket) => this.acceptStream(socket, onBytes));
+    this.tcp = createStreamServer(
+      this.tls,
+      (socket) => this.acceptStream(socket, onBytes),
+      (reason, remote) => {
+        this.refusedStreams += 1;
+        this.onRefused(reason, remote);
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       this.tcp!.once('error', reject);
       this.tcp!.listen(this.port, this.host, () => resolve());
@@ -69,7 +81,7 @@ export class UdpTcpTransport implements GossipTransport {
       return;
     }
     this.streamsInFlight += 1;
-    const socket = createConnection(target);
+    const { socket } = dialStream(target, this.tls);
     socket.setTimeout(STREAM_TIMEOUT_MS);
     const done = () => {
       this.streamsInFlight -= 1;

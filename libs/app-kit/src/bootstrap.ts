@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { json } from 'express';
 import { ConfigError, loadConfig } from '@parley/config';
 import { z } from 'zod';
+import { HttpTlsConfig, httpsServerOptions } from './tls';
 
 /** What every app's main.ts hands to `bootstrapApp`. */
 export interface AppDefinition<S extends z.ZodObject> {
@@ -32,7 +33,7 @@ const levelsFrom: Record<string, LogLevel[]> = {
   verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
-interface BaseConfig {
+interface BaseConfig extends HttpTlsConfig {
   PARLEY_NODE_ID: string;
   PARLEY_HTTP_HOST: string;
   PARLEY_HTTP_PORT: number;
@@ -65,10 +66,13 @@ export async function bootstrapApp<S extends z.ZodObject>(
     json: config.PARLEY_LOG_FORMAT === 'json',
     logLevels: levelsFrom[config.PARLEY_LOG_LEVEL],
   });
+  // HTTPS when PARLEY_TLS_CERT_FILE is set (validated with its key at load time).
+  const httpsOptions = httpsServerOptions(config);
   const app = await NestFactory.create<NestExpressApplication>(definition.module(config), {
     logger,
     bodyParser: false,
     abortOnError: false,
+    httpsOptions,
   });
   // Express names itself in a header on every answer unless told not to; nobody needs it.
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable(
@@ -81,6 +85,10 @@ export async function bootstrapApp<S extends z.ZodObject>(
   if (definition.beforeListen) await definition.beforeListen(app, config, { jsonBodyParser });
   app.use(jsonBodyParser);
   await app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
-  logger.log(`listening on http://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}`);
+  const scheme = httpsOptions ? 'https' : 'http';
+  const clientAuth = config.PARLEY_TLS_CLIENT_CERT_AUTH ? ' (client certificates required)' : '';
+  logger.log(
+    `listening on ${scheme}://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}${clientAuth}`,
+  );
   return app;
 }

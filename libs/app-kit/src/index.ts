@@ -6,3 +6,4 @@ export * from './redact-url';
 export * from './sealed-message';
 export * from './nats-options';
 export * from './no-delay-json-socket';
+export * from './tls';

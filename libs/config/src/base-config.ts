@@ -1,5 +1,6 @@
 import { boundedInt, host, logLevel, nodeId, port } from './env-fields';
 import { z } from 'zod';
+import { httpTlsFields } from './tls-fields';
 
 /** Settings every Parley app has: who it is, where it listens, where it keeps data, how it logs. */
 export function baseFields(defaultHttpPort: number) {
@@ -17,5 +18,6 @@ export function baseFields(defaultHttpPort: number) {
     PARLEY_LOG_FORMAT: z.enum(['json', 'text']).default('text').describe('json or text'),
     /** Largest accepted HTTP body, in bytes; larger bodies get 413. */
     PARLEY_HTTP_BODY_BYTES_MAX: boundedInt(1_048_576, 1_024, 67_108_864, 'bytes'),
+    ...httpTlsFields(),
   };
 }

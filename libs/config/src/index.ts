@@ -3,3 +3,4 @@ export * from './env-fields';
 export * from './load-config';
 export * from './base-config';
 export * from './config-reference';
+export * from './tls-fields';

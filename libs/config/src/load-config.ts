@@ -29,15 +29,23 @@ export function loadConfig<S extends z.ZodObject>(
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '(root)');
       const field = schema.shape[name] as z.ZodType | undefined;
-      const expected = (field && describeField(field)) ?? issue.message;
+      const described = field && describeField(field);
+      const expected = described ?? issue.message;
       const got = relevant[name];
       const shown = got === undefined ? 'it is missing' : `got ${describeValue(name, got)}`;
-      problems.push(`${name} must be ${expected} (${shown})`);
+      // A custom rule with its own message (a file that cannot be read, a setting that needs
+      // another) says why; a bare refine's "Invalid input" adds nothing to what is expected.
+      const explains = issue.code === 'custom' && issue.message !== ZOD_DEFAULT_MESSAGE;
+      const why = explains && described ? `: ${issue.message}` : '';
+      problems.push(`${name} must be ${expected} (${shown}${why})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(app, [...new Set(problems)]);
   return (parsed as { data: z.output<S> }).data;
 }
+
+/** What zod says for a refine that was given no message. */
+const ZOD_DEFAULT_MESSAGE = 'Invalid input';
 
 /** Settings read by the launcher, not by the apps themselves. */
 const ignoredNames = new Set(['PARLEY_APP']);
@@ -56,8 +64,12 @@ export function describeField(field: z.ZodType): string | undefined {
 }
 
 function describeValue(name: string, value: string): string {
-  // Secrets never appear in messages or logs, not even when they are wrong.
-  if (/SECRET|KEY|PASSWORD|TOKEN/i.test(name)) return `a value of ${value.length} characters`;
-  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  // Secrets never appear in messages or logs, not even when they are wrong. A file's path is
+  // not a secret (PARLEY_TLS_KEY_FILE names where the key is), and is shown whole.
+  const isPath = name.endsWith('_FILE');
+  if (!isPath && /SECRET|KEY|PASSWORD|TOKEN/i.test(name))
+    return `a value of ${value.length} characters`;
+  const lengthMax = isPath ? 200 : 40;
+  const shown = value.length > lengthMax ? `${value.slice(0, lengthMax)}…` : value;
   return JSON.stringify(shown);
 }

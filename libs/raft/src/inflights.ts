@@ -33,6 +33,7 @@ export class Inflights {
     this.indexes.push(lastIndex);
     this.sizes.push(bytes);
     this.bytesInFlight += bytes;
+    assert(this.count <= this.maxCount, `inflights hold ${this.count} > ${this.maxCount}`);
   }
 
   /** Frees every message whose last index is ≤ `index` (the follower acknowledged it). */
@@ -41,6 +42,7 @@ export class Inflights {
       this.bytesInFlight -= this.sizes[this.head];
       this.head += 1;
     }
+    assert(this.bytesInFlight >= 0, `inflight bytes went negative: ${this.bytesInFlight}`);
     // Compact the backing arrays once half of them is dead, keeping amortised O(1).
     if (this.head > 64 && this.head * 2 > this.indexes.length) {
       this.indexes.splice(0, this.head);

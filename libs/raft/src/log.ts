@@ -76,6 +76,11 @@ export class RaftLog {
 
   append(entries: readonly Entry[]): number {
     if (entries.length === 0) return this.lastIndex();
+    // Log Matching (§5.3) needs a log without holes: new entries start at most one past the end.
+    assert(
+      entries[0].index <= this.lastIndex() + 1,
+      `append at ${entries[0].index} leaves a gap after ${this.lastIndex()}`,
+    );
     assert(
       entries[0].index - 1 >= this.committed,
       `append after ${entries[0].index - 1} would overwrite committed ${this.committed}`,
@@ -202,6 +207,11 @@ export class RaftLog {
   }
 
   restore(snapshot: Snapshot): void {
+    // A snapshot holds committed entries only; installing one never moves commit backwards.
+    assert(
+      snapshot.meta.index > this.committed,
+      `snapshot at ${snapshot.meta.index} is not past commit ${this.committed}`,
+    );
     this.committed = snapshot.meta.index;
     this.unstable.restore(snapshot);
   }

@@ -55,6 +55,11 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /** Raft §5.3: nextIndex is always past matchIndex (the follower holds everything ≤ match). */
+  private assertMatchBeforeNext(): void {
+    assert(this.match < this.next, `progress match ${this.match} not below next ${this.next}`);
+  }
+
   becomeProbe(): void {
     // Coming back from a snapshot, the follower has at least the snapshot.
     if (this.state === ProgressState.Snapshot) {
@@ -65,6 +70,7 @@ export class Progress {
       this.resetState(ProgressState.Probe);
       this.next = this.match + 1;
     }
+    this.assertMatchBeforeNext();
   }
 
   becomeReplicate(): void {
@@ -73,6 +79,7 @@ export class Progress {
   }
 
   becomeSnapshot(snapshotIndex: number): void {
+    assert(snapshotIndex > 0, 'a snapshot transfer needs a snapshot');
     this.resetState(ProgressState.Snapshot);
     this.pendingSnapshot = snapshotIndex;
   }
@@ -86,6 +93,7 @@ export class Progress {
       this.probeSent = false;
     }
     this.next = Math.max(this.next, index + 1);
+    this.assertMatchBeforeNext();
     return updated;
   }
 
@@ -95,6 +103,7 @@ export class Progress {
       if (entryCount > 0) {
         this.next = lastIndex + 1;
         this.inflights.add(lastIndex, bytes);
+        this.assertMatchBeforeNext();
       }
     } else if (this.state === ProgressState.Probe) {
       this.probeSent = true;
@@ -117,6 +126,7 @@ export class Progress {
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
     this.probeSent = false;
+    this.assertMatchBeforeNext();
     return true;
   }
 

@@ -154,6 +154,7 @@ export class Raft {
 
   send(init: MessageInit): void {
     const type = init.type;
+    assert(init.to !== this.id, `${type} addressed to the sender ${this.id}`);
     let term = init.term ?? 0;
     if (
       type === MessageType.Vote ||
@@ -174,6 +175,8 @@ export class Raft {
   // ---- role changes --------------------------------------------------------------------
 
   private reset(term: number): void {
+    // Terms only grow (§5.1): a term once seen is never given back, or a vote could repeat.
+    assert(term >= this.term, `term would go back from ${this.term} to ${term}`);
     if (this.term !== term) {
       this.term = term;
       this.vote = NONE;
@@ -226,6 +229,7 @@ export class Raft {
 
   becomeLeader(): void {
     assert(this.role !== Role.Follower, 'follower cannot become leader without an election');
+    assert(this.vote === this.id, `leader of term ${this.term} did not vote for itself`);
     this.stepFn = stepLeader;
     this.reset(this.term);
     this.tickFn = () => this.tickHeartbeat();
@@ -421,6 +425,11 @@ export class Raft {
       // Answer with the request's term so that a pre-candidate counts the grant.
       this.send({ type: respType, to: m.from, term: m.term });
       if (m.type === MessageType.Vote) {
+        // Election Safety (§5.2): at most one vote per term.
+        assert(
+          this.vote === NONE || this.vote === m.from,
+          `second vote in term ${this.term}: ${m.from} after ${this.vote}`,
+        );
         this.electionElapsed = 0;
         this.vote = m.from;
       }

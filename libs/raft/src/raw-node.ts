@@ -255,6 +255,12 @@ export class RawNode {
     const softChanged =
       soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
     const hardChanged = !sameHardState(hard, this.prevHardState);
+    // What the application persists never moves back: the term (§5.1) and the commit index.
+    assert(hard.term >= this.prevHardState.term, `hard state term went back to ${hard.term}`);
+    assert(
+      hard.commit >= this.prevHardState.commit,
+      `hard state commit went back from ${this.prevHardState.commit} to ${hard.commit}`,
+    );
     const snapshot = r.log.unstable.snapshot;
     const entries = r.log.unstable.entries.slice();
     const rd: Ready = {

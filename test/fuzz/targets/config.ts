@@ -15,7 +15,8 @@ import { TRICKY_STRINGS } from '../mutators';
  * dial or bind: every port in a loaded config is 1-65535 (node:net throws on anything else).
  */
 const SECRET_MARK = 'zzsecret';
-const SECRET_NAME = /SECRET|KEY|PASSWORD|TOKEN/i;
+/** Secret-looking names; a `_FILE` setting holds a path (shown in messages), not a secret. */
+const SECRET_NAME = /^(?!.*_FILE$).*(SECRET|KEY|PASSWORD|TOKEN)/i;
 
 /** Values that sit on the edges of the fields (numbers, booleans, lists, URLs, ids). */
 const EDGE_VALUES = [

@@ -1,5 +1,5 @@
 import { NatsOptions, ServerNats } from '@nestjs/microservices';
-import { ANY_REPLICA, commandLogSubject } from './rpc-patterns';
+import { ANY_REPLICA, commandLogSubject } from '@parley/command-log-api';
 
 type NatsClient = {
   subscribe(

@@ -17,7 +17,7 @@ import {
   ReadBatchResponse,
   ReadRequest,
   ReadResponse,
-} from './rpc-patterns';
+} from '@parley/command-log-api';
 import type { ReadOutcome } from '../replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;

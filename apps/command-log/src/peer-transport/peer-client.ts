@@ -1,4 +1,5 @@
-import { Socket, connect } from 'node:net';
+import { Socket } from 'node:net';
+import { PeerTls, dialStream } from '@parley/app-kit';
 import {
   decodeChallenge,
   encodeData,
@@ -28,6 +29,8 @@ export interface PeerClientOptions {
   random: () => number;
   onUnreachable: (peerId: string) => void;
   logger: TransportLogger;
+  /** Mutual TLS under the frame authentication; plain TCP when unset. */
+  tls?: PeerTls;
 }
 
 /**
@@ -100,7 +103,7 @@ export class PeerClient {
       return;
     }
     const { secret, selfId, peerId } = this.options;
-    const socket = connect({ host: address.host, port: address.port });
+    const { socket, ready } = dialStream(address, this.options.tls);
     socket.setNoDelay(true);
     this.socket = socket;
     this.key = undefined;
@@ -108,7 +111,7 @@ export class PeerClient {
     this.congested = false;
     const hello: Hello = { from: selfId, to: peerId, clientNonce: newNonce() };
     const splitter = new FrameSplitter(this.options.frameBytesMax);
-    socket.on('connect', () => socket.write(frame(encodeHello(secret, hello))));
+    socket.on(ready, () => socket.write(frame(encodeHello(secret, hello))));
     socket.on('data', (data: Buffer) => {
       const split = splitter.push(data);
       if ('error' in split) return this.fail(split.error);
@@ -125,7 +128,11 @@ export class PeerClient {
       this.congested = false;
       this.flush();
     });
-    socket.on('error', () => undefined);
+    socket.on('error', (error: Error) => {
+      // A refused certificate is a configuration problem worth a line; a peer that is down is not.
+      if (this.options.tls && !/ECONNREFUSED|ECONNRESET/.test(error.message))
+        this.options.logger.warn(`connection to ${peerId} failed: ${error.message}`);
+    });
     socket.on('close', () => {
       if (this.socket === socket) {
         this.socket = undefined;

@@ -1,4 +1,5 @@
-import { Server, Socket, createServer } from 'node:net';
+import { Server, Socket } from 'node:net';
+import { PeerTls, createStreamServer } from '@parley/app-kit';
 import { Message } from '@parley/raft';
 import {
   decodeData,
@@ -26,11 +27,15 @@ export interface PeerServerOptions {
   handshakeTimeoutMs: number;
   onMessage: (message: Message) => void;
   logger: TransportLogger;
+  /** Mutual TLS under the frame authentication; plain TCP when unset. */
+  tls?: PeerTls;
 }
 
 /** Counters a metrics endpoint can expose. */
 export interface PeerServerStats {
   connectionsAccepted: number;
+  /** TLS handshakes refused: a certificate from another CA, none, plain bytes, too slow. */
+  handshakesRefused: number;
   framesRejected: number;
   messagesReceived: number;
 }
@@ -45,6 +50,7 @@ export class PeerServer {
   private readonly sockets = new Set<Socket>();
   readonly stats: PeerServerStats = {
     connectionsAccepted: 0,
+    handshakesRefused: 0,
     framesRejected: 0,
     messagesReceived: 0,
   };
@@ -52,7 +58,14 @@ export class PeerServer {
   constructor(private readonly options: PeerServerOptions) {}
 
   async listen(): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = createStreamServer(
+      this.options.tls,
+      (socket) => this.accept(socket),
+      (reason, remote) => {
+        this.stats.handshakesRefused += 1;
+        this.options.logger.warn(`refused a TLS connection from ${remote}: ${reason}`);
+      },
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,3 +1,4 @@
+import { PeerTls } from '@parley/app-kit';
 import { Message } from '@parley/raft';
 import { encodeMessage } from './message-codec';
 import { PeerAddress, PeerClient } from './peer-client';
@@ -23,6 +24,8 @@ export interface TcpPeerTransportOptions {
   random: () => number;
   frameBytesMax?: number;
   queuedMessagesMax?: number;
+  /** Mutual TLS on every peer connection, under the frame authentication; plain TCP when unset. */
+  tls?: PeerTls;
 }
 
 /** TCP between replicas: one authenticated outgoing connection per peer, one listener. */
@@ -42,6 +45,7 @@ export class TcpPeerTransport implements PeerTransport {
       handshakeTimeoutMs: 5_000,
       onMessage: options.onMessage,
       logger: options.logger,
+      tls: options.tls,
     });
   }
 
@@ -99,6 +103,7 @@ export class TcpPeerTransport implements PeerTransport {
         random: this.options.random,
         onUnreachable: this.options.onUnreachable,
         logger: this.options.logger,
+        tls: this.options.tls,
       });
       this.clients.set(peerId, client);
     }

@@ -1,4 +1,5 @@
-import { Server, Socket, createConnection, createServer } from 'node:net';
+import { Server, Socket } from 'node:net';
+import { PeerTls, createStreamServer, dialStream } from '@parley/app-kit';
 import { DeltaBus } from './delta-bus.port';
 
 const FRAME_BYTES_MAX = 16 * 1024 * 1024;
@@ -26,12 +27,16 @@ export class DirectDeltaBus implements DeltaBus {
   private server?: Server;
   private readonly peers: Peer[];
   private sendFailures = 0;
+  private handshakesRefused = 0;
   private closed = false;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
     peers: readonly string[],
+    /** Mutual TLS between replicas (deltas stay HMAC-sealed inside); plain TCP when unset. */
+    private readonly tls?: PeerTls,
+    private readonly onRefused: (reason: string, remote: string) => void = () => undefined,
   ) {
     this.peers = peers.map((address) => {
       const at = address.lastIndexOf(':');
@@ -46,7 +51,14 @@ export class DirectDeltaBus implements DeltaBus {
   }
 
   async start(onBytes: (bytes: Uint8Array) => void): Promise<void> {
-    this.server = createServer((socket) => this.readFrames(socket, onBytes));
+    this.server = createStreamServer(
+      this.tls,
+      (socket) => this.readFrames(socket, onBytes),
+      (reason, remote) => {
+        this.handshakesRefused += 1;
+        this.onRefused(reason, remote);
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.port, this.host, () => resolve());
@@ -77,9 +89,9 @@ export class DirectDeltaBus implements DeltaBus {
 
   private dial(peer: Peer): void {
     if (this.closed) return;
-    const socket = createConnection({ host: peer.host, port: peer.port });
+    const { socket, ready } = dialStream(peer, this.tls);
     peer.socket = socket;
-    socket.on('connect', () => {
+    socket.on(ready, () => {
       peer.connected = true;
       peer.backoffMs = RECONNECT_MS_MIN;
       for (const frame of peer.queue.splice(0)) socket.write(frame);
@@ -116,8 +128,10 @@ export class DirectDeltaBus implements DeltaBus {
   state() {
     return {
       transport: 'direct',
+      tls: this.tls !== undefined,
       connected: this.peers.every((p) => p.connected),
       sendFailures: this.sendFailures,
+      handshakesRefused: this.handshakesRefused,
     };
   }
 

@@ -8,6 +8,12 @@ import {
   OlderReplicaModule,
 } from '../../../../test/support/older-replica';
 import { freePort } from '../../../../test/support/ports';
+import {
+  SCRIPTED_REPLICA_SECRET,
+  startScriptedReplicas,
+} from '../../../../test/support/scripted-replica';
+import { waitFor } from '../../../../test/support/wait';
+import { Problem } from '../http/problem';
 import { CommandLogClient } from './command-log-client';
 
 describe('CommandLogClient against a replica that predates batches (rolling upgrade)', () => {
@@ -54,5 +60,124 @@ describe('CommandLogClient against a replica that predates batches (rolling upgr
 
   it('does not count an unknown pattern against the replica: its breaker stays closed', () => {
     expect(breakerStates()[`command-log-${address}`]).toBe('closed');
+  });
+});
+
+describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests, answers nothing)', () => {
+  let replicas: Awaited<ReturnType<typeof startScriptedReplicas>>;
+  let client: CommandLogClient;
+  const [n1, n2, n3] = [0, 1, 2];
+
+  /** A long commit timeout: only the liveness probe can free a request held at a frozen replica. */
+  const connect = (commitTimeoutMs = 60_000) =>
+    new CommandLogClient(
+      replicas.addresses,
+      SCRIPTED_REPLICA_SECRET,
+      commitTimeoutMs,
+      undefined,
+      1,
+      {
+        silentAfterMs: 50,
+        probeTimeoutMs: 50,
+        suspectProbeIntervalMs: 25,
+      },
+    );
+  const put = (requestId: string) =>
+    client.propose({ type: 'kv.put', key: 'k', value: requestId, requestId });
+  /**
+   * The first proposal goes to n1 in turn; the second to n2, whose not-leader hint makes the
+   * client learn that n1 leads: the proposals after them go straight to n1.
+   */
+  const learnLeader = async () => {
+    await put('warm-up-1');
+    await put('warm-up-2');
+  };
+
+  beforeEach(async () => {
+    replicas = await startScriptedReplicas(['n1', 'n2', 'n3']);
+    client = connect();
+  });
+
+  afterEach(async () => {
+    await client.onApplicationShutdown();
+    await replicas.close();
+  });
+
+  /** n2 wins the election: it leads and the others name it. */
+  const electN2 = () => {
+    for (const replica of replicas.replicas) replica.leader = 'n2';
+    replicas.replicas[n2].role = 'leader';
+  };
+
+  it('sends a proposal held at a paused leader again to the new leader, with the same requestId', async () => {
+    await learnLeader();
+    const asked = () =>
+      replicas.replicas[n2].notLeaderAnswers + replicas.replicas[n3].notLeaderAnswers;
+    const askedBefore = asked();
+    replicas.replicas[n1].freeze();
+    const answer = put('p1');
+    await waitFor('p1 at the paused leader', () =>
+      replicas.replicas[n1].proposalsReceived.includes('p1') ? true : undefined,
+    );
+    // The followers name the paused leader until they elect another: the client waits for it.
+    await waitFor('a follower asked while n1 is paused', () =>
+      asked() > askedBefore ? true : undefined,
+    );
+    electN2();
+    await expect(answer).resolves.toMatchObject({
+      result: { appliedBy: 'n2', requestId: 'p1' },
+    });
+    // The batch slot held at the frozen replica does not hold the next proposals.
+    const next = await Promise.all(['p2', 'p3'].map(put));
+    expect(next.map((a) => a.result.appliedBy)).toEqual(['n2', 'n2']);
+  });
+
+  // The client's deadline is 2 × the commit timeout + 2 s; the test waits it out, hence its bound.
+  it('answers 504 when no new leader appears in time: the paused one may have the command', async () => {
+    await client.onApplicationShutdown();
+    client = connect(100);
+    await learnLeader();
+    replicas.replicas[n1].freeze();
+    const error = await put('p-unknown').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Problem);
+    expect((error as Problem).getStatus()).toBe(504);
+    expect(replicas.replicas[n1].proposalsReceived).toContain('p-unknown');
+  }, 20_000);
+
+  it('moves a proposal on when its leader, cut off, answers its probe as a follower', async () => {
+    await learnLeader();
+    replicas.replicas[n1].holdRequests();
+    const answer = put('p-cut-off');
+    await waitFor('p-cut-off at the cut-off leader', () =>
+      replicas.replicas[n1].proposalsReceived.includes('p-cut-off') ? true : undefined,
+    );
+    // The others elected n2; n1 (check-quorum) stepped down and knows it, but never answers p.
+    electN2();
+    replicas.replicas[n1].role = 'follower';
+    await expect(answer).resolves.toMatchObject({
+      result: { appliedBy: 'n2', requestId: 'p-cut-off' },
+    });
+  });
+
+  it('serves stale reads from the other replicas while one is paused', async () => {
+    replicas.replicas[n2].freeze();
+    const answers: unknown[] = [];
+    for (let i = 0; i < 9; i += 1)
+      answers.push((await client.read({ type: 'kv.get', key: 'k' }, 'stale')).result);
+    expect(answers).not.toContainEqual({ readFrom: 'n2' });
+    // The paused replica held one batch at most, then was skipped while suspect.
+    expect(replicas.replicas[n2].staleReadsReceived).toBeLessThanOrEqual(1);
+  });
+
+  it('moves linearizable reads to the new leader', async () => {
+    replicas.replicas[n1].freeze();
+    const read = client.read({ type: 'kv.get', key: 'k' }, 'linearizable');
+    await waitFor('a follower asked while n1 is paused', () =>
+      replicas.replicas[n3].notLeaderAnswers + replicas.replicas[n2].notLeaderAnswers > 0
+        ? true
+        : undefined,
+    );
+    electN2();
+    await expect(read).resolves.toMatchObject({ result: { readFrom: 'n2' } });
   });
 });

@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
-import { NoDelayJsonSocket, backgroundNatsOptions, signRpc } from '@parley/app-kit';
+import { NoDelayJsonSocket, PeerTls, backgroundNatsOptions, signRpc } from '@parley/app-kit';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -14,15 +14,22 @@ import type {
   ReadBatchRequest,
   ReadBatchResponse,
   ReadResponse,
-} from '../../../command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import {
   ANY_REPLICA,
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
   RPC,
   commandLogSubject,
-} from '../../../command-log/src/api/rpc-patterns';
+} from '@parley/command-log-api';
 import { Problem, sessionRefusalProblem } from '../http/problem';
+import {
+  REPLICA_LIVENESS_DEFAULTS,
+  ReplicaDeposedError,
+  ReplicaLiveness,
+  ReplicaLivenessOptions,
+  ReplicaSilentError,
+} from './replica-liveness';
 import { RequestBatcher } from './request-batcher';
 
 type Proposal = ProposeBatchRequest['proposals'][number];
@@ -41,6 +48,20 @@ const ONE_BY_ONE_MS = 30_000;
 
 /** The patterns a replica from before batching lacks. */
 const BATCH_PATTERNS = new Set<string>([RPC.proposeBatch, RPC.readBatch]);
+
+/** Errors that say the request never left (breaker open, nobody listening): nothing was done. */
+const NOT_SENT_CODES = new Set(['EOPENBREAKER', 'ECONNREFUSED']);
+
+/**
+ * No leader answered within the attempts and the deadline. `maybeDelivered`: some attempt may
+ * have reached a leader that then went silent or away, so a command's outcome is unknown (504),
+ * not merely refused (503).
+ */
+class NoLeaderAnswered extends Problem {
+  constructor(readonly maybeDelivered: boolean) {
+    super(503, 'Service Unavailable', 'no command-log leader answered', { retryAfterSeconds: 1 });
+  }
+}
 
 /** The replica answered that it has no handler for the pattern: nothing was done there. */
 class PatternUnknownError extends Error {
@@ -61,6 +82,12 @@ export interface Applied {
  * no leader, and gives up after a bounded number of attempts (never loops): 503 with
  * Retry-After when no leader answers, 504 when the commit outcome is unknown (retrying with the
  * same requestId is safe).
+ *
+ * A replica that goes silent (paused, frozen) does not hold requests for the commit timeout:
+ * ReplicaLiveness abandons what is out to it within about a second, the replica is skipped while
+ * suspect, and the batch is sent again to the new leader (proposals keep their requestIds, so the
+ * state machine applies each at most once whichever leader had it) or, for stale reads, to
+ * another replica.
  */
 export class CommandLogClient implements OnApplicationShutdown {
   private readonly logger = new Logger('CommandLogClient');
@@ -75,6 +102,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** Linearizable and lease reads go to the leader, which takes one read point per batch. */
   private readonly leaderReads: RequestBatcher<BatchedRead, ReadResponse>;
   private readonly staleReads: RequestBatcher<BatchedRead, ReadResponse>;
+  private readonly liveness: ReplicaLiveness;
 
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
@@ -88,8 +116,17 @@ export class CommandLogClient implements OnApplicationShutdown {
     private readonly nats?: { url: string; clusterId: string },
     /** Batches of one kind out at once (PARLEY_RPC_BATCHES_IN_FLIGHT). */
     batchesInFlightMax = 1,
+    /** When a replica counts as silent (PARLEY_RPC_SILENT_AFTER_MS and the two after it). */
+    liveness: ReplicaLivenessOptions = REPLICA_LIVENESS_DEFAULTS,
+    /** Mutual TLS to the replicas' TCP microservice port; plain TCP when unset. */
+    private readonly tls?: PeerTls,
   ) {
     this.nodes = nats ? [ANY_REPLICA] : nodes;
+    this.liveness = new ReplicaLiveness(
+      (address) =>
+        this.sendRaw(address, RPC.status, {}, liveness.probeTimeoutMs) as Promise<NodeStatus>,
+      liveness,
+    );
     // A reply that leaves a request out is a broken reply: that request's outcome is unknown.
     const unknown = { status: 'timeout' } as const;
     this.proposals = this.batcher(PROPOSE_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
@@ -101,6 +138,11 @@ export class CommandLogClient implements OnApplicationShutdown {
     this.staleReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
       this.readBatch(batch, 'any'),
     );
+  }
+
+  /** Which replicas are suspect (silent at their last probe), and requests abandoned at them. */
+  get replicaLiveness(): Pick<ReplicaLiveness, 'suspicion' | 'requestsAbandoned'> {
+    return this.liveness;
   }
 
   get nodeCount(): number {
@@ -138,15 +180,22 @@ export class CommandLogClient implements OnApplicationShutdown {
    * One proposal, batched with its neighbours; alone to a replica that predates batches. A
    * replica that did not know the pattern did nothing, so sending the proposal again is safe.
    */
-  private proposeOne(proposal: Proposal): Promise<ProposeResponse> {
-    return this.batchedOrAlone(
-      () => this.proposals.submit(proposal),
-      () =>
-        this.toLeader<ProposeResponse>(RPC.propose, {
-          ...proposal,
-          timeoutMs: this.commitTimeoutMs,
-        }),
-    );
+  private async proposeOne(proposal: Proposal): Promise<ProposeResponse> {
+    try {
+      return await this.batchedOrAlone(
+        () => this.proposals.submit(proposal),
+        () =>
+          this.toLeader<ProposeResponse>(RPC.propose, {
+            ...proposal,
+            timeoutMs: this.commitTimeoutMs,
+          }),
+      );
+    } catch (error) {
+      // A leader that went silent may have written it: its outcome is unknown (504), which a
+      // retry with the same requestId settles.
+      if (error instanceof NoLeaderAnswered && error.maybeDelivered) return { status: 'timeout' };
+      throw error;
+    }
   }
 
   /** As proposeOne, for a read. */
@@ -262,10 +311,23 @@ export class CommandLogClient implements OnApplicationShutdown {
 
   /** An operator command the leader must run (transfer, membership, snapshot). */
   async operate<T>(pattern: string, body: object): Promise<T> {
-    return this.toLeader<T & { status?: string }>(pattern, body);
+    // Not abandoned when the leader steps down: a transfer makes it step down on purpose, and an
+    // operator command has no requestId to make a second sending harmless.
+    return this.toLeader<T & { status?: string }>(pattern, body, false);
   }
 
-  private async toLeader<T extends { status?: string }>(pattern: string, body: object): Promise<T> {
+  /**
+   * `body` to the leader: the known one unless it is suspect, else any replica, following its
+   * not-leader hint unless that names a suspect (its followers still name a paused leader until
+   * they elect another: the client waits for the election instead). A request abandoned at a
+   * silent or deposed leader is sent again; the caller hears NoLeaderAnswered once the attempts
+   * or the deadline run out.
+   */
+  private async toLeader<T extends { status?: string }>(
+    pattern: string,
+    body: object,
+    abandonWhenDeposed = true,
+  ): Promise<T> {
     if (!this.configured)
       throw new Problem(503, 'Service Unavailable', 'no command-log nodes are configured', {
         retryAfterSeconds: 5,
@@ -273,20 +335,28 @@ export class CommandLogClient implements OnApplicationShutdown {
     // Bounded twice over: in attempts, and by a deadline, whatever the cluster does meanwhile.
     const attempts = this.nodes.length * 3;
     const deadline = Date.now() + 2 * this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS;
+    let maybeDelivered = false;
     for (let attempt = 0; attempt < attempts && Date.now() < deadline; attempt += 1) {
-      const address = (this.leader && this.addressOf.get(this.leader)) ?? this.nextNode();
+      const known = this.leader && this.addressOf.get(this.leader);
+      const address = known && !this.liveness.isSuspect(known) ? known : this.nextNode();
       let answer: T & { leaderId?: string | null };
       try {
-        answer = await this.call(address, pattern, body);
+        answer = await this.call(address, pattern, body, abandonWhenDeposed);
       } catch (error) {
         if (error instanceof PatternUnknownError) throw error;
+        maybeDelivered ||= !NOT_SENT_CODES.has(
+          (error as { code?: string } | undefined)?.code ?? '',
+        );
+        if (error instanceof ReplicaSilentError || error instanceof ReplicaDeposedError)
+          this.logger.warn(`${error.message}: sending ${pattern} again elsewhere`);
         this.leader = undefined;
         continue;
       }
       if (answer.status !== 'not-leader') return answer;
       const hint = answer.leaderId ?? undefined;
       if (hint && !this.addressOf.has(hint)) await this.learnIds();
-      if (hint && this.addressOf.has(hint) && hint !== this.leader) {
+      const hinted = hint && this.addressOf.get(hint);
+      if (hinted && hint !== this.leader && !this.liveness.isSuspect(hinted)) {
         this.leader = hint;
         continue;
       }
@@ -299,9 +369,7 @@ export class CommandLogClient implements OnApplicationShutdown {
         ),
       );
     }
-    throw new Problem(503, 'Service Unavailable', 'no command-log leader answered', {
-      retryAfterSeconds: 1,
-    });
+    throw new NoLeaderAnswered(maybeDelivered);
   }
 
   private async toAny<T>(pattern: string, body: object): Promise<T> {
@@ -318,16 +386,22 @@ export class CommandLogClient implements OnApplicationShutdown {
     });
   }
 
+  /** The next replica in turn that is not suspect (any, when every one is). */
   private nextNode(): string {
-    const address = this.nodes[this.next % this.nodes.length];
-    this.next += 1;
-    return address;
+    for (let tried = 0; tried < this.nodes.length; tried += 1) {
+      const address = this.nodes[this.next % this.nodes.length];
+      this.next += 1;
+      if (!this.liveness.isSuspect(address)) return address;
+    }
+    return this.nodes[this.next++ % this.nodes.length];
   }
 
   private async learnIds(): Promise<void> {
     if (this.nats) return this.learnNatsMembers();
+    // A suspect would hold the answer for a probe's time, and cannot be the leader to follow.
+    const live = this.nodes.filter((address) => !this.liveness.isSuspect(address));
     await Promise.all(
-      this.nodes.map(async (address) => {
+      live.map(async (address) => {
         const status = await this.call<NodeStatus>(address, RPC.status, {}).catch(() => undefined);
         if (status) this.addressOf.set(status.id, address);
       }),
@@ -347,7 +421,7 @@ export class CommandLogClient implements OnApplicationShutdown {
    * One call to one replica, behind that replica's opossum breaker: a replica that keeps
    * failing is skipped fast (the caller moves on to the next) until a trial call succeeds.
    */
-  private call<T>(address: string, pattern: string, body: object): Promise<T> {
+  private call<T>(address: string, pattern: string, body: object, needsLeader = false): Promise<T> {
     let breaker = this.breakers.get(address);
     if (!breaker) {
       breaker = createBreaker((p: string, b: object) => this.send(address, p, b), {
@@ -361,7 +435,7 @@ export class CommandLogClient implements OnApplicationShutdown {
       });
       this.breakers.set(address, breaker);
     }
-    return breaker.fire(pattern, body) as Promise<T>;
+    return this.liveness.watch(address, breaker.fire(pattern, body) as Promise<T>, needsLeader);
   }
 
   private async send(address: string, pattern: string, body: object): Promise<unknown> {
@@ -385,9 +459,14 @@ export class CommandLogClient implements OnApplicationShutdown {
     }
   }
 
-  private sendRaw(address: string, pattern: string, body: object): Promise<unknown> {
+  private sendRaw(
+    address: string,
+    pattern: string,
+    body: object,
+    timeoutMs = this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS,
+  ): Promise<unknown> {
     const signed = signRpc(this.secret!, pattern, body);
-    const wait = timeout(this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS);
+    const wait = timeout(timeoutMs);
     if (this.nats) {
       this.natsClient ??= ClientProxyFactory.create({
         transport: Transport.NATS,
@@ -405,6 +484,7 @@ export class CommandLogClient implements OnApplicationShutdown {
           host: address.slice(0, at),
           port: Number(address.slice(at + 1)),
           socketClass: NoDelayJsonSocket,
+          tlsOptions: this.tls?.client,
         },
       });
       this.clients.set(address, client);
@@ -413,6 +493,7 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.liveness.close();
     for (const breaker of this.breakers.values()) breaker.shutdown();
     for (const client of this.clients.values()) await client.close();
     await this.natsClient?.close();

@@ -1,5 +1,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { PeerTls } from '@parley/app-kit';
 import { breakerState, createBreaker } from '@parley/resilience';
 import { Problem } from '../http/problem';
 
@@ -11,16 +13,23 @@ const SOCKETS_MAX = 64;
 
 /**
  * A local app reached over HTTP (the crdt replica, the gossip member), behind an opossum
- * breaker: while it keeps failing, calls fail fast with 503 instead of piling up.
+ * breaker: while it keeps failing, calls fail fast with 503 instead of piling up. With peer
+ * TLS it is HTTPS: the upstream's certificate is checked against the peer CA and this node's
+ * peer certificate is presented (for an upstream with PARLEY_TLS_CLIENT_CERT_AUTH).
  */
 export class HttpUpstream implements OnApplicationShutdown {
   private readonly breaker;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: SOCKETS_MAX });
+  private readonly agent: Agent;
+  private readonly startRequest: typeof httpRequest;
 
   constructor(
     readonly name: string,
     private readonly nodes: readonly string[],
+    tls?: PeerTls,
   ) {
+    const pool = { keepAlive: true, maxSockets: SOCKETS_MAX };
+    this.agent = tls ? new HttpsAgent({ ...pool, ...tls.client }) : new Agent(pool);
+    this.startRequest = tls ? httpsRequest : httpRequest;
     this.breaker = createBreaker(
       async (method: string, path: string, body: unknown) => this.send(method, path, body),
       {
@@ -98,7 +107,7 @@ export class HttpUpstream implements OnApplicationShutdown {
     const at = node.lastIndexOf(':');
     const host = node.slice(0, at).replace(/^\[(.*)\]$/, '$1');
     return new Promise((resolve, reject) => {
-      const request = httpRequest(
+      const request = this.startRequest(
         {
           agent: this.agent,
           host,

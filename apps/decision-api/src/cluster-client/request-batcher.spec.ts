@@ -1,4 +1,4 @@
-import type { ProposeResponse } from '../../../command-log/src/api/rpc-patterns';
+import type { ProposeResponse } from '@parley/command-log-api';
 import { RequestBatcher } from './request-batcher';
 
 interface Proposal {

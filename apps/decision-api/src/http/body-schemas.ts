@@ -1,4 +1,4 @@
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 
 /**
  * The request bodies of SPEC.md §3 as JSON Schemas: the one source for what the server accepts

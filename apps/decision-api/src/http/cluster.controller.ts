@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { NOT_A_MEMBER, RPC } from '../../../command-log/src/api/rpc-patterns';
+import { NOT_A_MEMBER, RPC } from '@parley/command-log-api';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
 import { BODIES, fieldsOf } from './body-schemas';

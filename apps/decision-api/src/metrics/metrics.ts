@@ -64,6 +64,26 @@ export class Metrics {
         if (consumer.lag !== undefined) this.set(consumer.lag);
       },
     });
+    new Gauge({
+      name: 'parley_command_log_replica_suspect',
+      help: '1 while a command-log replica is skipped for answering no status probe (paused, frozen), else 0',
+      labelNames: ['replica'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [replica, suspect] of log.replicaLiveness.suspicion())
+          this.set({ replica }, suspect ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'parley_command_log_requests_abandoned_total',
+      help: 'requests abandoned at a silent or deposed command-log replica (then sent again, or 503/504)',
+      registers: [this.registry],
+      collect() {
+        // The client keeps the count; the counter shows it as it stands at the scrape.
+        this.reset();
+        this.inc(log.replicaLiveness.requestsAbandoned);
+      },
+    });
     raft('parley_raft_term', 'term');
     raft('parley_raft_commit_index', 'commitIndex');
     raft('parley_raft_applied_index', 'appliedIndex');

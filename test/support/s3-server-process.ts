@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { waitFor } from './wait';
 
 /**
- * A MinIO process of the test's own (the binary scripts/infra/s3.sh built), so a test can stop
- * and restart "S3" without touching the shared server. Stopped only through its own PID.
+ * An S3-compatible server of the test's own (the versitygw binary scripts/infra/s3.sh built),
+ * so a test can stop and restart "S3" without touching the shared server. Stopped only through
+ * its own PID.
  */
-export class MinioProcess {
+export class S3ServerProcess {
   private child: ChildProcess | undefined;
 
   constructor(
@@ -19,11 +20,11 @@ export class MinioProcess {
   static binary(): string {
     const cache = process.env.PARLEY_INFRA_CACHE ?? join(homedir(), '.cache', 'parley');
     const dir = existsSync(cache)
-      ? readdirSync(cache).find((d) => d.startsWith('minio-'))
+      ? readdirSync(cache).find((d) => d.startsWith('versitygw-'))
       : undefined;
-    const path = dir ? join(cache, dir, 'minio') : '';
+    const path = dir ? join(cache, dir, 'versitygw') : '';
     if (!path || !existsSync(path))
-      throw new Error('MinIO binary not found: run scripts/infra/up.sh s3 first');
+      throw new Error('versitygw binary not found: run scripts/infra/up.sh s3 first');
     return path;
   }
 
@@ -33,24 +34,22 @@ export class MinioProcess {
 
   async start(): Promise<void> {
     this.child = spawn(
-      MinioProcess.binary(),
-      ['server', this.dataDir, '--address', `127.0.0.1:${this.port}`, '--quiet'],
+      S3ServerProcess.binary(),
+      ['--port', `127.0.0.1:${this.port}`, '--health', '/health', '--quiet', 'posix', this.dataDir],
       {
         env: {
           PATH: process.env.PATH ?? '',
-          MINIO_ROOT_USER: 'parley',
-          MINIO_ROOT_PASSWORD: 'parley-secret-key',
-          MINIO_BROWSER: 'off',
-          MINIO_UPDATE: 'off',
+          ROOT_ACCESS_KEY_ID: 'parley',
+          ROOT_SECRET_ACCESS_KEY: 'parley-secret-key',
           HOME: this.dataDir,
         },
         stdio: 'ignore',
       },
     );
     await waitFor(
-      'MinIO to be live',
+      'the S3-compatible server to be live',
       async () => {
-        const response = await fetch(`${this.endpoint}/minio/health/live`);
+        const response = await fetch(`${this.endpoint}/health`);
         return response.ok ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100 },

@@ -1,6 +1,7 @@
 /**
  * The message patterns of the command-log microservice (Nest TCP transport by default, NATS
- * request/reply when configured). decision-api is the client; these shapes are its contract.
+ * request/reply when configured). decision-api is the client; these shapes are its contract, kept
+ * in a lib so that neither app imports the other's source (test/static/import-graph.spec.ts).
  */
 export const RPC = {
   propose: 'command-log.propose',
