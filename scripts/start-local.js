@@ -4,7 +4,8 @@
 // Ctrl-C or SIGTERM stops every child. Options: --nodes N (default 3), --base-port P,
 // --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
 // `npm run infra:up` started, read from .infra/env), --tls (HTTPS and mutual TLS on every internal
-// hop, with a CA and node certificate made by openssl under <data-dir>/tls). The nodes are wired together: command-log replicas form one
+// hop, with a CA and node certificate made by openssl under <data-dir>/tls), --from-source (run the
+// TypeScript sources instead of the compiled dist/). The nodes are wired together: command-log replicas form one
 // Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
 // decision-api fronts them all. A child that dies unexpectedly is restarted after a pause
 // (a supervisor's job: the others carry on, as they would in production); one that keeps dying
@@ -107,6 +108,48 @@ function tlsSettings() {
 const tls = tlsSettings();
 const scheme = tls.ca ? 'https' : 'http';
 
+/**
+ * The apps run as a deployment runs them: the compiled output in dist/, built here when it is
+ * missing or older than a source file. Compiling every process's TypeScript at start-up
+ * (--from-source, through @swc-node/register) costs each process ~100 MiB more memory.
+ */
+const fromSource = args.includes('--from-source');
+function newestSourceMs(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(full));
+    else newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+function ensureBuilt() {
+  const stamp = path.join(root, 'dist', '.built'); // written by npm run build
+  const sources = Math.max(
+    newestSourceMs(path.join(root, 'apps')),
+    newestSourceMs(path.join(root, 'libs')),
+    ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map(
+      (file) => fs.statSync(path.join(root, file)).mtimeMs,
+    ),
+  );
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= sources) return;
+  console.log('building the apps (npm run build) ...');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const built = require('node:child_process').spawnSync(npm, ['run', '--silent', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) {
+    console.error('the build failed; fix it, or run the sources with --from-source');
+    process.exit(1);
+  }
+}
+if (!fromSource) ensureBuilt();
+const entryArgs = (app) =>
+  fromSource
+    ? ['-r', '@swc-node/register', path.join(root, 'apps', app, 'src', 'main.ts')]
+    : [path.join(root, 'dist', 'apps', app, 'src', 'main.js')];
+
 const children = new Map(); // name -> the running child process
 const processesFile = path.join(dataDir, 'processes.json');
 const writeProcesses = () =>
@@ -127,22 +170,18 @@ const portOf = (app, i) =>
 
 function start(app, i, env) {
   const name = `${app}-${i}`;
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', path.join(root, 'apps', app, 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        PARLEY_NODE_ID: `n${i}`,
-        PARLEY_HTTP_PORT: String(portOf(app, i)),
-        PARLEY_DATA_DIR: path.join(dataDir, app),
-        ...tls.env,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, entryArgs(app), {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      PARLEY_NODE_ID: `n${i}`,
+      PARLEY_HTTP_PORT: String(portOf(app, i)),
+      PARLEY_DATA_DIR: path.join(dataDir, app),
+      ...tls.env,
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = (stream, out) => {
     let buffered = '';
     stream.on('data', (chunk) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { LocalCluster } from '../support/local-cluster';
 import { waitFor } from '../support/wait';
 
@@ -16,6 +17,14 @@ describe('npm start (scripts/start-local.js)', () => {
     await cluster.ready();
     expect(cluster.output).toMatch(/\[command-log-1\]/);
     expect(cluster.output).toContain(`dashboard     ${cluster.api}/`);
+    // Every app runs its compiled output, as a deployment does (not TypeScript compiled at start).
+    for (const [name, pid] of Object.entries(cluster.processes())) {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect({ name, entry: commandLine[1] }).toEqual({
+        name,
+        entry: expect.stringMatching(/\/dist\/apps\/[a-z-]+\/src\/main\.js$/),
+      });
+    }
     expect(
       (await call('PUT', '/v1/kv/greeting', { requestId: 'local-1', value: 'hello' })).status,
     ).toBe(200);
