@@ -9,9 +9,10 @@ import { DecisionStateMachine, StateMachineOptions } from './state-machine';
 
 /**
  * Encodings of the decision state machine: commands as log entries (a format byte, then JSON)
- * and whole-state snapshots ("PRLYDSM" + version byte + CRC-32 + canonical JSON). Decoders
- * validate everything and answer errors as values; JSON.parse only ever builds plain data,
- * and all state is rebuilt into Maps, so no input can reach a prototype.
+ * and whole-state snapshots ("PRLYDSM" + version byte + CRC-32 + canonical JSON, then the
+ * session table's columns as raw arrays: see snapshotSteps). Decoders validate everything and
+ * answer errors as values; JSON.parse only ever builds plain data, and all state is rebuilt
+ * into Maps and typed arrays, so no input can reach a prototype.
  */
 const COMMAND_FORMAT = 1;
 const COMMAND_BYTES_MAX = 1024 * 1024;
