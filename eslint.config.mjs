@@ -62,7 +62,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/apps/**', 'apps/*'], message: 'Libraries must not import from apps.' }] },
+        {
+          patterns: [
+            { group: ['**/apps/**', 'apps/*'], message: 'Libraries must not import from apps.' },
+          ],
+        },
       ],
     },
   },

@@ -75,7 +75,7 @@ describe('idempotency over REST', () => {
     expect(answer.status).toBe(422);
     expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(answer.json).toMatchObject({
-      type: '/problems/idempotency-key-reuse',
+      type: 'idempotency-key-reuse',
       title: 'Unprocessable Content',
       status: 422,
     });
@@ -218,7 +218,7 @@ describe('idempotency over REST', () => {
     expect(refused.status).toBe(409);
     expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(refused.json).toMatchObject({
-      type: '/problems/idempotency-window-passed',
+      type: 'idempotency-window-passed',
       title: 'Conflict',
       status: 409,
     });

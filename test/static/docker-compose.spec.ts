@@ -89,9 +89,7 @@ describe('docker-compose.yml', () => {
   it('runs the same NATS, Kafka and S3 server versions as the tests', () => {
     expect(services.nats.image).toBe(`nats:${pinnedIn('nats.sh', 'NATS_VERSION')}-alpine`);
     expect(services.kafka.image).toBe(`apache/kafka:${pinnedIn('kafka.sh', 'KAFKA_VERSION')}`);
-    expect(services.s3.image).toBe(
-      `versity/versitygw:${pinnedIn('s3.sh', 'VERSITYGW_VERSION')}`,
-    );
+    expect(services.s3.image).toBe(`versity/versitygw:${pinnedIn('s3.sh', 'VERSITYGW_VERSION')}`);
   });
 
   it.each(Object.keys(schemas))('runs %s on three nodes', (app) => {

@@ -25,9 +25,10 @@ interface ClusterView {
     id: string;
     address: string;
     role: string;
-    commitIndex: number;
-    appliedIndex: number;
-    lastContactMs: Record<string, number>;
+    commitIndex: number | null;
+    appliedIndex: number | null;
+    /** Since the leader last heard from it (0: the leader); null when no one ever did. */
+    lastContactMs: number | null;
     snapshotIndex?: number;
     snapshotPendingUpload?: number | null;
   }[];
@@ -69,7 +70,6 @@ export async function status(context: CommandContext): Promise<Outcome> {
   const agents = await context.client
     .call<{ id: string; status: string; incarnation: number }[]>('GET', '/v1/agents')
     .catch(() => null);
-  const leader = cluster.nodes.find((n) => n.id === cluster.leader);
   const text = [
     `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
     `voters ${cluster.members?.voters.join(', ') || '-'}   learners ${cluster.members?.learners.join(', ') || '-'}`,
@@ -85,9 +85,9 @@ export async function status(context: CommandContext): Promise<Outcome> {
         n.snapshotIndex,
         n.id === cluster.leader
           ? 'self'
-          : leader?.lastContactMs[n.id] !== undefined
-            ? `${Math.round(leader.lastContactMs[n.id])} ms`
-            : null,
+          : n.lastContactMs === null
+            ? null
+            : `${Math.round(n.lastContactMs)} ms`,
       ]),
     ),
     '',
@@ -180,6 +180,7 @@ export async function membersAdd(context: CommandContext): Promise<Outcome> {
     id,
     address,
     learner: context.options.learner === true,
+    ...(context.options.force === true ? { force: true } : {}),
   });
   return { text: fields(answer), json: answer };
 }
@@ -188,7 +189,7 @@ export async function membersRemove(context: CommandContext): Promise<Outcome> {
   const id = argument(context, 0, 'id');
   const answer = await context.client.call<Record<string, unknown>>(
     'DELETE',
-    `/v1/cluster/members/${path(id)}`,
+    `/v1/cluster/members/${path(id)}${context.options.force === true ? '?force=true' : ''}`,
   );
   return { text: fields(answer), json: answer };
 }

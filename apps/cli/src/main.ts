@@ -16,8 +16,11 @@ commands:
   kv put <key> <value> [--if-version n]   write a key (compare-and-set with --if-version)
   reserve <sku> <quantity> --order <id>   reserve inventory
   vote <proposal> <option> --agent <id> [--weight n]
-  members add <id> <host:port> [--learner]
-  members remove <id>
+  members add <id> <host:port> [--learner] [--force]
+                                          a new node joins as --learner first; adding a
+                                          voter that would leave fewer reachable voters
+                                          than a quorum is refused (exit 4) unless --force
+  members remove <id> [--force]
   transfer-leadership [--to <id>]
   snapshot [--no-wait] [--wait-ms n]      take a snapshot, wait for its upload
   bench [--workload put|reserve|increment] [--requests n] [--concurrency n] [--seconds n]
@@ -109,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
         agent: { type: 'string' },
         weight: { type: 'string' },
         learner: { type: 'boolean' },
+        force: { type: 'boolean' },
         to: { type: 'string' },
         'wait-ms': { type: 'string' },
         'no-wait': { type: 'boolean' },

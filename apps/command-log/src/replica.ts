@@ -71,9 +71,15 @@ export interface ReplicaOptions {
   snapshotHoldEntriesMax?: number;
 }
 
+/**
+ * Why the replica refused a proposal: the core's reasons, and its own bound on proposals
+ * waiting to commit (`pendingProposalsMax`, back-pressure: retry after a pause).
+ */
+export type ReplicaRefusal = ProposalRefusal | { readonly reason: 'too-many-pending' };
+
 export type ProposeOutcome =
   | { status: 'applied'; index: number; result: unknown }
-  | { status: 'refused'; refusal: ProposalRefusal }
+  | { status: 'refused'; refusal: ReplicaRefusal }
   /** The entry was overwritten by a new leader: it never took effect; safe to retry. */
   | { status: 'dropped' };
 
@@ -210,7 +216,7 @@ export class Replica {
     return new Promise((resolve) => {
       this.enqueue(() => {
         if (this.pendingProposals.size >= this.options.pendingProposalsMax) {
-          resolve({ status: 'refused', refusal: { reason: 'too-large' } });
+          resolve({ status: 'refused', refusal: { reason: 'too-many-pending' } });
           return;
         }
         if (this.node.status().role !== Role.Leader) {
@@ -251,10 +257,11 @@ export class Replica {
     return new Promise((resolve) => this.enqueue(() => resolve(this.node.transferLeadership(to))));
   }
 
-  changeMembership(cc: ConfChange): Promise<ProposeOutcome> {
+  /** `force` skips the strict reconfiguration check (an operator's explicit override). */
+  changeMembership(cc: ConfChange, force = false): Promise<ProposeOutcome> {
     return new Promise((resolve) => {
       this.enqueue(() => {
-        const result = this.node.proposeConfChange(cc);
+        const result = this.node.proposeConfChange(cc, { force });
         if (result.status === 'appended')
           this.pendingProposals.set(result.index, { term: result.term, resolve });
         else if (result.status === 'refused')

@@ -11,22 +11,30 @@ import {
 import { z } from 'zod';
 import { REPLICA_LIVENESS_DEFAULTS } from './cluster-client/replica-liveness';
 
+/**
+ * One API key: `role:key`, or `agent@<agentId>:<key>` for an agent key bound to one agent id
+ * (it may vote only as that agent, and never names a weight). Keys have no `:`, so an agent id
+ * may (the key is what follows the last one).
+ */
+const API_KEY_ENTRY =
+  /(?:agent|reader|operator|agent@[A-Za-z0-9._:~-]{1,128}):[A-Za-z0-9._~-]{16,}/;
+
 const apiKeyList = z
   .string()
-  .regex(
-    /^(agent|reader|operator):[A-Za-z0-9._~-]{16,}(,(agent|reader|operator):[A-Za-z0-9._~-]{16,})*$/,
-  )
+  .regex(new RegExp(`^${API_KEY_ENTRY.source}(,${API_KEY_ENTRY.source})*$`))
   .transform((v) =>
-    v.split(',').map((pair) => {
-      const at = pair.indexOf(':');
+    v.split(',').map((entry) => {
+      const at = entry.lastIndexOf(':');
+      const [role, agentId] = entry.slice(0, at).split(/@(.*)/s);
       return {
-        role: pair.slice(0, at) as 'agent' | 'reader' | 'operator',
-        key: pair.slice(at + 1),
+        role: role as 'agent' | 'reader' | 'operator',
+        key: entry.slice(at + 1),
+        ...(agentId === undefined ? {} : { agentId }),
       };
     }),
   )
   .describe(
-    'a comma-separated list of role:key with role agent, reader or operator and keys of 16+ characters',
+    'a comma-separated list of role:key with role agent, reader or operator, or agent@<agentId>:key for an agent key bound to one agent id; keys of 16+ characters [A-Za-z0-9._~-]',
   );
 
 /** Configuration of the stateless REST front. */
@@ -39,8 +47,14 @@ export const decisionApiConfigSchema = z
      * certificate is presented to them).
      */
     ...peerTlsFields(),
-    /** API keys with their roles; every route needs one. */
+    /** API keys with their roles (and agent keys possibly bound to an agent id). */
     PARLEY_API_KEYS: apiKeyList,
+    /**
+     * Votes only from agent keys bound to the voting agent (`agent@<agentId>:key`): an unbound
+     * agent key gets 403 on the vote route. Off by default (an unbound key may vote as any
+     * agent, as before bound keys existed).
+     */
+    PARLEY_VOTES_REQUIRE_BOUND_KEY: booleanFlag(false),
     /**
      * Secret that signs requests to command-log's microservice API (its PARLEY_RPC_SECRET, which
      * defaults to the cluster secret there). Strong routes answer 503 without it. Never logged.

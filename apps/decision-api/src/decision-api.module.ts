@@ -52,7 +52,10 @@ export class DecisionApiModule {
         DashboardController,
       ],
       providers: [
-        { provide: ApiKeys, useValue: new ApiKeys(config.PARLEY_API_KEYS) },
+        {
+          provide: ApiKeys,
+          useValue: new ApiKeys(config.PARLEY_API_KEYS, config.PARLEY_VOTES_REQUIRE_BOUND_KEY),
+        },
         // Named providers behind the global ones, so the fast lane runs the very same instances.
         ...GLOBAL_GUARDS,
         ProblemFilter,

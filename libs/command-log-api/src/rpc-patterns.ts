@@ -45,7 +45,10 @@ export type ProposeBatchResponse =
 export type ProposeResponse =
   | { status: 'applied'; index: number; result: unknown }
   | { status: 'not-leader'; leaderId: string | null }
-  | { status: 'rejected'; reason: string }
+  /** Refused for good (bad command, invalid or unsafe membership change); `detail` explains. */
+  | { status: 'rejected'; reason: string; detail?: string }
+  /** Refused for now (see TEMPORARY_REFUSALS): nothing was appended; retry after a pause. */
+  | { status: 'unavailable'; reason: string }
   | { status: 'timeout' }
   | { status: 'dropped' };
 
@@ -78,6 +81,23 @@ export type ReadResponse =
   /** minIndex names an entry the leader's log does not hold: no one can have seen it. */
   | { status: 'beyond-log'; lastIndex: number };
 
+/**
+ * Refusals that pass on their own: the leader's bound on uncommitted bytes (`too-large`), the
+ * replica's bound on proposals waiting to commit (`too-many-pending`), and a leadership transfer
+ * under way (it ends within an election timeout). The command was not appended, so a retry
+ * with the same requestId is safe; REST answers 503 with Retry-After, and the Kafka consumer
+ * retries with back-off instead of dead-lettering. A replica from before the `unavailable`
+ * status sends these as `rejected`, which callers classify with this set too.
+ */
+export const TEMPORARY_REFUSALS: ReadonlySet<string> = new Set([
+  'too-large',
+  'too-many-pending',
+  'transferring-leadership',
+]);
+
+/** The refusal reason of a membership change that would leave no reachable quorum. */
+export const RECONFIGURATION_UNSAFE = 'reconfiguration-unsafe';
+
 /** The refusal reason of a membership change naming a node that is not in the cluster. */
 export const NOT_A_MEMBER = 'not-a-member';
 
@@ -89,8 +109,11 @@ export interface NodeStatus {
   leader: string | null;
   commitIndex: number;
   appliedIndex: number;
+  /** Milliseconds since this replica last got a message from each peer it heard from. */
   lastContactMs: Record<string, number>;
   members: { voters: string[]; learners: string[] };
+  /** Peer addresses (host:port) this replica knows, by node id (absent before this field). */
+  peers?: Record<string, string>;
   /** The newest snapshot's index, and the index still waiting for its S3 upload (or null). */
   snapshotIndex: number;
   snapshotPendingUpload: number | null;

@@ -19,6 +19,12 @@ export type OnDeadline = 'plurality' | 'reject' | { default: string };
 export interface Policy {
   kind: 'majority' | 'threshold' | 'unanimous' | 'weighted';
   voters?: string[];
+  /**
+   * weighted only: each voter's weight, fixed by whoever creates the proposal. With it, the
+   * voters are its keys, a vote weighs what the policy says, and a vote naming another weight
+   * is not counted; without it, a vote's own `weight` counts (default 1), trusting the voter.
+   */
+  weights?: Record<string, number>;
   quorum?: number;
   threshold?: number;
   deadlineMs: number;
@@ -127,6 +133,7 @@ function checkPolicy(value: unknown, name: string): string | undefined {
         if (v.some((x) => id(x, n) !== undefined)) return `${n} must hold agent ids`;
         return new Set(v).size === v.length ? undefined : `${n} must not repeat an agent`;
       }),
+      weights: optional(checkWeights),
       quorum: optional(int(1, LIMITS.votersMax)),
       threshold: optional(int(1, Number.MAX_SAFE_INTEGER)),
       deadlineMs: int(1, LIMITS.deadlineMsMax),
@@ -153,6 +160,34 @@ function checkPolicy(value: unknown, name: string): string | undefined {
   }
   if (policy.kind === 'weighted' && policy.threshold === undefined)
     return `${name}.threshold (total weight needed) is required for kind weighted`;
+  if (policy.weights !== undefined && policy.kind !== 'weighted')
+    return `${name}.weights is only for kind weighted`;
+  if (policy.weights !== undefined && policy.voters !== undefined) {
+    const weighted = Object.keys(policy.weights);
+    const same =
+      weighted.length === policy.voters.length && policy.voters.every((v) => v in policy.weights!);
+    if (!same) return `${name}.voters must be exactly the agents of ${name}.weights`;
+  }
+  if (policy.weights !== undefined) {
+    const total = Object.values(policy.weights).reduce((sum, w) => sum + w, 0);
+    if (policy.threshold! > total)
+      return `${name}.threshold ${policy.threshold} is more than all weights together (${total})`;
+  }
+  return undefined;
+}
+
+/** A vote's weight, from the policy or (without policy weights) from the vote. */
+export const VOTE_WEIGHT_MAX = 1_000_000;
+
+function checkWeights(value: unknown, name: string): string | undefined {
+  if (!isPlainObject(value)) return `${name} must be an object of agent id to weight`;
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.length > LIMITS.votersMax)
+    return `${name} must weigh 1-${LIMITS.votersMax} agents`;
+  for (const [agent, weight] of entries) {
+    const bad = id(agent, `${name} key`) ?? int(1, VOTE_WEIGHT_MAX)(weight, `${name}.${agent}`);
+    if (bad) return bad;
+  }
   return undefined;
 }
 
@@ -211,7 +246,7 @@ const shapes: Record<string, Shape> = {
     proposalId: id,
     agentId: id,
     option: id,
-    weight: optional(int(1, 1_000_000)),
+    weight: optional(int(1, VOTE_WEIGHT_MAX)),
   },
   clock: { ts: timestamp },
   'mirror.cursor': { ts: timestamp, index: int(0, Number.MAX_SAFE_INTEGER) },

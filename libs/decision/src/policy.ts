@@ -8,8 +8,10 @@ import { Policy } from './commands';
  * - threshold: an option wins once it holds at least `threshold` percent of N.
  * - unanimous: an option wins once all N voted for it; a vote for a second option makes
  *   unanimity impossible and decides the proposal with no outcome.
- * - weighted: every vote carries a weight (default 1); the first option whose total weight
- *   reaches `threshold` wins.
+ * - weighted: every vote carries a weight, the first option whose total weight reaches
+ *   `threshold` wins. The weight is the policy's (`weights[agentId]`) when the policy has
+ *   weights, which is what makes them trustworthy: the proposer fixes them, not the voter.
+ *   Without policy weights a vote's own `weight` counts (default 1), as before weights existed.
  * Tallies are integers; comparisons are done in integers (count * 100 ≥ threshold * N), never
  * in floating point.
  */

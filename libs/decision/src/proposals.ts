@@ -15,7 +15,14 @@ export type VoteResult = {
   counted: boolean;
   status: Proposal['status'];
   outcome?: string | null;
-  reason?: 'unknown-proposal' | 'not-open' | 'not-a-voter' | 'unknown-option' | 'already-voted';
+  reason?:
+    | 'unknown-proposal'
+    | 'not-open'
+    | 'not-a-voter'
+    | 'unknown-option'
+    | 'already-voted'
+    /** The policy fixes this voter's weight and the vote named another. */
+    | 'weight-set-by-policy';
   index: number;
 };
 
@@ -41,7 +48,14 @@ export class Proposals {
     return { status: 'open' as const, proposalId, index };
   }
 
-  vote(index: number, proposalId: string, agentId: string, option: string, weight = 1): VoteResult {
+  /** `weight` is the vote's own (undefined: none given); policy weights, when set, win. */
+  vote(
+    index: number,
+    proposalId: string,
+    agentId: string,
+    option: string,
+    weight?: number,
+  ): VoteResult {
     const proposal = this.proposals.get(proposalId);
     if (!proposal) return { counted: false, status: 'expired', reason: 'unknown-proposal', index };
     const view = {
@@ -49,13 +63,18 @@ export class Proposals {
       ...(proposal.status !== 'open' ? { outcome: proposal.outcome } : {}),
     };
     if (proposal.status !== 'open') return { counted: false, ...view, reason: 'not-open', index };
-    if (proposal.policy.voters && !proposal.policy.voters.includes(agentId))
-      return { counted: false, ...view, reason: 'not-a-voter', index };
+    const weights = proposal.policy.weights;
+    const listed = weights
+      ? Object.hasOwn(weights, agentId)
+      : proposal.policy.voters?.includes(agentId);
+    if (listed === false) return { counted: false, ...view, reason: 'not-a-voter', index };
+    if (weights && weight !== undefined && weight !== weights[agentId])
+      return { counted: false, ...view, reason: 'weight-set-by-policy', index };
     if (!proposal.options.includes(option))
       return { counted: false, ...view, reason: 'unknown-option', index };
     if (proposal.votes.has(agentId))
       return { counted: false, ...view, reason: 'already-voted', index };
-    proposal.votes.set(agentId, [option, proposal.policy.kind === 'weighted' ? weight : 1]);
+    proposal.votes.set(agentId, [option, voteWeight(proposal.policy, agentId, weight)]);
     const verdict = judge(proposal.policy, this.tally(proposal), proposal.votes.size);
     if (verdict.decided) {
       proposal.status = 'decided';
@@ -96,4 +115,10 @@ export class Proposals {
       tally: Object.fromEntries(this.tally(proposal)),
     };
   }
+}
+
+/** Only weighted policies weigh votes: by the policy's weights, else by the vote (default 1). */
+function voteWeight(policy: Policy, agentId: string, weight: number | undefined): number {
+  if (policy.kind !== 'weighted') return 1;
+  return policy.weights?.[agentId] ?? weight ?? 1;
 }

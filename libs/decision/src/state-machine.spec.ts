@@ -317,6 +317,67 @@ describe('proposals and votes', () => {
     expect(vote(sm, 'w', 'c', 'no', 1, 4)).toMatchObject({ status: 'decided', outcome: 'no' });
   });
 
+  it('weighted with policy weights: each vote weighs what the policy says, not what it claims', () => {
+    const sm = new DecisionStateMachine();
+    const policy: Policy = {
+      kind: 'weighted',
+      weights: { big: 7, small: 2, tiny: 1 },
+      threshold: 8,
+      deadlineMs: 1000,
+      onDeadline: 'reject',
+    };
+    create(sm, 'pw', policy);
+    // A voter cannot raise its own weight, and an agent the policy does not weigh cannot vote.
+    expect(vote(sm, 'pw', 'small', 'yes', 1, 1000)).toMatchObject({
+      counted: false,
+      reason: 'weight-set-by-policy',
+    });
+    expect(vote(sm, 'pw', 'stranger', 'yes')).toMatchObject({
+      counted: false,
+      reason: 'not-a-voter',
+    });
+    expect(vote(sm, 'pw', 'small', 'yes')).toMatchObject({ counted: true, status: 'open' });
+    expect(vote(sm, 'pw', 'tiny', 'no', 1, 1)).toMatchObject({ counted: true, status: 'open' });
+    expect(sm.query({ type: 'proposal.get', proposalId: 'pw' })).toMatchObject({
+      value: { tally: { yes: 2, no: 1 } },
+    });
+    expect(vote(sm, 'pw', 'big', 'yes')).toMatchObject({ status: 'decided', outcome: 'yes' });
+    // The weights survive a snapshot.
+    const restored = decodeSnapshot(encodeSnapshot(sm));
+    if (!restored.ok) throw new Error(restored.error);
+    expect(restored.sm.query({ type: 'proposal.get', proposalId: 'pw' })).toMatchObject({
+      value: { tally: { yes: 9, no: 1 } },
+    });
+  });
+
+  it('checks policy weights: weighted only, the voters they name, a reachable threshold', () => {
+    const command = (policy: Record<string, unknown>) =>
+      validateCommand({
+        type: 'proposal.create',
+        requestId: 'r',
+        ts: 1,
+        proposalId: 'p',
+        options: ['a', 'b'],
+        policy: { deadlineMs: 10, onDeadline: 'reject', ...policy },
+      });
+    const fine = { kind: 'weighted', weights: { x: 2, y: 3 }, threshold: 5 };
+    expect(command(fine).ok).toBe(true);
+    expect(command({ ...fine, voters: ['x', 'y'] }).ok).toBe(true);
+    expect(command({ ...fine, voters: ['x'] })).toMatchObject({
+      ok: false,
+      errors: ['policy.voters must be exactly the agents of policy.weights'],
+    });
+    expect(command({ ...fine, threshold: 6 })).toMatchObject({
+      ok: false,
+      errors: ['policy.threshold 6 is more than all weights together (5)'],
+    });
+    expect(command({ ...fine, weights: { x: 0 } }).ok).toBe(false);
+    expect(command({ kind: 'majority', quorum: 2, weights: { x: 1 } })).toMatchObject({
+      ok: false,
+      errors: ['policy.weights is only for kind weighted'],
+    });
+  });
+
   it.each([
     ['plurality', { status: 'decided', outcome: 'no' }],
     ['reject', { status: 'expired', outcome: null }],

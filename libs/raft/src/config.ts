@@ -38,6 +38,11 @@ export interface RaftConfig {
    * `checkQuorum`.
    */
   readonly leaseDriftTicks: number;
+  /**
+   * Refuse a change of voters that would leave the cluster without a reachable quorum
+   * (etcd's --strict-reconfig-check; reconfig-check.ts). A proposal may still pass `force`.
+   */
+  readonly strictReconfigCheck: boolean;
   /** Followers refuse proposals (with a leader hint) instead of forwarding them. */
   readonly disableProposalForwarding: boolean;
   /** Longest queue of read requests waiting for the leader's first commit in its term. */
@@ -61,6 +66,7 @@ export const DEFAULT_RAFT_CONFIG = {
   preVote: true,
   checkQuorum: true,
   leaseDriftTicks: 2,
+  strictReconfigCheck: true,
   disableProposalForwarding: false,
   maxPendingReads: 4096,
 } as const;

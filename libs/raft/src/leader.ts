@@ -78,7 +78,7 @@ function handleForwardedProposal(r: Raft, m: Message): void {
       // Forwarded conf changes get the same checks as local ones; a bad one becomes a no-op.
       const cc = decodeConfChange(entry.data);
       const refused =
-        'error' in cc || r.pendingConfIndex > r.log.applied || r.dryRunConfChange(cc) !== undefined;
+        'error' in cc || r.pendingConfIndex > r.log.applied || r.checkConfChange(cc) !== undefined;
       if (refused) {
         entries.push({ ...entry, type: EntryType.Normal, data: new Uint8Array(0) });
         continue;
@@ -147,7 +147,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
 }
 
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
-  pr.recentActive = true;
+  pr.markActive(r.ticks);
   // Accepted or not, the follower took the append as from its leader and restarted its
   // election timer then: as good a lease acknowledgement as a heartbeat's.
   if (m.sentTick > pr.ackedSentTick) pr.ackedSentTick = m.sentTick;
@@ -232,7 +232,7 @@ export function bcastHeartbeat(r: Raft, round: 'periodic' | 'read'): void {
 }
 
 function handleHeartbeatResponse(r: Raft, m: Message, pr: Progress): void {
-  pr.recentActive = true;
+  pr.markActive(r.ticks);
   pr.probeSent = false;
   if (m.sentTick > pr.ackedSentTick) pr.ackedSentTick = m.sentTick;
   // A full window may hold appends that were lost: free one slot so replication resumes.
@@ -332,7 +332,7 @@ function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
 }
 
 function handleSnapshotResponse(r: Raft, m: Message, pr: Progress): void {
-  pr.recentActive = true;
+  pr.markActive(r.ticks);
   if (pr.state !== ProgressState.Snapshot || m.index !== pr.pendingSnapshot) return;
   pr.snapshotOffset = m.snapshotOffset;
   sendSnapshotChunk(r, m.from, pr);

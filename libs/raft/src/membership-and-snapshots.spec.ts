@@ -115,6 +115,11 @@ describe('membership changes', () => {
     const net = threeNodes();
     net.addNode('n4', []);
     net.addNode('n5', []);
+    // Learners first: C_new = {n1,n4,n5} must be reachable for the strict check to allow it.
+    for (const id of ['n4', 'n5']) {
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [learner(id)] });
+      net.stabilize();
+    }
     net.rn('n1').proposeConfChange({
       transition: 'joint-explicit',
       changes: [add('n4'), add('n5'), remove('n2'), remove('n3')],
@@ -138,6 +143,99 @@ describe('membership changes', () => {
     net.stabilize();
     expect(net.rn('n1').status().isJoint).toBe(false);
     expect(net.rn('n1').status().confState.voters).toEqual(['n1', 'n4', 'n5']);
+  });
+});
+
+describe('strict reconfiguration check (etcd --strict-reconfig-check)', () => {
+  /** n1 leads; n3 has been silent for more than an election timeout (10 ticks). */
+  function withSilentN3(): TestNet {
+    const net = threeNodes();
+    net.isolate('n3');
+    for (let i = 0; i < 11; i += 1) {
+      net.tick('n1');
+      net.tick('n2');
+      net.stabilize();
+    }
+    expect(net.leader()).toBe('n1');
+    expect(net.rn('n1').status().progress.get('n3')?.reachable).toBe(false);
+    expect(net.rn('n1').status().progress.get('n2')?.reachable).toBe(true);
+    return net;
+  }
+
+  it('refuses a voter that would leave the cluster without a reachable quorum, with the numbers', () => {
+    const net = withSilentN3();
+    net.addNode('n4', []);
+    const result = net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n4')] });
+    expect(result).toMatchObject({
+      status: 'refused',
+      refusal: { reason: 'reconfiguration-unsafe', voters: 4, quorum: 3, reachable: 2 },
+    });
+    const detail = (result as { refusal: { detail: string } }).refusal.detail;
+    expect(detail).toContain('4 voters, which need 3 for a quorum, but only 2 are reachable');
+    expect(detail).toContain('n3, n4');
+    expect(net.rn('n1').status().lastIndex).toBe(net.rn('n1').status().commit);
+  });
+
+  it('still adds a learner: the voters, and so the quorum, do not change', () => {
+    const net = withSilentN3();
+    net.addNode('n4', []);
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [learner('n4')] }).status,
+    ).toBe('appended');
+  });
+
+  it('refuses to remove a healthy voter while another voter is unreachable', () => {
+    const net = withSilentN3();
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [remove('n2')] }),
+    ).toMatchObject({
+      status: 'refused',
+      refusal: { reason: 'reconfiguration-unsafe', voters: 2, quorum: 2, reachable: 1 },
+    });
+    // Removing the unreachable voter itself leaves {n1, n2}, both reachable.
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [remove('n3')] }).status,
+    ).toBe('appended');
+  });
+
+  it('accepts a new voter when the rest still make a reachable quorum', () => {
+    const net = threeNodes();
+    net.addNode('n4', []);
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n4')] }).status,
+    ).toBe('appended');
+  });
+
+  it('a second voter for a single-node cluster must answer first (or be forced)', () => {
+    const net = new TestNet(['n1'], {}, ['n1']);
+    net.elect('n1');
+    net.addNode('n2', []);
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n2')] }),
+    ).toMatchObject({ refusal: { reason: 'reconfiguration-unsafe', voters: 2, reachable: 1 } });
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n2')] }, { force: true })
+        .status,
+    ).toBe('appended');
+  });
+
+  it('a voter is reachable again as soon as it answers', () => {
+    const net = withSilentN3();
+    net.heal();
+    net.tickAll(2);
+    expect(net.rn('n1').status().progress.get('n3')?.reachable).toBe(true);
+    net.addNode('n4', []);
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n4')] }).status,
+    ).toBe('appended');
+  });
+
+  it('is off with strictReconfigCheck: false', () => {
+    const net = new TestNet(['n1'], { strictReconfigCheck: false }, ['n1']);
+    net.elect('n1');
+    expect(
+      net.rn('n1').proposeConfChange({ transition: 'auto', changes: [add('n2')] }).status,
+    ).toBe('appended');
   });
 });
 

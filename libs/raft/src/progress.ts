@@ -26,6 +26,12 @@ export class Progress {
   snapshotIdleTicks = 0;
   /** Heard from since the last CheckQuorum. */
   recentActive = false;
+  /**
+   * The leader tick at which this follower last answered (-1: not since this leader took
+   * over). Unlike `recentActive` it survives CheckQuorum's reset, so "reachable" never flips
+   * to false just because a new check window began.
+   */
+  activeTick = -1;
   /** Probe state: an append is outstanding, wait for its answer or a heartbeat answer. */
   probeSent = false;
   /** Highest leader tick whose heartbeat or append this follower echoed (a lease's start). */
@@ -58,6 +64,12 @@ export class Progress {
   /** Raft §5.3: nextIndex is always past matchIndex (the follower holds everything ≤ match). */
   private assertMatchBeforeNext(): void {
     assert(this.match < this.next, `progress match ${this.match} not below next ${this.next}`);
+  }
+
+  /** The follower answered (an append, a heartbeat, a snapshot chunk) at leader tick `tick`. */
+  markActive(tick: number): void {
+    this.recentActive = true;
+    this.activeTick = Math.max(this.activeTick, tick);
   }
 
   becomeProbe(): void {

@@ -16,6 +16,7 @@ import { bcastAppend, maybeCommit, stepLeader, tickSnapshotTransfers } from './l
 import { RaftLog } from './log';
 import { Progress } from './progress';
 import { ReadOnly } from './read-only';
+import { describeUnsafeReconfiguration, unsafeReconfiguration } from './reconfig-check';
 import { ProgressTracker, isJoint, toConfState } from './tracker';
 import {
   ConfState,
@@ -27,6 +28,7 @@ import {
   MessageType,
   NONE,
   NodeId,
+  ProposalRefusal,
   ReadState,
   Role,
   SoftState,
@@ -464,10 +466,34 @@ export class Raft {
 
   // ---- membership ----------------------------------------------------------------------
 
-  /** Checks a conf change against the current membership without applying it. */
-  dryRunConfChange(cc: ConfChange): string | undefined {
+  /**
+   * Checks a conf change against the current membership without applying it: its validity and,
+   * unless `force` or the check is off, the strict reconfiguration check. Leaving a joint
+   * configuration is never refused by the latter (it only drops the outgoing half's needs).
+   */
+  checkConfChange(cc: ConfChange, force = false): ProposalRefusal | undefined {
     const result = this.changeConfig(cc);
-    return result.ok ? undefined : result.error;
+    if (!result.ok) return { reason: 'invalid-conf-change', detail: result.error };
+    if (force || !this.cfg.strictReconfigCheck || isLeaveJoint(cc)) return undefined;
+    const unsafe = unsafeReconfiguration(this.tracker.config.voters, result.config.voters, (id) =>
+      this.isReachable(id),
+    );
+    if (!unsafe) return undefined;
+    const { voters, quorum, reachable } = unsafe;
+    const detail = describeUnsafeReconfiguration(unsafe);
+    return { reason: 'reconfiguration-unsafe', detail, voters, quorum, reachable };
+  }
+
+  /**
+   * Leader: whether member `id` answered within the last election timeout (itself always).
+   * A node with no progress yet (a voter being added) has never answered.
+   */
+  isReachable(id: NodeId): boolean {
+    if (id === this.id) return true;
+    const pr = this.tracker.progress.get(id);
+    return (
+      pr !== undefined && pr.activeTick >= 0 && this.ticks - pr.activeTick <= this.cfg.electionTick
+    );
   }
 
   private changeConfig(cc: ConfChange): ChangeResult {

@@ -31,6 +31,8 @@ export interface ProgressStatus {
   readonly state: ProgressState;
   readonly isLearner: boolean;
   readonly recentActive: boolean;
+  /** Answered within the last election timeout (what the strict reconfiguration check uses). */
+  readonly reachable: boolean;
   readonly inflight: number;
 }
 
@@ -142,14 +144,17 @@ export class RawNode {
     return this.proposeEntry({ term: 0, index: 0, type: EntryType.Normal, data });
   }
 
-  proposeConfChange(cc: ConfChange): ProposalResult {
+  /**
+   * Proposes a membership change. The leader refuses one while another is pending, one that is
+   * invalid, and (unless `force`) one the strict reconfiguration check finds unsafe.
+   */
+  proposeConfChange(cc: ConfChange, options: { force?: boolean } = {}): ProposalResult {
     const r = this.raft;
     if (r.role === Role.Leader) {
       if (r.pendingConfIndex > r.log.applied)
         return { status: 'refused', refusal: { reason: 'conf-change-pending' } };
-      const problem = r.dryRunConfChange(cc);
-      if (problem !== undefined)
-        return { status: 'refused', refusal: { reason: 'invalid-conf-change', detail: problem } };
+      const refusal = r.checkConfChange(cc, options.force === true);
+      if (refusal !== undefined) return { status: 'refused', refusal };
     }
     const result = this.proposeEntry({
       term: 0,
@@ -316,6 +321,7 @@ export class RawNode {
           state: pr.state,
           isLearner: pr.isLearner,
           recentActive: pr.recentActive,
+          reachable: r.isReachable(id),
           inflight: pr.inflights.count,
         });
       }

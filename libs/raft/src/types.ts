@@ -220,7 +220,19 @@ export type ProposalRefusal =
   | { readonly reason: 'transferring-leadership' }
   | { readonly reason: 'too-large' }
   | { readonly reason: 'conf-change-pending' }
-  | { readonly reason: 'invalid-conf-change'; readonly detail: string };
+  | { readonly reason: 'invalid-conf-change'; readonly detail: string }
+  /**
+   * The strict reconfiguration check: the change would leave a half of the voters with fewer
+   * reachable members than its quorum (see reconfig-check.ts). Not retried: it needs the
+   * operator (a learner first, or the unreachable voters back, or `force`).
+   */
+  | {
+      readonly reason: 'reconfiguration-unsafe';
+      readonly detail: string;
+      readonly voters: number;
+      readonly quorum: number;
+      readonly reachable: number;
+    };
 
 export type ProposalResult =
   /** Appended to the leader's log at `index` in `term`; it commits there or is overwritten. */

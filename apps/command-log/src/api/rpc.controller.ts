@@ -14,11 +14,12 @@ import {
   READ_BATCH_MAX,
   RPC,
   ReadBatchRequest,
+  TEMPORARY_REFUSALS,
   ReadBatchResponse,
   ReadRequest,
   ReadResponse,
 } from '@parley/command-log-api';
-import type { ReadOutcome } from '../replica';
+import type { ProposeOutcome, ReadOutcome } from '../replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const TIMEOUT_MS_MAX = 60_000;
@@ -48,6 +49,24 @@ function withTimeout<T, U>(
 /** A caller's trace id, cut to a loggable shape (it is untrusted input). */
 function traceOf(traceId: unknown): string {
   return typeof traceId === 'string' ? traceId.replace(/[^\w:@/.-]/g, '').slice(0, 80) : '-';
+}
+
+/** A proposal's outcome as the contract says it: temporary refusals apart from final ones. */
+function answerOf(outcome: ProposeOutcome): ProposeResponse {
+  if (outcome.status === 'applied')
+    return { status: 'applied', index: outcome.index, result: outcome.result };
+  if (outcome.status === 'dropped') return { status: 'dropped' };
+  const refusal = outcome.refusal;
+  if (refusal.reason === 'not-leader')
+    return { status: 'not-leader', leaderId: refusal.leaderHint };
+  if (refusal.reason === 'no-leader') return { status: 'not-leader', leaderId: null };
+  if (TEMPORARY_REFUSALS.has(refusal.reason))
+    return { status: 'unavailable', reason: refusal.reason };
+  return {
+    status: 'rejected',
+    reason: refusal.reason,
+    ...('detail' in refusal ? { detail: refusal.detail } : {}),
+  };
 }
 
 /**
@@ -116,12 +135,7 @@ export class RpcController {
       );
       return { status: 'applied', index: outcome.index, result: outcome.result };
     }
-    if (outcome.status === 'dropped') return { status: 'dropped' };
-    const refusal = outcome.refusal;
-    if (refusal.reason === 'not-leader')
-      return { status: 'not-leader', leaderId: refusal.leaderHint };
-    if (refusal.reason === 'no-leader') return { status: 'not-leader', leaderId: null };
-    return { status: 'rejected', reason: refusal.reason };
+    return answerOf(outcome);
   }
 
   @MessagePattern(RPC.read)
@@ -201,7 +215,8 @@ export class RpcController {
   status(): NodeStatus {
     const replica = this.service.replica;
     const status = replica.status();
-    const address = replica.peers().get(status.id);
+    const peers = replica.peers();
+    const address = peers.get(status.id);
     return {
       id: status.id,
       address: address ? `${address.host}:${address.port}` : '',
@@ -212,6 +227,7 @@ export class RpcController {
       appliedIndex: status.appliedIndex,
       lastContactMs: Object.fromEntries(status.lastContactMs),
       members: { voters: [...status.confState.voters], learners: [...status.confState.learners] },
+      peers: Object.fromEntries([...peers].map(([id, a]) => [id, `${a.host}:${a.port}`])),
       snapshotIndex: replica.snapshotIndex,
       snapshotPendingUpload: this.service.pendingUpload() ?? null,
     };
@@ -234,44 +250,48 @@ export class RpcController {
     return { status: 'accepted', to };
   }
 
+  /**
+   * Membership changes run on the leader only: a follower answers not-leader (the caller
+   * follows the hint) rather than forwarding a change it could not report on. `force` skips
+   * the strict reconfiguration check.
+   */
   @MessagePattern(RPC.addMember)
   async addMember(
-    @Payload() request: { id: string; address: string; learner?: boolean },
+    @Payload() request: { id: string; address: string; learner?: boolean; force?: boolean },
   ): Promise<ProposeResponse> {
-    const outcome = await this.service.replica.changeMembership({
-      transition: 'auto',
-      changes: [
-        {
-          type: request.learner ? ConfChangeType.AddLearner : ConfChangeType.AddNode,
-          nodeId: request.id,
-        },
-      ],
-      context: request.address,
-    });
-    return outcome.status === 'refused'
-      ? { status: 'rejected', reason: outcome.refusal.reason }
-      : outcome.status === 'applied'
-        ? { status: 'applied', index: outcome.index, result: outcome.result }
-        : { status: 'dropped' };
+    const status = this.service.replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    const outcome = await this.service.replica.changeMembership(
+      {
+        transition: 'auto',
+        changes: [
+          {
+            type: request.learner ? ConfChangeType.AddLearner : ConfChangeType.AddNode,
+            nodeId: request.id,
+          },
+        ],
+        context: request.address,
+      },
+      request.force === true,
+    );
+    return answerOf(outcome);
   }
 
   @MessagePattern(RPC.removeMember)
-  async removeMember(@Payload() request: { id: string }): Promise<ProposeResponse> {
-    // Like etcd's "member not found": removing a stranger is an error, not a silent no-op. Only
-    // the leader's configuration is authoritative; a follower lets the proposal redirect.
+  async removeMember(
+    @Payload() request: { id: string; force?: boolean },
+  ): Promise<ProposeResponse> {
     const status = this.service.replica.status();
+    if (status.role !== Role.Leader) return { status: 'not-leader', leaderId: status.lead || null };
+    // Like etcd's "member not found": removing a stranger is an error, not a silent no-op.
     const { voters, learners } = status.confState;
-    if (status.role === Role.Leader && ![...voters, ...learners].includes(request.id))
+    if (![...voters, ...learners].includes(request.id))
       return { status: 'rejected', reason: NOT_A_MEMBER };
-    const outcome = await this.service.replica.changeMembership({
-      transition: 'auto',
-      changes: [{ type: ConfChangeType.RemoveNode, nodeId: request.id }],
-    });
-    return outcome.status === 'refused'
-      ? { status: 'rejected', reason: outcome.refusal.reason }
-      : outcome.status === 'applied'
-        ? { status: 'applied', index: outcome.index, result: outcome.result }
-        : { status: 'dropped' };
+    const outcome = await this.service.replica.changeMembership(
+      { transition: 'auto', changes: [{ type: ConfChangeType.RemoveNode, nodeId: request.id }] },
+      request.force === true,
+    );
+    return answerOf(outcome);
   }
 
   @MessagePattern(RPC.snapshot)

@@ -21,6 +21,9 @@ export class StatusController {
       voters: status.confState.voters,
       learners: status.confState.learners,
       lastContactMs: Object.fromEntries(status.lastContactMs),
+      // Leader only: which members answered within an election timeout (the strict
+      // reconfiguration check refuses changes that would leave too few of them).
+      reachable: Object.fromEntries([...status.progress].map(([id, p]) => [id, p.reachable])),
       firstIndex: status.firstIndex,
       snapshotsInstalled: this.service.replica.snapshotsInstalled,
       walTruncated: this.service.walTruncated ?? null,

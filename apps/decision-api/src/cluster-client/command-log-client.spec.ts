@@ -14,7 +14,7 @@ import {
 } from '../../../../test/support/scripted-replica';
 import { waitFor } from '../../../../test/support/wait';
 import { Problem } from '../http/problem';
-import { CommandLogClient } from './command-log-client';
+import { CommandLogClient, temporarilyRefused, temporaryRefusal } from './command-log-client';
 
 describe('CommandLogClient against a replica that predates batches (rolling upgrade)', () => {
   let replica: INestMicroservice;
@@ -179,5 +179,25 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
     );
     electN2();
     await expect(read).resolves.toMatchObject({ result: { readFrom: 'n2' } });
+  });
+});
+
+describe('temporary refusals (back-pressure, leadership transfer)', () => {
+  it('are the unavailable answers, and rejected ones with those reasons from older replicas', () => {
+    expect(temporaryRefusal({ status: 'unavailable', reason: 'too-many-pending' })).toBe(
+      'too-many-pending',
+    );
+    for (const reason of ['too-large', 'transferring-leadership', 'too-many-pending'])
+      expect(temporaryRefusal({ status: 'rejected', reason })).toBe(reason);
+    expect(temporaryRefusal({ status: 'rejected', reason: 'command must be an object' })).toBe(
+      undefined,
+    );
+    expect(temporaryRefusal({ status: 'dropped' })).toBeUndefined();
+  });
+
+  it('answer 503 with Retry-After, so clients and the Kafka consumer retry them', () => {
+    const problem = temporarilyRefused('transferring-leadership');
+    expect(problem.getStatus()).toBe(503);
+    expect(problem.extra).toMatchObject({ retryAfterSeconds: 1, type: 'transferring-leadership' });
   });
 });

@@ -20,6 +20,7 @@ import {
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
   RPC,
+  TEMPORARY_REFUSALS,
   commandLogSubject,
 } from '@parley/command-log-api';
 import { Problem, sessionRefusalProblem } from '../http/problem';
@@ -164,6 +165,8 @@ export class CommandLogClient implements OnApplicationShutdown {
         if (refused) throw refused;
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
       }
+      const temporary = temporaryRefusal(answer);
+      if (temporary) throw temporarilyRefused(temporary);
       if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
       // Dropped: a new leader's log replaced the entry, so it is known NOT applied, and the
       // command's requestId keeps a second proposal exactly-once. A timeout stays unknown.
@@ -499,6 +502,31 @@ export class CommandLogClient implements OnApplicationShutdown {
     await this.natsClient?.close();
     this.logger.debug('closed command-log clients');
   }
+}
+
+/**
+ * The reason of a refusal that passes on its own (back-pressure, a leadership transfer), or
+ * undefined. A replica from before the `unavailable` status says `rejected` with these reasons.
+ */
+export function temporaryRefusal(answer: ProposeResponse): string | undefined {
+  if (answer.status === 'unavailable') return answer.reason;
+  if (answer.status === 'rejected' && TEMPORARY_REFUSALS.has(answer.reason)) return answer.reason;
+  return undefined;
+}
+
+/** 503 with Retry-After: a retry with the same requestId is safe and likely to pass soon. */
+export function temporarilyRefused(reason: string): Problem {
+  const why: Record<string, string> = {
+    'too-large': 'the leader holds too many uncommitted bytes',
+    'too-many-pending': 'the leader holds too many proposals waiting to commit',
+    'transferring-leadership': 'leadership is being transferred',
+  };
+  return new Problem(
+    503,
+    'Service Unavailable',
+    `${why[reason] ?? reason}; retry with the same requestId after Retry-After`,
+    { retryAfterSeconds: 1, type: reason },
+  );
 }
 
 /** 400: a minIndex past the end of the log is an index no answer ever carried. */

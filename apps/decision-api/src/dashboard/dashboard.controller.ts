@@ -17,6 +17,7 @@ import {
 import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
+import { clusterView } from '../http/cluster-view';
 import { DecisionActivity } from './decision-activity';
 
 /** How often the dashboard's event stream sends a fresh view. */
@@ -102,40 +103,22 @@ export class DashboardController {
         .then(({ json }) => (Array.isArray(json) ? json : null))
         .catch(() => null),
     ]);
-    const leader = statuses.find((s) => s.role === 'leader');
     // Members of the configuration that did not answer are shown as unreachable, not hidden.
-    const answered = new Set(statuses.map((s) => s.id));
-    const configured = new Set(
-      statuses.flatMap((s) => [...s.members.voters, ...s.members.learners]),
-    );
-    const unreachable = [...configured]
-      .filter((id) => !answered.has(id))
-      .map((id) => ({
-        id,
-        role: 'unreachable',
-        term: null,
-        commitIndex: null,
-        appliedIndex: null,
-        snapshotIndex: null,
-        lastContactMs: leader?.lastContactMs[id] ?? null,
-      }));
+    const cluster = statuses.length > 0 ? clusterView(statuses) : undefined;
+    const termOf = new Map(statuses.map((s) => [s.id, s.term]));
     return {
       at: Date.now(),
-      leader: leader?.id ?? null,
-      term: statuses.length > 0 ? Math.max(...statuses.map((s) => s.term)) : null,
-      nodes: statuses
-        .map((s) => ({
-          id: s.id,
-          role: s.role,
-          term: s.term as number | null,
-          commitIndex: s.commitIndex as number | null,
-          appliedIndex: s.appliedIndex as number | null,
-          snapshotIndex: s.snapshotIndex as number | null,
-          // The leader's view of its followers is the one that matters for "last contact".
-          lastContactMs: leader?.lastContactMs[s.id] ?? null,
-        }))
-        .concat(unreachable)
-        .sort((a, b) => a.id.localeCompare(b.id)),
+      leader: cluster?.leader ?? null,
+      term: cluster?.term ?? null,
+      nodes: (cluster?.nodes ?? []).map((n) => ({
+        id: n.id,
+        role: n.role,
+        term: termOf.get(n.id) ?? null,
+        commitIndex: n.commitIndex,
+        appliedIndex: n.appliedIndex,
+        snapshotIndex: n.snapshotIndex,
+        lastContactMs: n.lastContactMs,
+      })),
       members,
       decisions: { total: this.activity.total, series: this.activity.series() },
       recent: this.activity.recent(),

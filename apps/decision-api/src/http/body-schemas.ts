@@ -59,6 +59,14 @@ export const BODIES = {
         properties: {
           kind: { type: 'string', enum: ['majority', 'threshold', 'unanimous', 'weighted'] },
           voters: { type: 'array', items: { type: 'string' } },
+          weights: {
+            type: 'object',
+            additionalProperties: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            description:
+              "weighted only: each voter's weight, {agentId: n}. The voters are its keys and a " +
+              'vote weighs what it says here; a vote naming another weight is not counted. ' +
+              "Without it a vote's own weight counts (default 1), trusting the voter.",
+          },
           quorum: positive,
           threshold: positive,
           deadlineMs: positive,
@@ -77,11 +85,25 @@ export const BODIES = {
       policy: { kind: 'majority', voters: ['a1', 'a2'], deadlineMs: 60000, onDeadline: 'reject' },
     },
   ),
-  vote: body({ requestId, agentId: id, option: id, weight: positive }, ['agentId', 'option'], {
-    requestId: 'doc-vote',
-    agentId: 'a1',
-    option: 'yes',
-  }),
+  vote: body(
+    {
+      requestId,
+      agentId: { ...id, description: 'a key bound to an agent may only name that agent' },
+      option: id,
+      weight: {
+        ...positive,
+        description:
+          'weighted proposals without policy.weights only; a key bound to an agent may not ' +
+          'send it (the policy weighs votes)',
+      },
+    },
+    ['agentId', 'option'],
+    {
+      requestId: 'doc-vote',
+      agentId: 'a1',
+      option: 'yes',
+    },
+  ),
   increment: body({ delta: { type: 'integer' } }, ['delta'], { delta: 1 }),
   element: body({ element: { type: 'string', minLength: 1 } }, ['element'], {
     element: 'doc-element',
@@ -91,7 +113,18 @@ export const BODIES = {
     {
       id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
       address: { type: 'string' },
-      learner: { type: 'boolean' },
+      learner: {
+        type: 'boolean',
+        description:
+          'join as a learner (the safe path): it receives the log without voting; promote it ' +
+          'once caught up by adding it again without learner',
+      },
+      force: {
+        type: 'boolean',
+        description:
+          'skip the strict reconfiguration check, which answers 409 reconfiguration-unsafe ' +
+          'when the change would leave fewer reachable voters than a quorum',
+      },
     },
     ['id', 'address'],
     { id: 'n9', address: '127.0.0.1:1', learner: true },

@@ -1,9 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { NOT_A_MEMBER, RPC } from '@parley/command-log-api';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-api';
+import type { ProposeResponse } from '@parley/command-log-api';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
 import { BODIES, fieldsOf } from './body-schemas';
-import { CommandLogClient } from '../cluster-client/command-log-client';
+import {
+  CommandLogClient,
+  temporaryRefusal,
+  temporarilyRefused,
+} from '../cluster-client/command-log-client';
+import { clusterView } from './cluster-view';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
@@ -32,6 +38,14 @@ export class ClusterController {
     private readonly gossip: GossipUpstream,
   ) {}
 
+  @ApiOperation({
+    summary: 'the replicas, the leader and the configuration',
+    description:
+      'Every member is listed: a replica that does not answer within a second has role ' +
+      '"unreachable" (commitIndex and appliedIndex null). lastContactMs is one number per ' +
+      'node: milliseconds since the leader last heard from it (0 for the leader itself), or ' +
+      'the freshest view of any answering replica when no leader answers.',
+  })
   @Get('cluster')
   @Roles('operator', 'reader')
   async cluster() {
@@ -40,23 +54,7 @@ export class ClusterController {
       throw new Problem(503, 'Service Unavailable', 'no command-log replica answered', {
         retryAfterSeconds: 1,
       });
-    const leaderStatus = statuses.find((s) => s.role === 'leader');
-    return {
-      leader: leaderStatus?.id ?? statuses.find((s) => s.leader)?.leader ?? null,
-      term: Math.max(...statuses.map((s) => s.term)),
-      // The configuration as the leader (or else any replica) has it, learners included.
-      members: (leaderStatus ?? statuses[0]).members,
-      nodes: statuses.map((s) => ({
-        id: s.id,
-        address: s.address,
-        role: s.role,
-        commitIndex: s.commitIndex,
-        appliedIndex: s.appliedIndex,
-        lastContactMs: s.lastContactMs,
-        snapshotIndex: s.snapshotIndex,
-        snapshotPendingUpload: s.snapshotPendingUpload,
-      })),
-    };
+    return clusterView(statuses);
   }
 
   @ApiBody({ schema: BODIES.transfer })
@@ -76,12 +74,21 @@ export class ClusterController {
     return answer;
   }
 
+  @ApiOperation({
+    summary: 'add a voter or a learner',
+    description:
+      'Strict reconfiguration check: a change of voters that would leave fewer reachable ' +
+      'voters than a quorum (a new voter counts as unreachable until it answers) is refused ' +
+      'with 409, problem type reconfiguration-unsafe, naming the numbers. Add a new node as a ' +
+      'learner first and promote it once caught up; `force: true` skips the check. 503 with ' +
+      'Retry-After while leadership is being transferred.',
+  })
   @ApiBody({ schema: BODIES.member })
   @Post('cluster/members')
   @HttpCode(202)
   @Roles('operator')
   async addMember(@Body() body: unknown) {
-    const { id, address, learner } = fields(body, fieldsOf(BODIES.member));
+    const { id, address, learner, force } = fields(body, fieldsOf(BODIES.member));
     const errors = [
       ...(typeof id === 'string' && ID.test(id) ? [] : ['id must be a node id']),
       ...(typeof address === 'string' && ADDRESS.test(address)
@@ -90,18 +97,38 @@ export class ClusterController {
       ...(learner === undefined || typeof learner === 'boolean'
         ? []
         : ['learner must be a boolean']),
+      ...(force === undefined || typeof force === 'boolean' ? [] : ['force must be a boolean']),
     ];
     if (errors.length > 0)
       throw new Problem(400, 'Bad Request', 'the request is not valid', { errors });
-    return this.membership(RPC.addMember, { id, address, learner: learner === true });
+    return this.membership(RPC.addMember, {
+      id,
+      address,
+      learner: learner === true,
+      force: force === true,
+    });
   }
 
+  @ApiOperation({
+    summary: 'remove a member',
+    description:
+      'Removing a voter while the remaining voters lack a reachable quorum is refused with 409 ' +
+      'reconfiguration-unsafe unless force=true; a stranger is 404.',
+  })
+  @ApiQuery({
+    name: 'force',
+    required: false,
+    description:
+      'true skips the strict reconfiguration check (409 reconfiguration-unsafe otherwise)',
+  })
   @Delete('cluster/members/:id')
   @HttpCode(202)
   @Roles('operator')
-  async removeMember(@Param('id') id: string) {
+  async removeMember(@Param('id') id: string, @Query('force') force: string | undefined) {
     if (!ID.test(id)) throw new Problem(400, 'Bad Request', 'id must be a node id');
-    return this.membership(RPC.removeMember, { id });
+    if (force !== undefined && force !== 'true' && force !== 'false')
+      throw new Problem(400, 'Bad Request', 'force must be true or false');
+    return this.membership(RPC.removeMember, { id, force: force === 'true' });
   }
 
   @Post('cluster/snapshot')
@@ -123,13 +150,23 @@ export class ClusterController {
   }
 
   private async membership(pattern: string, body: object) {
-    const answer = await this.log.operate<{ status: string; reason?: string; index?: number }>(
-      pattern,
-      body,
-    );
+    const answer = await this.log.operate<ProposeResponse>(pattern, body);
+    const temporary = temporaryRefusal(answer);
+    if (temporary) throw temporarilyRefused(temporary);
     if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
       throw new Problem(404, 'Not Found', 'no such member in the cluster');
-    if (answer.status === 'rejected') throw new Problem(409, 'Conflict', answer.reason);
-    return { status: answer.status, index: answer.index };
+    if (answer.status === 'rejected' && answer.reason === RECONFIGURATION_UNSAFE)
+      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, {
+        type: RECONFIGURATION_UNSAFE,
+      });
+    if (answer.status === 'rejected')
+      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, { type: answer.reason });
+    if (answer.status === 'applied') return { status: answer.status, index: answer.index };
+    // A new leader dropped the change, or its commit did not come in time: unknown either way.
+    throw new Problem(
+      504,
+      'Gateway Timeout',
+      'the membership change may or may not take effect; read GET /v1/cluster before retrying',
+    );
   }
 }

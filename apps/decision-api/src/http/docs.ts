@@ -25,7 +25,7 @@ export function StrongWriteDocs() {
     ApiResponse({
       status: 409,
       description:
-        'type /problems/idempotency-window-passed: the request id is older than the ' +
+        'type idempotency-window-passed: the request id is older than the ' +
         'idempotency window; the request is refused, never applied a second time. (Other 409s: ' +
         'a version or proposal conflict.)',
       content: problem,
@@ -33,14 +33,14 @@ export function StrongWriteDocs() {
     ApiResponse({
       status: 422,
       description:
-        'type /problems/idempotency-key-reuse: the request id was already used with a ' +
+        'type idempotency-key-reuse: the request id was already used with a ' +
         'different body; nothing was applied.',
       content: problem,
     }),
     ApiResponse({
       status: 503,
       description:
-        'No leader or no quorum, or type /problems/idempotency-ids-full: the window holds as ' +
+        'No leader or no quorum, or type idempotency-ids-full: the window holds as ' +
         'many request ids as it may; retry after Retry-After seconds.',
       content: problem,
     }),

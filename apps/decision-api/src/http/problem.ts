@@ -9,12 +9,10 @@ import {
 import type { Response } from 'express';
 
 /**
- * Where the problem types Parley defines live: RFC 9457 `type` is a URI reference, and each of
- * ours is `/problems/<name>` (documented in the README). Other problems keep `about:blank`.
+/**
+ * An RFC 9457 problem: what went wrong, for the client, with every bad field named. `type`
+ * names a problem a client may act on (e.g. `reconfiguration-unsafe`); otherwise about:blank.
  */
-export const PROBLEM_TYPE_PREFIX = '/problems/';
-
-/** An RFC 9457 problem: what went wrong, for the client, with every bad field named. */
 export class Problem extends HttpException {
   constructor(
     status: number,
@@ -125,7 +123,7 @@ export class ProblemFilter implements ExceptionFilter {
       .status(status)
       .type('application/problem+json')
       .json({
-        type: extra.type ? `${PROBLEM_TYPE_PREFIX}${extra.type}` : 'about:blank',
+        type: extra.type ?? 'about:blank',
         title,
         status,
         ...(detail ? { detail } : {}),

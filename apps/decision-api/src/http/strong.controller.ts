@@ -1,4 +1,4 @@
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   Body,
   Controller,
@@ -13,7 +13,7 @@ import {
   Res,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { Roles } from '../auth/api-keys';
+import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
 import { DecisionActivity } from '../dashboard/decision-activity';
@@ -37,6 +37,7 @@ export class StrongController {
     private readonly log: CommandLogClient,
     private readonly metrics: Metrics,
     private readonly activity: DecisionActivity,
+    private readonly keys: ApiKeys,
   ) {}
 
   private async apply(
@@ -314,6 +315,15 @@ export class StrongController {
     return { proposalId: result.proposalId, status: result.status };
   }
 
+  @ApiOperation({
+    summary: 'cast a vote',
+    description:
+      'A key bound to an agent (agent@<agentId>:key in PARLEY_API_KEYS) may vote only as that ' +
+      'agent and may not name a weight: 403 otherwise (problem type agent-binding-mismatch). ' +
+      'With PARLEY_VOTES_REQUIRE_BOUND_KEY=true an unbound agent key gets 403 ' +
+      '(vote-key-not-bound). On a weighted proposal with policy.weights a vote weighs what the ' +
+      'policy says; a vote naming another weight is not counted (reason weight-set-by-policy).',
+  })
   @ApiBody({ schema: BODIES.vote })
   @StrongWriteDocs()
   @Post('proposals/:id/votes')
@@ -325,6 +335,9 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
+    // The guard left the caller on the request (Express's and the fast lane's alike).
+    const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
+    if (refusal) throw refusal;
     const { result } = await this.apply(
       res,
       'proposal.vote',

@@ -8,6 +8,15 @@ import { DecisionApiConfig } from '../config';
 import { Problem } from '../http/problem';
 import { AgentEffect, parseAgentEvent } from './agent-event';
 
+/**
+ * A refusal (4xx) will never succeed: its record is dead-lettered. Anything else is
+ * redelivered, including the temporary refusals (back-pressure, a leadership transfer: 503),
+ * which applyWithRetries already retried with back-off: they pass on their own.
+ */
+export function isFinalRefusal(error: unknown): error is Problem {
+  return error instanceof Problem && error.getStatus() < 500;
+}
+
 export const AGENT_EVENTS_TOPIC = 'agent-events';
 export const DLQ_TOPIC = 'agent-events.dlq';
 const EFFECT_ATTEMPTS_MAX = 30;
@@ -23,6 +32,9 @@ export interface ConsumerCounters {
 
 /**
  * The `agent-events` consumer group: each record becomes the same command as its REST body.
+ * Records carry no caller identity: whoever may produce to the topic is trusted as a whole
+ * (its ACLs are the boundary), so a vote record may name any agentId and, on a weighted
+ * proposal without policy weights, any weight; bound API keys constrain REST votes only.
  * The offset is committed only after the effect is committed (at-least-once in); strong
  * effects are exactly-once through their requestId, eventual ones are de-duplicated by a
  * bounded memory of recent requestIds. A record that does not parse or validate goes to
@@ -142,9 +154,9 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     try {
       await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
-      // A refusal (4xx: invalid, key reused with another body, idempotency window passed)
-      // will never succeed: dead-letter it with its reason. Anything else is redelivered.
-      if (!(error instanceof Problem) || error.getStatus() >= 500) throw error;
+      // A final refusal (4xx: invalid, key reused with another body, idempotency window
+      // passed) is dead-lettered with its status, type and detail; anything else redelivered.
+      if (!isFinalRefusal(error)) throw error;
       await this.deadLetter(topic, partition, message, `refused: ${error.describe()}`);
     }
   }

@@ -300,7 +300,8 @@ export class InteractionEnv {
       transition !== 'joint-explicit'
     )
       a.fail(`unknown transition ${transition}`);
-    this.out.push(describeProposal(node.rn.proposeConfChange({ transition, changes })));
+    const force = a.string('force') === 'true';
+    this.out.push(describeProposal(node.rn.proposeConfChange({ transition, changes }, { force })));
   }
 
   private transferLeadership(a: Args): void {
@@ -524,6 +525,8 @@ function describeProposal(result: ReturnType<RawNode['propose']>): string {
     case 'forwarded':
       return `forwarded to ${result.leaderHint}`;
     case 'refused':
-      return `refused: ${result.refusal.reason}`;
+      return 'detail' in result.refusal
+        ? `refused: ${result.refusal.reason}\n  ${result.refusal.detail}`
+        : `refused: ${result.refusal.reason}`;
   }
 }
