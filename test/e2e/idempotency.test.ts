@@ -1,19 +1,13 @@
-import { AppProcess, waitForHttp } from '../support/app-process';
-import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
-import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
-import { freePort } from '../support/ports';
+import { AppProcess } from '../support/app-process';
+import { TEST_KEYS } from '../support/api-keys';
+import { CommandLogCluster } from '../support/command-log-cluster';
+import { RestAnswer as Answer, callRest } from '../support/rest';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
 /** Short enough to watch an id leave it, long enough for two back-to-back requests. */
 const WINDOW_MS = 4_000;
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown>;
-}
 
 /**
  * The idempotency contract of SPEC §2 over REST, against a real three-replica cluster with a
@@ -24,7 +18,7 @@ interface Answer {
 describe('idempotency over REST', () => {
   let commandLog: CommandLogCluster;
   let api: AppProcess;
-  let apiPort: number;
+  let baseUrl: string;
 
   beforeAll(async () => {
     commandLog = await CommandLogCluster.create(3, {
@@ -32,15 +26,7 @@ describe('idempotency over REST', () => {
       PARLEY_CLOCK_INTERVAL_MS: '100',
     });
     await commandLog.waitForLeader();
-    apiPort = await freePort();
-    api = AppProcess.start('decision-api', {
-      PARLEY_HTTP_PORT: String(apiPort),
-      PARLEY_API_KEYS: TEST_API_KEYS,
-      PARLEY_RPC_SECRET: CLUSTER_SECRET,
-      PARLEY_COMMAND_LOG_NODES: commandLog.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
-      PARLEY_LOG_LEVEL: 'warn',
-    });
-    await waitForHttp(`http://127.0.0.1:${apiPort}/health/live`);
+    ({ api, baseUrl } = await commandLog.startDecisionApi());
   });
 
   afterAll(async () => {
@@ -48,28 +34,12 @@ describe('idempotency over REST', () => {
     await commandLog?.stop();
   });
 
-  async function call(
+  const call = (
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<Answer> {
-    const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TEST_KEYS.agent}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      json: text ? JSON.parse(text) : {},
-    };
-  }
+  ): Promise<Answer> => callRest(baseUrl, method, path, { key: TEST_KEYS.agent, body, headers });
 
   function expectKeyReuse(answer: Answer, requestId: string): void {
     expect(answer.status).toBe(422);
@@ -223,9 +193,7 @@ describe('idempotency over REST', () => {
       status: 409,
     });
     expect(String(refused.json.detail)).toContain('late-spend');
-    const budget = await call('GET', '/v1/budgets/late', undefined, {
-      authorization: `Bearer ${TEST_KEYS.reader}`,
-    });
+    const budget = await callRest(baseUrl, 'GET', '/v1/budgets/late', { key: TEST_KEYS.reader });
     expect(budget.json).toMatchObject({ spent: 30, remaining: 70 });
   });
 });
