@@ -1,6 +1,6 @@
-import { AppProcess, waitForHttp } from '../support/app-process';
+import { AppProcess } from '../support/app-process';
 import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
-import { CLUSTER_SECRET, CommandLogCluster } from '../support/command-log-cluster';
+import { CommandLogCluster } from '../support/command-log-cluster';
 import { freePort } from '../support/ports';
 import { callRest } from '../support/rest';
 import { waitFor } from '../support/wait';
@@ -20,20 +20,14 @@ const A1_KEY = 'agent-a1-key-0123456789abcdef';
 describe('decision-api: refusals, reachability and bound agent keys', () => {
   let commandLog: CommandLogCluster;
   let api: AppProcess;
-  let apiPort: number;
+  let baseUrl: string;
 
   beforeAll(async () => {
     commandLog = await CommandLogCluster.create(3, { PARLEY_ELECTION_TICKS: '300' });
     await commandLog.waitForLeader(60_000);
-    apiPort = await freePort();
-    api = AppProcess.start('decision-api', {
-      PARLEY_HTTP_PORT: String(apiPort),
+    ({ api, baseUrl } = await commandLog.startDecisionApi({
       PARLEY_API_KEYS: `${TEST_API_KEYS},agent@a1:${A1_KEY}`,
-      PARLEY_RPC_SECRET: CLUSTER_SECRET,
-      PARLEY_COMMAND_LOG_NODES: commandLog.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
-      PARLEY_LOG_LEVEL: 'warn',
-    });
-    await waitForHttp(`http://127.0.0.1:${apiPort}/health/live`);
+    }));
   });
 
   afterAll(async () => {
@@ -42,7 +36,7 @@ describe('decision-api: refusals, reachability and bound agent keys', () => {
   });
 
   const call = (method: string, path: string, options: { key?: string; body?: unknown } = {}) =>
-    callRest(`http://127.0.0.1:${apiPort}`, method, path, {
+    callRest(baseUrl, method, path, {
       ...options,
       key: options.key ?? TEST_KEYS.agent,
     });

@@ -112,6 +112,7 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
     await produce([
       ...Array.from({ length: 20 }, (_, i) => reserve(i)),
       reserve(3), // a duplicate delivery of the same command
+      { ...reserve(5), orderId: 'o-other' }, // its requestId reused with another body
       '{this is not json',
       { type: 'reserve', requestId: 'ev-bad', sku: 'widget', orderId: 'bad', quantity: -1 },
       ...Array.from({ length: 5 }, (_, i) => ({
@@ -144,7 +145,7 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
       { timeoutMs: 60_000 },
     );
 
-    // Two records in the dead-letter topic, each with its reason.
+    // Three records in the dead-letter topic, each with its reason.
     const consumer = client.consumer({ groupId: `dlq-reader-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: 'agent-events.dlq', fromBeginning: true });
@@ -162,13 +163,14 @@ describe('decision-api: agent-events from a real Kafka broker', () => {
         dead.set(`${letter.partition}@${letter.offset}`, letter.reason);
       },
     });
-    await waitFor('the dead letters', () => (dead.size >= 2 ? true : undefined), {
+    await waitFor('the dead letters', () => (dead.size >= 3 ? true : undefined), {
       timeoutMs: 60_000,
     });
     await consumer.disconnect();
     expect([...dead.values()].sort()).toEqual([
       'not JSON',
       'quantity must be an integer from 1 to 1000000000',
+      'refused: 422 idempotency-key-reuse: requestId ev-res-5 was already used for a request with a different body; use a new requestId for a new request',
     ]);
 
     // Offsets were committed after the effects: nothing left to consume for the group.

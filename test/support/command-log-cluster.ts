@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
-import { AppProcess } from './app-process';
+import { AppProcess, waitForHttp } from './app-process';
+import { TEST_API_KEYS } from './api-keys';
 import { ClientTls, getJson } from './https';
 import { freePort } from './ports';
 import { waitFor } from './wait';
@@ -293,6 +294,27 @@ export class CommandLogCluster {
   private closeClient(replica: ReplicaHandle): void {
     void replica.client?.close();
     replica.client = undefined;
+  }
+
+  /**
+   * A decision-api process in front of this cluster (the test API keys, warn-level logs),
+   * started and answering `/health/live`; `env` adds or overrides settings.
+   */
+  async startDecisionApi(
+    env: Record<string, string> = {},
+  ): Promise<{ api: AppProcess; baseUrl: string }> {
+    const port = await freePort();
+    const api = AppProcess.start('decision-api', {
+      PARLEY_HTTP_PORT: String(port),
+      PARLEY_API_KEYS: TEST_API_KEYS,
+      PARLEY_RPC_SECRET: CLUSTER_SECRET,
+      PARLEY_COMMAND_LOG_NODES: this.replicas.map((r) => `127.0.0.1:${r.rpcPort}`).join(','),
+      PARLEY_LOG_LEVEL: 'warn',
+      ...env,
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${baseUrl}/health/live`);
+    return { api, baseUrl };
   }
 
   async stop(): Promise<void> {

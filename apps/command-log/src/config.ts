@@ -53,6 +53,22 @@ export const commandLogConfigSchema = z
     PARLEY_COMPACTION_TAIL_ENTRIES: boundedInt(5_000, 0, 10_000_000, 'entries'),
     /** Milliseconds between the leader's clock entries, which drive proposal deadlines. */
     PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
+    /**
+     * Log time a requestId is remembered with its result; a retry after it is refused (409
+     * idempotency-window-passed), never applied again. Changes what commands do: set it the
+     * same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_WINDOW_MS: boundedInt(600_000, 100, 7 * 24 * 3_600_000, 'milliseconds'),
+    /**
+     * Most requestIds inside the window (57 bytes each in memory when full, 49 in a snapshot);
+     * at the bound new commands get 503 until the oldest id ages out. The same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_IDS_MAX: boundedInt(4_000_000, 10, 100_000_000, 'ids'),
+    /**
+     * Ids past the window kept as a hash and a time (24 bytes each), so their retries are still
+     * refused rather than applied; the oldest is dropped when full. The same on every replica.
+     */
+    PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX: boundedInt(4_000_000, 0, 100_000_000, 'ids'),
     /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
     PARLEY_WAL_FSYNC: booleanFlag(true),
     /**

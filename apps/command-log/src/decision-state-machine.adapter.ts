@@ -1,5 +1,7 @@
 import {
+  DEFAULT_STATE_MACHINE_OPTIONS,
   DecisionStateMachine,
+  StateMachineOptions,
   decodeCommand,
   decodeSnapshot,
   encodeCommand,
@@ -11,7 +13,11 @@ import { ReplicatedStateMachine } from './state-machine.port';
 
 /** Adapts the decision state machine (libs/decision) to the replica's port. */
 export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
-  private sm = new DecisionStateMachine();
+  private sm: DecisionStateMachine;
+
+  constructor(private readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
+    this.sm = new DecisionStateMachine(options);
+  }
 
   /** Validates and encodes a command for the log; the leader has stamped `ts` already. */
   encodeCommand(command: Record<string, unknown>): { bytes: Uint8Array } | { error: string } {
@@ -46,7 +52,7 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   }
 
   restore(data: Uint8Array): void {
-    const decoded = decodeSnapshot(data);
+    const decoded = decodeSnapshot(data, this.options);
     if (!decoded.ok) throw new Error(`snapshot refused: ${decoded.error}`);
     this.sm = decoded.sm;
   }

@@ -29,9 +29,18 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
   private mirror: KafkaMirror | undefined;
   /** What WAL replay dropped from a torn tail at start-up, if anything. */
   walTruncated: { segment: string; offset: number; reason: string } | undefined;
-  readonly stateMachine = new DecisionStateMachineAdapter();
+  readonly stateMachine: DecisionStateMachineAdapter;
 
-  constructor(private readonly config: ConfigService<CommandLogConfig, true>) {}
+  constructor(private readonly config: ConfigService<CommandLogConfig, true>) {
+    const get = <K extends keyof CommandLogConfig>(key: K) => this.config.get(key, { infer: true });
+    this.stateMachine = new DecisionStateMachineAdapter({
+      sessions: {
+        windowMs: get('PARLEY_IDEMPOTENCY_WINDOW_MS'),
+        idsMax: get('PARLEY_IDEMPOTENCY_IDS_MAX'),
+        horizonIdsMax: get('PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX'),
+      },
+    });
+  }
 
   get replica(): Replica {
     if (!this.replicaInstance) throw new Error('replica not started');

@@ -1,18 +1,24 @@
+import { assert } from '@parley/common';
 import { Command, validateCommand } from './commands';
-import { CRC32_START, crc32, crc32Finish, crc32Update } from './fnv';
+import { CRC32_START, crc32, crc32Finish, crc32Update, fingerprintLanes } from './fnv';
+import { RESULT_CODES_MAX, WHOLE_RESULT } from './session-results';
+import { FrozenSessionColumns, entryBytes } from './session-columns';
+import { LIVE_LAYOUT, Sessions } from './sessions';
 import { Proposal } from './proposals';
 import { DecisionStateMachine, StateMachineOptions } from './state-machine';
 
 /**
  * Encodings of the decision state machine: commands as log entries (a format byte, then JSON)
- * and whole-state snapshots ("PRLYDSM" + version byte + CRC-32 + canonical JSON). Decoders
- * validate everything and answer errors as values; JSON.parse only ever builds plain data,
- * and all state is rebuilt into Maps, so no input can reach a prototype.
+ * and whole-state snapshots ("PRLYDSM" + version byte + CRC-32 + canonical JSON, then the
+ * session table's columns as raw arrays: see snapshotSteps). Decoders validate everything and
+ * answer errors as values; JSON.parse only ever builds plain data, and all state is rebuilt
+ * into Maps and typed arrays, so no input can reach a prototype.
  */
 const COMMAND_FORMAT = 1;
 const COMMAND_BYTES_MAX = 1024 * 1024;
 const MAGIC = [0x50, 0x52, 0x4c, 0x59, 0x44, 0x53, 0x4d]; // "PRLYDSM"
-const SNAPSHOT_VERSION = 1;
+/** Version 1 (sessions as JSON tuples) is still read. */
+const SNAPSHOT_VERSION = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -46,8 +52,11 @@ export function decodeCommand(
 const byKey = <V>(map: Map<string, V>): [string, V][] =>
   [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** Sessions serialized per step of a stepwise snapshot (1-10 ms of work on a busy 2-vCPU VM). */
-const SESSIONS_PER_STEP = 500;
+/** Bytes checksummed, and session entries written, per step of a stepwise snapshot. */
+const BYTES_PER_STEP = 1024 * 1024;
+const ENTRIES_PER_STEP = 16 * 1024;
+/** Typed arrays are written as they lie in memory: the format is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
   const steps = snapshotSteps(sm);
@@ -59,13 +68,16 @@ export function encodeSnapshot(sm: DecisionStateMachine): Uint8Array {
 
 /**
  * The snapshot of `sm` as it is when the first step runs, produced in bounded steps so a
- * replica can keep its event loop (heartbeats, replication) going between them: 100,000
- * sessions took ~320 ms in one piece, long enough for an election. The first step copies the
- * state into fresh arrays (sessions and the values kept are never changed in place once
- * recorded, so references suffice); each later step serializes a slice of it. The bytes are
- * exactly those of serializing the whole state at once.
+ * replica can keep its event loop (heartbeats, replication) going between them. Version 2:
+ * "PRLYDSM", version byte, CRC-32 of the rest, then the length of a canonical JSON part (all
+ * state but the session table's columns), the JSON, and the session columns as raw
+ * little-endian arrays (millions of remembered ids as JSON took a second per million to
+ * write and read; as columns they are a copy). The first step serializes the JSON part and
+ * captures the columns (see FrozenSessionColumns); later steps write 16 Ki entries or
+ * checksum 1 MiB each.
  */
 export function* snapshotSteps(sm: DecisionStateMachine): Generator<void, Uint8Array, void> {
+  assert(LITTLE_ENDIAN, 'snapshots are written on little-endian machines only');
   const state = {
     logTime: sm.logTime,
     mirroredIndex: sm.mirroredIndex,
@@ -87,40 +99,37 @@ export function* snapshotSteps(sm: DecisionStateMachine): Generator<void, Uint8A
       p.outcome,
       [...p.votes],
     ]),
+    sessions: {
+      live: sm.sessions.live.size,
+      past: sm.sessions.past.size,
+      // Map order is insertion (apply) order: the same on every replica.
+      whole: [...sm.sessions.wholeResults].map(([index, result]) => [
+        index,
+        JSON.stringify(result),
+      ]),
+    },
   };
-  // Sessions keep apply order: eviction depends on it.
-  const sessions = [...sm.sessions.entries];
-  yield;
-  // JSON of an object is its members joined in key order: "sessions", the last member, is
-  // written piece by piece after the others. Each piece is complete JSON text (no split
-  // surrogate pair), so encoding the pieces one by one gives the bytes of the whole.
-  const pieces: Uint8Array[] = [];
-  let crc = CRC32_START;
-  const add = (text: string) => {
-    const bytes = encoder.encode(text);
-    pieces.push(bytes);
-    crc = crc32Update(crc, bytes);
-  };
-  add(`${JSON.stringify(state).slice(0, -1)},"sessions":[`);
-  for (let from = 0; from < sessions.length; from += SESSIONS_PER_STEP) {
-    yield;
-    const tuples = sessions
-      .slice(from, from + SESSIONS_PER_STEP)
-      .map(([k, s]) => [k, s.fingerprint, JSON.stringify(s.result), s.index, s.ts]);
-    add(`${from === 0 ? '' : ','}${JSON.stringify(tuples).slice(1, -1)}`);
-  }
-  add(']}');
-  yield;
-  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  const out = new Uint8Array(MAGIC.length + 1 + 4 + length);
+  const json = encoder.encode(JSON.stringify(state));
+  const { live, past } = sm.sessions;
+  const columnBytes = live.size * entryBytes(live) + past.size * entryBytes(past);
+  const headerBytes = MAGIC.length + 1 + 4;
+  // Allocated now, filled step by step: its pages are touched a chunk at a time.
+  const out = new Uint8Array(headerBytes + 4 + json.length + columnBytes);
   out.set(MAGIC, 0);
   out[MAGIC.length] = SNAPSHOT_VERSION;
-  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32Finish(crc));
-  let at = MAGIC.length + 5;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
+  const view = new DataView(out.buffer);
+  view.setUint32(headerBytes, json.length, true);
+  out.set(json, headerBytes + 4);
+  const columns = new FrozenSessionColumns([live, past], out, headerBytes + 4 + json.length);
+  assert(columns.byteLength === out.length, 'snapshot length');
+  do yield;
+  while (!columns.step(ENTRIES_PER_STEP));
+  let crc = CRC32_START;
+  for (let from = headerBytes; from < out.length; from += BYTES_PER_STEP) {
+    yield;
+    crc = crc32Update(crc, out.subarray(from, from + BYTES_PER_STEP));
   }
+  view.setUint32(MAGIC.length + 1, crc32Finish(crc));
   return out;
 }
 
@@ -146,13 +155,20 @@ export function decodeSnapshot(
       MAGIC.every((b, i) => bytes[i] === b),
       'not a decision snapshot (bad magic)',
     );
-    need(
-      bytes[MAGIC.length] === SNAPSHOT_VERSION,
-      `unsupported snapshot version ${bytes[MAGIC.length]}`,
-    );
-    const json = bytes.subarray(MAGIC.length + 5);
+    const version = bytes[MAGIC.length];
+    need(version === 1 || version === SNAPSHOT_VERSION, `unsupported snapshot version ${version}`);
+    const payload = bytes.subarray(MAGIC.length + 5);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    need(view.getUint32(MAGIC.length + 1) === crc32(json), 'snapshot checksum mismatch');
+    need(view.getUint32(MAGIC.length + 1) === crc32(payload), 'snapshot checksum mismatch');
+    let json: Uint8Array = payload;
+    let columns: Uint8Array = new Uint8Array(0);
+    if (version === SNAPSHOT_VERSION) {
+      need(payload.length >= 4, 'snapshot too short');
+      const jsonLength = view.getUint32(MAGIC.length + 5, true);
+      need(jsonLength <= payload.length - 4, 'snapshot JSON length beyond its end');
+      json = payload.subarray(4, 4 + jsonLength);
+      columns = payload.subarray(4 + jsonLength);
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(decoder.decode(json));
@@ -244,20 +260,107 @@ export function decodeSnapshot(
         votes: voteMap,
       });
     }
-    for (const [k, print, result, index, ts] of tuples(s.sessions, 'sessions')) {
-      need(isStr(k) && isStr(print) && isStr(result) && isInt(index) && isInt(ts), 'session entry');
-      need(!sm.sessions.lookup(k as string), 'session entry (a requestId twice)');
-      sm.sessions.restore(k as string, {
-        fingerprint: print as string,
-        result: JSON.parse(result as string) as unknown,
-        index: index as number,
-        ts: ts as number,
-      });
-    }
+    if (version === 1) restoreSessionTuples(sm.sessions, s.sessions);
+    else restoreSessionColumns(sm, s.sessions, columns);
     return { ok: true, sm };
   } catch (error) {
     if (error instanceof SnapshotError) return { ok: false, error: error.message };
     if (error instanceof SyntaxError) return { ok: false, error: 'snapshot holds malformed JSON' };
     throw error;
   }
+}
+
+/** Version 1 kept sessions as `[requestId, fingerprint hex, result JSON, index, ts]`. */
+function restoreSessionTuples(sessions: Sessions, list: unknown): void {
+  const rows = tuples(list, 'sessions');
+  sessions.live.reserve(rows.length);
+  for (const [k, print, result, index, ts] of rows) {
+    need(
+      isStr(k) &&
+        typeof print === 'string' &&
+        /^[0-9a-f]{16}$/.test(print) &&
+        isStr(result) &&
+        isInt(index) &&
+        isInt(ts),
+      'session entry',
+    );
+    const [hi, lo] = fingerprintLanes(k as string);
+    need(sessions.live.find(hi, lo) < 0, 'session entry (a requestId twice)');
+    const p = sessions.live.push(hi, lo, ts as number);
+    const hex = print as string;
+    const fp: [number, number] = [
+      Number.parseInt(hex.slice(0, 8), 16),
+      Number.parseInt(hex.slice(8), 16),
+    ];
+    sessions.fill(p, fp, index as number, { code: WHOLE_RESULT, a: 0, b: 0 });
+    sessions.wholeResults.set(index as number, JSON.parse(result as string) as unknown);
+  }
+}
+
+/** Version 2: counts and whole results in the JSON, the columns as raw arrays after it. */
+function restoreSessionColumns(sm: DecisionStateMachine, raw: unknown, columns: Uint8Array) {
+  need(typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'sessions');
+  const { live: n, past: m, whole } = raw as Record<string, unknown>;
+  need(isInt(n) && isInt(m), 'sessions counts');
+  const liveCount = n as number;
+  const pastCount = m as number;
+  const { words, numbers, bytes } = LIVE_LAYOUT;
+  const expected = liveCount * (4 + 4 + 8 + 4 * words + 8 * numbers + bytes) + pastCount * 16;
+  need(columns.length === expected, 'session columns do not match their counts');
+  let at = 0;
+  // slice(), not subarray(): a Float64Array needs an 8-byte-aligned buffer of its own.
+  const take = <T>(make: new (buffer: ArrayBuffer) => T, count: number, width: number): T => {
+    const piece = columns.slice(at, at + count * width);
+    at += count * width;
+    return new make(piece.buffer);
+  };
+  const hashHi = take(Uint32Array, liveCount, 4);
+  const hashLo = take(Uint32Array, liveCount, 4);
+  const ts = take(Float64Array, liveCount, 8);
+  const fps = take(Uint32Array, liveCount * words, 4);
+  const nums = take(Float64Array, liveCount * numbers, 8);
+  const codes = take(Uint8Array, liveCount * bytes, 1);
+  const wholeResults = new Map<number, unknown>();
+  for (const [index, result] of tuples(whole, 'whole results')) {
+    need(isInt(index) && isStr(result) && !wholeResults.has(index as number), 'whole result');
+    wholeResults.set(index as number, JSON.parse(result as string) as unknown);
+  }
+  for (let i = 0; i < liveCount; i += 1) {
+    const code = codes[i];
+    const index = nums[i * numbers];
+    need(
+      isInt(ts[i]) && ts[i] <= sm.logTime && (i === 0 || ts[i] >= ts[i - 1]),
+      'session time (out of apply order)',
+    );
+    need(isInt(index) && code <= RESULT_CODES_MAX, 'session entry');
+    if (code !== WHOLE_RESULT) continue;
+    need(wholeResults.has(index), 'session without its result');
+    sm.sessions.wholeResults.set(index, wholeResults.get(index));
+  }
+  need(sm.sessions.wholeResults.size === wholeResults.size, 'whole result without a session');
+  const pastHi = take(Uint32Array, pastCount, 4);
+  const pastLo = take(Uint32Array, pastCount, 4);
+  const pastTs = take(Float64Array, pastCount, 8);
+  for (let i = 0; i < pastCount; i += 1)
+    need(isInt(pastTs[i]) && (i === 0 || pastTs[i] >= pastTs[i - 1]), 'horizon time');
+  const none = {
+    words: new Uint32Array(0),
+    numbers: new Float64Array(0),
+    bytes: new Uint8Array(0),
+  };
+  need(
+    sm.sessions.live.load(liveCount, {
+      hashHi,
+      hashLo,
+      ts,
+      words: fps,
+      numbers: nums,
+      bytes: codes,
+    }),
+    'session entry (a requestId twice)',
+  );
+  need(
+    sm.sessions.past.load(pastCount, { hashHi: pastHi, hashLo: pastLo, ts: pastTs, ...none }),
+    'horizon entry (an id twice)',
+  );
 }

@@ -1,21 +1,21 @@
 import { Budgets } from './budgets';
 import { Command, Query, validateCommand, validateQuery } from './commands';
-import { fingerprint } from './fnv';
+import { fingerprintLanes } from './fnv';
 import { Inventory } from './inventory';
 import { KvStore } from './kv';
 import { Proposals } from './proposals';
-import { Sessions } from './sessions';
+import { DEFAULT_SESSION_LIMITS, SessionLimits, Sessions } from './sessions';
 
+/**
+ * Settings that change what commands do, so they must be the same on every replica (like the
+ * peer list): the idempotency window and its bounds.
+ */
 export interface StateMachineOptions {
-  /** Most request ids remembered for deduplication. */
-  maxSessions: number;
-  /** Request ids older than this much log time are forgotten. */
-  sessionTtlMs: number;
+  sessions: SessionLimits;
 }
 
 export const DEFAULT_STATE_MACHINE_OPTIONS: StateMachineOptions = {
-  maxSessions: 100_000,
-  sessionTtlMs: 24 * 3600 * 1000,
+  sessions: DEFAULT_SESSION_LIMITS,
 };
 
 export type ApplyOutcome = { result: unknown; replayed: boolean };
@@ -37,7 +37,7 @@ export class DecisionStateMachine {
   mirroredIndex = 0;
 
   constructor(readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
-    this.sessions = new Sessions(options.maxSessions, options.sessionTtlMs);
+    this.sessions = new Sessions(options.sessions);
   }
 
   /** Applies an untrusted command object (already decoded from the log). */
@@ -51,6 +51,8 @@ export class DecisionStateMachine {
   apply(index: number, command: Command): ApplyOutcome {
     // Time only moves forward, even if a new leader's clock is behind the old one's.
     this.logTime = Math.max(this.logTime, command.ts);
+    // First, so that an id is forgotten exactly when the log reaches its time + window.
+    this.sessions.evict(this.logTime);
     this.proposals.expire(this.logTime);
     if (command.type === 'clock')
       return { result: { status: 'ok', ts: this.logTime }, replayed: false };
@@ -58,23 +60,12 @@ export class DecisionStateMachine {
       this.mirroredIndex = Math.max(this.mirroredIndex, command.index);
       return { result: { status: 'ok', mirroredIndex: this.mirroredIndex }, replayed: false };
     }
-    const print = fingerprint(canonical(command));
-    const seen = this.sessions.lookup(command.requestId);
-    if (seen) {
-      if (seen.fingerprint !== print)
-        return {
-          result: { status: 'conflict', reason: 'request-id-reused', index },
-          replayed: false,
-        };
-      return { result: seen.result, replayed: true };
-    }
+    const print = fingerprintLanes(canonical(command));
+    const verdict = this.sessions.judge(command, print, this.logTime);
+    if (verdict.kind === 'replay') return { result: verdict.result, replayed: true };
+    if (verdict.kind === 'refuse') return { result: verdict.refusal, replayed: false };
     const result = this.execute(index, command);
-    this.sessions.record(command.requestId, {
-      fingerprint: print,
-      result,
-      index,
-      ts: this.logTime,
-    });
+    this.sessions.record(command, print, index, this.logTime, result);
     return { result, replayed: false };
   }
 

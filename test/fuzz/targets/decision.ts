@@ -169,13 +169,29 @@ function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** A snapshot envelope around any JSON text, with a correct checksum. */
-function envelope(json: Uint8Array): Uint8Array {
-  const out = new Uint8Array(MAGIC.length + 5 + json.length);
+/** A version-2 snapshot envelope around any payload, with a correct checksum. */
+function envelope(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(MAGIC.length + 5 + payload.length);
   out.set(MAGIC, 0);
-  out[MAGIC.length] = 1;
-  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32(json));
-  out.set(json, MAGIC.length + 5);
+  out[MAGIC.length] = 2;
+  new DataView(out.buffer).setUint32(MAGIC.length + 1, crc32(payload));
+  out.set(payload, MAGIC.length + 5);
+  return out;
+}
+
+/** A version-2 payload split into its JSON part and the session columns after it. */
+function jsonAndColumns(snapshot: Uint8Array): { json: Uint8Array; columns: Uint8Array } {
+  const payload = snapshot.subarray(MAGIC.length + 5);
+  const length = new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
+  return { json: payload.subarray(4, 4 + length), columns: payload.subarray(4 + length) };
+}
+
+/** A version-2 payload of a JSON text and session columns. */
+function payloadOf(json: Uint8Array, columns: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + json.length + columns.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  out.set(columns, 4 + json.length);
   return out;
 }
 
@@ -194,6 +210,9 @@ const SNAPSHOT_WORDS = [
   'budgets',
   'proposals',
   'sessions',
+  'live',
+  'past',
+  'whole',
   'open',
   'decided',
   'expired',
@@ -220,14 +239,10 @@ const snapshotInput: fc.Arbitrary<SnapshotInput> = fc.oneof(
       .tuple(machine, fc.array(jsonMutation(SNAPSHOT_WORDS), { minLength: 1, maxLength: 3 }))
       .map(([sm, edits]) => {
         const original = encodeSnapshot(sm);
-        const state: unknown = JSON.parse(
-          Buffer.from(original.subarray(MAGIC.length + 5)).toString('utf8'),
-        );
-        return {
-          resealed: true,
-          original,
-          bytes: envelope(Buffer.from(toJsonText(applyJsonMutations(state, edits)))),
-        };
+        const { json, columns } = jsonAndColumns(original);
+        const state: unknown = JSON.parse(Buffer.from(json).toString('utf8'));
+        const mutated = Buffer.from(toJsonText(applyJsonMutations(state, edits)));
+        return { resealed: true, original, bytes: envelope(payloadOf(mutated, columns)) };
       }),
   },
   {

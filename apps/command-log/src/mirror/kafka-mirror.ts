@@ -297,8 +297,10 @@ export class KafkaMirror {
         command: r.command,
       }),
     }));
+    // A replay repeats an outcome already published; a refusal by the session table (key
+    // reused, window passed, table full) decided nothing.
     const decisions: Message[] = records
-      .filter((r) => 'requestId' in r.command && !r.replayed)
+      .filter((r) => 'requestId' in r.command && !r.replayed && !isSessionRefusal(r.result))
       .map((r) => ({
         key: entityKey(r.command),
         value: JSON.stringify({
@@ -320,4 +322,8 @@ export class KafkaMirror {
       throw error;
     }
   }
+}
+
+function isSessionRefusal(result: unknown): boolean {
+  return (result as { status?: unknown } | null)?.status === 'refused';
 }

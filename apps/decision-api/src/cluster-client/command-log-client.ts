@@ -23,7 +23,7 @@ import {
   TEMPORARY_REFUSALS,
   commandLogSubject,
 } from '@parley/command-log-api';
-import { Problem } from '../http/problem';
+import { Problem, sessionRefusalProblem } from '../http/problem';
 import {
   REPLICA_LIVENESS_DEFAULTS,
   ReplicaDeposedError,
@@ -165,6 +165,9 @@ export class CommandLogClient implements OnApplicationShutdown {
       const answer = await this.proposeOne({ command, ...(traceId ? { traceId } : {}) });
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
+        // A refusal by the session table is one answer on every route and for Kafka records.
+        const refused = sessionRefusalProblem(outcome.result);
+        if (refused) throw refused;
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
       }
       const temporary = temporaryRefusal(answer);

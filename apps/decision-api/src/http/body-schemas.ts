@@ -5,7 +5,15 @@ import type { SchemaObject } from '@nestjs/swagger';
  * (the field lists the validators allow come from here) and for what `/docs` says.
  * `requestId` may also come as the `Idempotency-Key` header, so it is optional in the schema.
  */
-const requestId: SchemaObject = { type: 'string', minLength: 1, maxLength: 128 };
+const requestId: SchemaObject = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  description:
+    'Applied at most once: a retry with the same body inside the idempotency window replays ' +
+    'the first answer; past the window it is refused (409), with another body refused (422). ' +
+    'A UUIDv7 is judged by the time it carries, so its retry is refused however late.',
+};
 const id: SchemaObject = { type: 'string', minLength: 1, maxLength: 128 };
 const positive: SchemaObject = { type: 'integer', minimum: 1 };
 

@@ -1,10 +1,48 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiQuery } from '@nestjs/swagger';
+import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
 
 /** The query parameters every strong read takes (SPEC.md §2). */
 export function ReadQueryDocs() {
   return applyDecorators(
     ApiQuery({ name: 'consistency', required: false, enum: ['linearizable', 'lease', 'stale'] }),
     ApiQuery({ name: 'minIndex', required: false, schema: { type: 'integer', minimum: 0 } }),
+  );
+}
+
+const problem = { 'application/problem+json': { schema: { type: 'object' } } };
+
+/** What every strong write may answer about its request id (SPEC.md §2, idempotency). */
+export function StrongWriteDocs() {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        'The request id when the body carries no requestId. A retry with the same id and body ' +
+        'gets the first answer again (header Idempotent-Replay: true) while the id is inside ' +
+        'the idempotency window (PARLEY_IDEMPOTENCY_WINDOW_MS of log time, default 10 minutes).',
+    }),
+    ApiResponse({
+      status: 409,
+      description:
+        'type idempotency-window-passed: the request id is older than the ' +
+        'idempotency window; the request is refused, never applied a second time. (Other 409s: ' +
+        'a version or proposal conflict.)',
+      content: problem,
+    }),
+    ApiResponse({
+      status: 422,
+      description:
+        'type idempotency-key-reuse: the request id was already used with a ' +
+        'different body; nothing was applied.',
+      content: problem,
+    }),
+    ApiResponse({
+      status: 503,
+      description:
+        'No leader or no quorum, or type idempotency-ids-full: the window holds as ' +
+        'many request ids as it may; retry after Retry-After seconds.',
+      content: problem,
+    }),
   );
 }

@@ -18,7 +18,7 @@ import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
 import { DecisionActivity } from '../dashboard/decision-activity';
 import { BODIES, fieldsOf } from './body-schemas';
-import { ReadQueryDocs } from './docs';
+import { ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
 import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
 
@@ -83,6 +83,7 @@ export class StrongController {
   // ---- KV with versions and compare-and-set --------------------------------------------
 
   @ApiBody({ schema: BODIES.kvPut })
+  @StrongWriteDocs()
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
@@ -118,6 +119,7 @@ export class StrongController {
     return { key, value: found.value!.value, version: found.value!.version, index };
   }
 
+  @StrongWriteDocs()
   @Delete('kv/:key')
   @Roles('agent', 'operator')
   async deleteKv(
@@ -141,6 +143,7 @@ export class StrongController {
   // ---- inventory ----------------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.restock })
+  @StrongWriteDocs()
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
@@ -162,6 +165,7 @@ export class StrongController {
   }
 
   @ApiBody({ schema: BODIES.reserve })
+  @StrongWriteDocs()
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
@@ -187,6 +191,7 @@ export class StrongController {
     };
   }
 
+  @StrongWriteDocs()
   @Delete('inventory/:sku/reservations/:orderId')
   @Roles('agent')
   async release(
@@ -221,6 +226,7 @@ export class StrongController {
   // ---- budgets ---------------------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.budgetSet })
+  @StrongWriteDocs()
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
@@ -241,6 +247,7 @@ export class StrongController {
   }
 
   @ApiBody({ schema: BODIES.spend })
+  @StrongWriteDocs()
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
@@ -286,6 +293,7 @@ export class StrongController {
   // ---- proposals and votes -------------------------------------------------------------------
 
   @ApiBody({ schema: BODIES.propose })
+  @StrongWriteDocs()
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
@@ -317,6 +325,7 @@ export class StrongController {
       'policy says; a vote naming another weight is not counted (reason weight-set-by-policy).',
   })
   @ApiBody({ schema: BODIES.vote })
+  @StrongWriteDocs()
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')

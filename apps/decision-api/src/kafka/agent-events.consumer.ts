@@ -154,8 +154,10 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     try {
       await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
+      // A final refusal (4xx: invalid, key reused with another body, idempotency window
+      // passed) is dead-lettered with its status, type and detail; anything else redelivered.
       if (!isFinalRefusal(error)) throw error;
-      await this.deadLetter(topic, partition, message, `refused: ${error.message}`);
+      await this.deadLetter(topic, partition, message, `refused: ${error.describe()}`);
     }
   }
 
