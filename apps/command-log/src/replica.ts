@@ -3,6 +3,7 @@ import {
   ConfChange,
   ConfChangeType,
   ConfState,
+  DEFAULT_RAFT_CONFIG,
   EntryType,
   MemoryStorage,
   Message,
@@ -17,11 +18,16 @@ import {
   maySendBeforePersist,
 } from '@parley/raft';
 import { SnapshotStore } from '@parley/snapshot';
+import { performance } from 'node:perf_hooks';
 import { AddressBook } from './address-book';
 import { HeldBackSends } from './held-back-sends';
 import { PeerAddress } from './peer-transport/peer-client';
 import { PeerTransport } from './peer-transport/peer-transport';
 import { ReplicatedStateMachine } from './state-machine.port';
+import { TickTimes, leaseHoldsInRealTime } from './tick-times';
+
+/** Ticks whose times are kept: far more than a lease spans (electionTicks). */
+const TICK_TIMES_KEPT = 4_096;
 import { Wal } from './wal/wal';
 
 export interface ReplicaLogger {
@@ -107,6 +113,10 @@ export class Replica {
   private wake: (() => void) | undefined;
   private running = false;
   private ticker: NodeJS.Timeout | undefined;
+  /** When the recent ticks happened: lease reads are checked against real time too. */
+  private readonly tickTimes = new TickTimes(TICK_TIMES_KEPT);
+  /** Lease reads served through a quorum round because real time had run past the lease. */
+  leaseReadsDowngraded = 0;
   private loopDone: Promise<void> | undefined;
   private readonly pendingProposals = new Map<number, PendingProposal>();
   private readonly pendingReads = new Map<
@@ -190,7 +200,15 @@ export class Replica {
     for (const [id, address] of book.entries()) this.transport.setPeerAddress(id, address);
     await this.transport.start();
     this.running = true;
-    this.ticker = setInterval(() => this.enqueue(() => this.node.tick()), this.options.tickMs);
+    this.tickTimes.record(this.node.ticks, performance.now());
+    this.ticker = setInterval(
+      () =>
+        this.enqueue(() => {
+          this.node.tick();
+          this.tickTimes.record(this.node.ticks, performance.now());
+        }),
+      this.options.tickMs,
+    );
     this.loopDone = this.loop();
   }
 
@@ -246,7 +264,21 @@ export class Replica {
     return new Promise((resolve) => {
       this.enqueue(() => {
         const ctx = `${this.id}:${++this.readSequence}`;
-        const result = this.node.readIndex(ctx, mode);
+        // A lease the tick count still grants but real time does not (the loop stalled and
+        // missed ticks) is not trusted: the read goes through a quorum round instead.
+        const leaseHolds =
+          mode !== 'lease' ||
+          leaseHoldsInRealTime(
+            this.tickTimes.timeOf(this.node.leaseStartTick()),
+            performance.now(),
+            {
+              tickMs: this.options.tickMs,
+              electionTicks: this.options.electionTicks,
+              driftTicks: DEFAULT_RAFT_CONFIG.leaseDriftTicks,
+            },
+          );
+        if (!leaseHolds) this.leaseReadsDowngraded += 1;
+        const result = this.node.readIndex(ctx, leaseHolds ? mode : 'read-index');
         if (result.status === 'refused') resolve({ status: 'refused', reason: result.reason });
         else this.pendingReads.set(ctx, { resolve });
       });

@@ -297,11 +297,20 @@ function respondToRead(r: Raft, request: Message, index: number): void {
 export function leaseValid(r: Raft): boolean {
   if (r.role !== Role.Leader || !r.cfg.checkQuorum || r.leaseRevoked || r.leadTransferee !== NONE)
     return false;
-  const self = r.tracker.progress.get(r.id);
-  if (self === undefined) return false;
-  self.ackedSentTick = r.ticks;
-  const leaseStart = r.tracker.quorumAckedSentTick();
+  const leaseStart = leaseStartTick(r);
   return leaseStart >= 0 && r.ticks < leaseStart + r.cfg.electionTick - r.cfg.leaseDriftTicks - 1;
+}
+
+/**
+ * The tick T at which the leader sent the heartbeat or append that a quorum last echoed (its
+ * own "echo" is now), or -1 when it does not lead.
+ */
+export function leaseStartTick(r: Raft): number {
+  if (r.role !== Role.Leader) return -1;
+  const self = r.tracker.progress.get(r.id);
+  if (self === undefined) return -1;
+  self.ackedSentTick = r.ticks;
+  return r.tracker.quorumAckedSentTick();
 }
 
 // ---- snapshots -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { assert } from '@parley/common';
 import { RaftConfigInit } from './config';
 import { ConfChange, ConfChangeType, decodeConfChange, encodeConfChange } from './confchange';
-import { LEASE_READ, leaseValid } from './leader';
+import { LEASE_READ, leaseStartTick, leaseValid } from './leader';
 import { ProgressState } from './progress';
 import { Raft } from './raft';
 import { isJoint, toConfState } from './tracker';
@@ -112,6 +112,21 @@ export class RawNode {
   tick(): void {
     this.assertNotInReady('tick');
     this.raft.tick();
+  }
+
+  /** Ticks so far (monotonic): the driver keeps the time each one happened at. */
+  get ticks(): number {
+    return this.raft.ticks;
+  }
+
+  /**
+   * The tick at which the leader sent the heartbeat or append that a quorum last echoed: where
+   * its lease starts (`leaseValid`), or -1 when it does not lead. A driver whose ticks can fall
+   * behind real time (a stalled event loop fires one late timer, not the ones it missed) checks
+   * the lease against its clock too: followers count their election timeouts in real time.
+   */
+  leaseStartTick(): number {
+    return leaseStartTick(this.raft);
   }
 
   /** Starts an election now (used by tests and by an operator's "campaign"). */

@@ -112,6 +112,19 @@ describe('leader lease reads (dissertation §6.4.1)', () => {
     expect(net.rn('n1').status().leaseValid).toBe(true);
   });
 
+  it('tells the driver the tick its lease started at, so the lease can be checked in real time', () => {
+    const net = leasedNet();
+    const start = net.rn('n1').leaseStartTick();
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(start).toBeLessThanOrEqual(net.rn('n1').ticks);
+    // The lease in ticks ends electionTick - drift - 1 ticks after that start (as above).
+    net.isolate('n1');
+    while (net.rn('n1').status().leaseValid) net.tick('n1');
+    expect(net.rn('n1').ticks).toBe(start + 10 - 2 - 1);
+    // A follower has no lease to start.
+    expect(net.rn('n2').leaseStartTick()).toBe(-1);
+  });
+
   it('a leader that started a transfer stops serving lease reads', () => {
     const net = leasedNet();
     net.rn('n1').transferLeadership('n2');

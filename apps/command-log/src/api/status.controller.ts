@@ -26,6 +26,7 @@ export class StatusController {
       reachable: Object.fromEntries([...status.progress].map(([id, p]) => [id, p.reachable])),
       firstIndex: status.firstIndex,
       snapshotsInstalled: this.service.replica.snapshotsInstalled,
+      leaseReadsDowngraded: this.service.replica.leaseReadsDowngraded,
       walTruncated: this.service.walTruncated ?? null,
       snapshotPendingUpload: this.service.pendingUpload() ?? null,
       kafkaMirror: this.service.mirrorBreakerState(),
