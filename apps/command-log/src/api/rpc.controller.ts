@@ -18,7 +18,7 @@ import {
   ReadRequest,
   ReadResponse,
 } from './rpc-patterns';
-import type { ReadOutcome } from '../replica';
+import type { ReadOutcome } from '@parley/replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const TIMEOUT_MS_MAX = 60_000;

@@ -8,6 +8,9 @@ import { runSimulation, SimulationResult } from './cluster-sim';
  * history and liveness after the faults stop. A failure names its seed and replay command.
  */
 const SEEDS = 240;
+// Runs are async (the replica driver awaits its ports) but take no wall time of their own: a
+// loaded machine only slows them, so the limit is generous.
+jest.setTimeout(300_000);
 const seeds = Array.from({ length: SEEDS }, (_, i) => i + 1);
 const nodesFor = (seed: number): 3 | 5 => (seed % 2 === 1 ? 3 : 5);
 
@@ -20,8 +23,8 @@ function explain(result: SimulationResult): string {
 describe('Raft under the deterministic simulator', () => {
   const totals = { ops: 0, unknown: 0, faults: 0, leaderChanges: 0, powerLosses: 0 };
 
-  it.each(seeds)('seed %i keeps every safety and liveness property', (seed) => {
-    const result = runSimulation({ seed, nodeCount: nodesFor(seed) });
+  it.each(seeds)('seed %i keeps every safety and liveness property', async (seed) => {
+    const result = await runSimulation({ seed, nodeCount: nodesFor(seed) });
     expect(explain(result)).toBe('no violations');
     // A run that decided nothing or injected no fault proves nothing.
     expect(result.opsCompleted).toBeGreaterThan(50);
@@ -42,46 +45,47 @@ describe('Raft under the deterministic simulator', () => {
     expect(totals.powerLosses).toBeGreaterThan(SEEDS / 4);
   });
 
-  it('is deterministic: one seed, one run', () => {
-    const first = runSimulation({ seed: 4242, nodeCount: 5 });
-    const second = runSimulation({ seed: 4242, nodeCount: 5 });
+  it('is deterministic: one seed, one run', async () => {
+    const first = await runSimulation({ seed: 4242, nodeCount: 5 });
+    const second = await runSimulation({ seed: 4242, nodeCount: 5 });
     expect(second).toEqual(first);
   });
 
-  it('replay: runs the seed in RAFT_SIM_SEED (or a fixed one) with full checks', () => {
+  it('replay: runs the seed in RAFT_SIM_SEED (or a fixed one) with full checks', async () => {
     const seed = Number(process.env.RAFT_SIM_SEED ?? 77);
     const nodeCount = process.env.RAFT_SIM_NODES === '5' ? 5 : nodesFor(seed);
-    const result = runSimulation({ seed, nodeCount });
+    const result = await runSimulation({ seed, nodeCount });
     expect(explain(result)).toBe('no violations');
   });
 
-  it('has teeth: a replica that loses acknowledged entries on restart (a broken fsync) is caught', () => {
+  /** The seeds among `candidates` whose run ends in a violation. */
+  async function caughtAmong(
+    candidates: number[],
+    options: Partial<Parameters<typeof runSimulation>[0]>,
+  ): Promise<number[]> {
+    const caught: number[] = [];
+    for (const seed of candidates) {
+      const result = await runSimulation({ seed, nodeCount: nodesFor(seed), ...options });
+      if (result.violations.length > 0) caught.push(seed);
+    }
+    return caught;
+  }
+
+  it('has teeth: a replica that loses acknowledged entries on restart (a broken fsync) is caught', async () => {
     // Lost entries are usually sent again by the leader before anyone relies on them, so the
     // nemesis strikes every ~50 ms (not 300) and snapshots are rare (compaction would hide the
     // loss): then ~15 % of seeds end in a violation. With the default settings it was 1 seed of
     // 240, and a change of heartbeat timing alone moved that one out of the first 60.
-    const caught = seeds.slice(0, 60).filter((seed) => {
-      const result = runSimulation({
-        seed,
-        nodeCount: nodesFor(seed),
-        loseEntriesOnRestart: 5,
-        nemesisIntervalMs: 50,
-        snapshotEveryEntries: 1_000,
-      });
-      return result.violations.length > 0;
+    const caught = await caughtAmong(seeds.slice(0, 60), {
+      loseEntriesOnRestart: 5,
+      nemesisIntervalMs: 50,
+      snapshotEveryEntries: 1_000,
     });
     expect(caught.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('has teeth: followers that acknowledge before persisting, then lose power, are caught', () => {
-    const caught = seeds.slice(0, 60).filter((seed) => {
-      const result = runSimulation({
-        seed,
-        nodeCount: nodesFor(seed),
-        unsafeEveryoneSendsFirst: true,
-      });
-      return result.violations.length > 0;
-    });
+  it('has teeth: followers that acknowledge before persisting, then lose power, are caught', async () => {
+    const caught = await caughtAmong(seeds.slice(0, 60), { unsafeEveryoneSendsFirst: true });
     expect(caught.length).toBeGreaterThan(0);
   });
 });
