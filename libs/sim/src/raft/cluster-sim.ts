@@ -10,6 +10,7 @@ import {
 import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
 import { Rng } from './rng';
+import { Figure8Scenario } from './figure-8-scenario';
 import { Timeline } from './sim-clock';
 import { SimHooks, SimNode } from './sim-node';
 
@@ -34,6 +35,11 @@ export interface SimulationOptions {
    * entries not yet on its disk), and power losses strike any replica, not only leaders.
    */
   unsafeEveryoneSendsFirst?: boolean;
+  /**
+   * 'figure-8' replaces the random nemesis with the partitions of Raft's Figure 8 (see
+   * figure-8-scenario.ts), with PreVote, CheckQuorum and lease reads off as in the paper.
+   */
+  scenario?: 'figure-8';
   /** Receives a line per notable event, for debugging a failing seed. */
   trace?: (line: string) => void;
 }
@@ -90,6 +96,8 @@ export async function runSimulation(
   partial: Partial<SimulationOptions> & { seed: number },
 ): Promise<SimulationResult> {
   const options: SimulationOptions = { ...DEFAULT_SIMULATION, ...partial };
+  const figure8 = options.scenario === 'figure-8';
+  if (figure8) options.leaseReads = false;
   const rng = new Rng(options.seed);
   const netRng = rng.fork();
   const nemesisRng = rng.fork();
@@ -182,12 +190,24 @@ export async function runSimulation(
           );
         }
       }
+      scenario?.leaderElected(leader.id, status.term);
     },
   };
   const timeline: Timeline = {
     now: () => now,
     at: (time, run) => queue.push(time, { kind: 'call', run }),
   };
+  const scenario = figure8
+    ? new Figure8Scenario({
+        ids,
+        network,
+        rng: nemesisRng,
+        later: (ms, run) => queue.push(now + ms, { kind: 'call', run }),
+        isLeader: (id, term) =>
+          nodes.get(id)!.isLeader() && nodes.get(id)!.replica!.status().term === term,
+        trace,
+      })
+    : undefined;
   const nodes = new Map<NodeId, SimNode>(
     ids.map((id) => [
       id,
@@ -195,7 +215,11 @@ export async function runSimulation(
         id,
         voters: ids,
         // Half the runs send one entry per append, which opens the windows of figure 8.
-        raft: { leaseDriftTicks: 2, maxSizePerMsgBytes: options.seed % 4 < 2 ? 1 : 64 * 1024 },
+        raft: {
+          leaseDriftTicks: 2,
+          maxSizePerMsgBytes: options.seed % 4 < 2 ? 1 : 64 * 1024,
+          ...(figure8 ? { preVote: false, checkQuorum: false, maxSizePerMsgBytes: 1 } : {}),
+        },
         tickMs: options.tickMs,
         // Each node's clock runs at its own rate, within ±10% (inside the lease drift bound).
         clockSkew: 1 / rng.between(0.9, 1.1),
@@ -304,6 +328,10 @@ export async function runSimulation(
 
   function nemesis(): void {
     if (now >= endOfFaults) return;
+    if (scenario) {
+      faultsInjected = scenario.cuts;
+      return;
+    }
     faultsInjected += 1;
     const live = ids.filter((id) => !nodes.get(id)!.crashed);
     const leader = ids.find((id) => nodes.get(id)!.isLeader());
