@@ -1,6 +1,5 @@
 import {
   ConfChange,
-  ConfState,
   Entry,
   EntryType,
   MemoryStorage,
@@ -20,9 +19,11 @@ import { Clock, nextTurn } from './clock.port';
 import { HeldBackSends } from './held-back-sends';
 import { ProposeOutcome, ReadOutcome } from './outcomes';
 import { addressesIn } from './peer-address';
+import { PendingProposals } from './pending-proposals';
 import { ReadWaiters } from './read-waiters';
 import { recoverLog } from './recovery';
 import { SnapshotStorePort } from './snapshot-store.port';
+import { Snapshotter } from './snapshotter';
 import { ReplicatedStateMachine } from './state-machine.port';
 import {
   AddressBookPort,
@@ -94,11 +95,6 @@ export interface ReplicaDriverOptions {
   sendFirstRule?: typeof maySendBeforePersist;
 }
 
-interface PendingProposal {
-  term: number;
-  resolve: (outcome: ProposeOutcome) => void;
-}
-
 /**
  * The drive loop of one replica, shared by command-log and the simulator: it owns the RawNode
  * and carries out each Ready in the order the core requires: persist (snapshot, then entries
@@ -117,7 +113,7 @@ export class ReplicaDriver {
   private running = false;
   private stopTicks: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
-  private readonly pendingProposals = new Map<number, PendingProposal>();
+  private readonly proposals: PendingProposals;
   private readonly reads = new ReadWaiters();
   private readSequence = 0;
   private readonly appliedWaiters: AppliedWaiters;
@@ -126,9 +122,7 @@ export class ReplicaDriver {
   private appliedIndex = 0;
   /** The commit index recovered at start: below it, the replica is replaying its own log. */
   private replayedUntil = 0;
-  private lastSnapshotIndex = 0;
-  /** The snapshot being written, if any: one at a time. */
-  private snapshotting: Promise<number> | undefined;
+  private readonly snapshots: Snapshotter;
   private lastContact = new Map<string, number>();
   private fatal: Error | undefined;
   /** Snapshots received from a leader and installed (InstallSnapshot). */
@@ -137,6 +131,19 @@ export class ReplicaDriver {
   constructor(private readonly options: ReplicaDriverOptions) {
     this.id = options.id;
     this.appliedWaiters = new AppliedWaiters(options.clock);
+    this.proposals = new PendingProposals(options.pendingProposalsMax);
+    this.snapshots = new Snapshotter({
+      storage: this.storage,
+      stateMachine: options.stateMachine,
+      wal: options.wal,
+      snapshotStore: options.snapshotStore,
+      clock: options.clock,
+      logger: options.logger,
+      everyEntries: options.snapshotEveryEntries,
+      compactionTailEntries: options.compactionTailEntries,
+      floor: options.snapshotFloor,
+      holdEntriesMax: options.snapshotHoldEntriesMax,
+    });
   }
 
   // ---- life cycle ------------------------------------------------------------------------
@@ -147,7 +154,7 @@ export class ReplicaDriver {
     const recovery = recoverLog(this.storage, recovered, snapshot);
     if (snapshot) stateMachine.restore(snapshot.data);
     this.appliedIndex = recovery.snapshotIndex;
-    this.lastSnapshotIndex = recovery.snapshotIndex;
+    this.snapshots.lastIndex = recovery.snapshotIndex;
     this.replayedUntil = recovery.commit;
     const book = this.options.addressBook;
     for (const [id, address] of this.options.initialPeers) if (!book.get(id)) book.set(id, address);
@@ -200,10 +207,9 @@ export class ReplicaDriver {
     this.sends?.flush();
     await this.transport?.stop();
     // A snapshot still being written finishes first: it writes a marker into the WAL.
-    await this.snapshotting?.catch(() => undefined);
+    await this.snapshots.finished();
     await this.options.wal.close();
-    for (const pending of this.pendingProposals.values()) pending.resolve({ status: 'dropped' });
-    this.pendingProposals.clear();
+    this.proposals.dropAll();
   }
 
   // ---- requests ------------------------------------------------------------------------
@@ -212,7 +218,7 @@ export class ReplicaDriver {
   propose(data: Uint8Array): Promise<ProposeOutcome> {
     return new Promise((resolve) => {
       this.enqueue(() => {
-        if (this.pendingProposals.size >= this.options.pendingProposalsMax) {
+        if (this.proposals.full) {
           resolve({ status: 'refused', refusal: { reason: 'too-large' } });
           return;
         }
@@ -224,7 +230,7 @@ export class ReplicaDriver {
           });
           return;
         }
-        this.track(this.node.propose(data), resolve);
+        this.proposals.track(this.node.propose(data), resolve);
       });
     });
   }
@@ -247,27 +253,13 @@ export class ReplicaDriver {
 
   changeMembership(cc: ConfChange): Promise<ProposeOutcome> {
     return new Promise((resolve) => {
-      this.enqueue(() => this.track(this.node.proposeConfChange(cc), resolve));
+      this.enqueue(() => this.proposals.track(this.node.proposeConfChange(cc), resolve));
     });
-  }
-
-  private track(
-    result: ReturnType<RawNode['propose']>,
-    resolve: (outcome: ProposeOutcome) => void,
-  ): void {
-    if (result.status === 'appended')
-      this.pendingProposals.set(result.index, { term: result.term, resolve });
-    else if (result.status === 'refused') resolve({ status: 'refused', refusal: result.refusal });
-    else
-      resolve({
-        status: 'refused',
-        refusal: { reason: 'not-leader', leaderHint: result.leaderHint },
-      });
   }
 
   /** The index of the newest snapshot this replica took or installed (0: none yet). */
   get snapshotIndex(): number {
-    return this.lastSnapshotIndex;
+    return this.snapshots.lastIndex;
   }
 
   snapshotNow(): Promise<number> {
@@ -276,6 +268,10 @@ export class ReplicaDriver {
         this.takeSnapshot().then(resolve, reject);
       }),
     );
+  }
+
+  private takeSnapshot(): Promise<number> {
+    return this.snapshots.take(this.appliedIndex, this.node.status().confState, this.replaying);
   }
 
   /** fsyncs the WAL has done since start (group commit: one per Ready, not per entry). */
@@ -361,7 +357,7 @@ export class ReplicaDriver {
         await this.handleReady(this.node.ready());
         // A snapshot being serialized takes its steps between Readies (on later turns); a run
         // of Readies with nothing to wait for on disk (a replay at start) would starve it.
-        if (this.snapshotting) await nextTurn(this.options.clock);
+        if (this.snapshots.busy) await nextTurn(this.options.clock);
         continue;
       }
       if (this.inbox.length > 0) continue;
@@ -436,8 +432,6 @@ export class ReplicaDriver {
 
   private applyEntry(entry: Entry): void {
     this.appliedIndex = entry.index;
-    const pending = this.pendingProposals.get(entry.index);
-    this.pendingProposals.delete(entry.index);
     let result: unknown;
     if (entry.type === EntryType.ConfChange) {
       const cc = decodeConfChange(entry.data);
@@ -448,24 +442,14 @@ export class ReplicaDriver {
       result = this.options.stateMachine.apply(entry.index, entry.data);
     }
     this.options.onApplied?.(entry, result);
-    pending?.resolve(
-      pending.term === entry.term
-        ? { status: 'applied', index: entry.index, result }
-        : { status: 'dropped' },
-    );
+    this.proposals.applied(entry, result);
   }
 
   private applySnapshot(snapshot: Snapshot): void {
     this.options.stateMachine.restore(snapshot.data);
     this.appliedIndex = snapshot.meta.index;
-    this.lastSnapshotIndex = snapshot.meta.index;
-    for (const [index, pending] of this.pendingProposals) {
-      if (index <= snapshot.meta.index) {
-        // Whether it committed is unknown here; the client's retry is deduplicated.
-        this.pendingProposals.delete(index);
-        pending.resolve({ status: 'dropped' });
-      }
-    }
+    this.snapshots.lastIndex = snapshot.meta.index;
+    this.proposals.dropUpTo(snapshot.meta.index);
     this.snapshotsInstalled += 1;
     this.options.logger.log(`installed snapshot at index ${snapshot.meta.index}`);
   }
@@ -480,12 +464,7 @@ export class ReplicaDriver {
   // ---- snapshots -----------------------------------------------------------------------
 
   private async maybeSnapshot(): Promise<void> {
-    if (
-      this.snapshotting !== undefined ||
-      this.appliedIndex - this.lastSnapshotIndex < this.options.snapshotEveryEntries ||
-      !this.snapshotAllowed()
-    )
-      return;
+    if (!this.snapshots.due(this.appliedIndex)) return;
     const snapshot = this.takeSnapshot();
     // Replaying its own log at start, the loop runs Ready after Ready with no disk wait and
     // would starve a snapshot written alongside (each step and each write waits for a turn):
@@ -493,73 +472,5 @@ export class ReplicaDriver {
     // while this loop goes on; a failure stops the replica as a failed WAL write does.
     if (this.replaying) await snapshot;
     else snapshot.catch((error: unknown) => this.stopOnFatal(error as Error));
-  }
-
-  /** A snapshot may not cover entries the Kafka mirror still needs, within a bound. */
-  private snapshotAllowed(): boolean {
-    const floor = this.options.snapshotFloor?.();
-    if (floor === undefined || floor >= this.appliedIndex) return true;
-    const lag = this.appliedIndex - floor;
-    if (lag <= (this.options.snapshotHoldEntriesMax ?? Number.MAX_SAFE_INTEGER)) return false;
-    this.options.logger.error(
-      `snapshot taken although the Kafka mirror lags ${lag} entries: the bound was exceeded`,
-    );
-    return true;
-  }
-
-  /**
-   * Snapshots the state as applied now: the state machine takes its view at once, then it is
-   * serialized in steps with the event loop (heartbeats, replication, answers) running between
-   * them, and written; one snapshot at a time (a second request gets the one under way).
-   */
-  private takeSnapshot(): Promise<number> {
-    if (this.snapshotting) return this.snapshotting;
-    const index = this.appliedIndex;
-    if (index <= this.lastSnapshotIndex) return Promise.resolve(this.lastSnapshotIndex);
-    const confState = this.node.status().confState;
-    const machine = this.options.stateMachine;
-    const steps = machine.snapshotSteps?.();
-    // The first step takes the view of the state at `index`, before anything else applies.
-    const first = steps?.next();
-    this.snapshotting = (async () => {
-      let data: Uint8Array;
-      if (steps && first) {
-        // Replaying at start, the loop waits for the snapshot anyway: no need for turns.
-        const replaying = this.replaying;
-        let step = first;
-        while (!step.done) {
-          if (!replaying) await nextTurn(this.options.clock);
-          step = steps.next();
-        }
-        data = step.value;
-      } else {
-        data = machine.snapshot();
-      }
-      return this.persistSnapshot(index, confState, data);
-    })().finally(() => (this.snapshotting = undefined));
-    return this.snapshotting;
-  }
-
-  private async persistSnapshot(
-    index: number,
-    confState: ConfState,
-    data: Uint8Array,
-  ): Promise<number> {
-    // A newer snapshot arrived from the leader meanwhile and replaced this state.
-    if (index <= this.lastSnapshotIndex) return this.lastSnapshotIndex;
-    const snapshot = this.storage.createSnapshot(index, confState, data);
-    await this.options.snapshotStore.save(snapshot);
-    // The same, while it was being written: the newer one's marker must stay the last.
-    if (index <= this.lastSnapshotIndex) return this.lastSnapshotIndex;
-    await this.options.wal.saveSnapshotMarker(snapshot.meta.index, snapshot.meta.term);
-    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
-    const keepFrom = Math.max(
-      this.storage.firstIndex(),
-      index - this.options.compactionTailEntries,
-    );
-    if (keepFrom > this.storage.firstIndex()) this.storage.compact(keepFrom);
-    this.options.wal.compact(index);
-    this.options.logger.log(`snapshot at index ${index} (${data.length} bytes)`);
-    return index;
   }
 }

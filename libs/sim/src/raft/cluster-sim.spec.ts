@@ -2,9 +2,10 @@ import { RaftLog } from '../../../raft/src/log';
 import { runSimulation, SimulationResult } from './cluster-sim';
 
 /**
- * The Raft core under the deterministic simulator: random seeds with partitions (symmetric and
- * one-way), crashes and restarts that lose everything unpersisted, message loss, duplication,
- * reordering and delay, leadership transfers and ±10% clock skew. Every run is checked for
+ * The replica driver command-log runs (libs/replica, with the Raft core inside) under the
+ * deterministic simulator: random seeds with partitions (symmetric and one-way), crashes and
+ * power losses that tear or lose what was not synced, restarts through the driver's recovery,
+ * message loss, duplication, reordering and delay, leadership transfers and ±10% clock skew. Every run is checked for
  * election safety, state machine safety, leader completeness, linearizability of the client
  * history and liveness after the faults stop. A failure names its seed and replay command.
  */
@@ -42,7 +43,7 @@ describe('Raft under the deterministic simulator', () => {
     expect(totals.faults).toBeGreaterThan(SEEDS * 5);
     expect(totals.leaderChanges).toBeGreaterThan(SEEDS);
     expect(totals.unknown).toBeGreaterThan(0);
-    // Leaders lost power in the window their early send opens, and nothing above broke.
+    // Replicas lost power mid-write (leaders after their early send), and nothing above broke.
     expect(totals.powerLosses).toBeGreaterThan(SEEDS / 4);
   });
 

@@ -63,7 +63,7 @@ export interface SimulationResult {
   opsUnknown: number;
   opsChecked: number;
   faultsInjected: number;
-  /** Leaders that lost power between sending their appends and persisting them. */
+  /** Replicas that lost power during a write of entries (a leader's appends had left). */
   powerLosses: number;
   leaderChanges: number;
   messagesSent: number;
@@ -88,9 +88,9 @@ interface PendingOp {
 }
 
 /**
- * Runs N replicas of the Raft core on a simulated network under a seeded nemesis, with
- * clients recording a history, then checks the safety properties and linearizability, and
- * liveness after the faults stop. Same seed, same run.
+ * Runs N replicas (command-log's driver over a simulated disk and clock) on a simulated
+ * network under a seeded nemesis, with clients recording a history, then checks the safety
+ * properties and linearizability, and liveness after the faults stop. Same seed, same run.
  */
 export async function runSimulation(
   partial: Partial<SimulationOptions> & { seed: number },
