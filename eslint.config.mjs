@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint recommended rules, plus the layer rule of DESIGN.md:
-// pure cores (libs/raft, libs/gossip, libs/crdt, libs/decision) never touch I/O, timers or the clock.
+// pure cores (libs/raft, libs/gossip, libs/crdt, libs/decision, libs/replica) never touch I/O, timers or the clock.
 // The rules that need resolved import paths (no app imports another app, no lib cycle) are checked
 // on the import graph by test/static/import-graph.spec.ts.
 import js from '@eslint/js';
@@ -11,6 +11,8 @@ const pureCoreFiles = [
   'libs/gossip/src/**/*.ts',
   'libs/crdt/src/**/*.ts',
   'libs/decision/src/**/*.ts',
+  // The replica driver reaches disk, network and time only through its ports.
+  'libs/replica/src/**/*.ts',
 ];
 
 export default tseslint.config(

@@ -23,37 +23,41 @@ if (!Number.isInteger(from) || !Number.isInteger(count) || count < 1 || count > 
   process.exit(2);
 }
 
-const started = performance.now();
-let ops = 0;
-let unknown = 0;
-let faults = 0;
-let failures = 0;
-for (let seed = from; seed < from + count; seed += 1) {
-  const result = runSimulation({
-    seed,
-    nodeCount: nodesFor(seed),
-    trace:
-      single !== undefined && args.includes('--trace') ? (line) => console.log(line) : undefined,
-  });
-  ops += result.opsChecked;
-  unknown += result.opsUnknown;
-  faults += result.faultsInjected;
-  if (result.violations.length > 0) {
-    failures += 1;
-    console.log(`\nseed ${seed} (${nodesFor(seed)} nodes) FAILED; replay: ${result.replay}`);
-    for (const violation of result.violations) console.log(`  ${violation}`);
+async function main(): Promise<void> {
+  const started = performance.now();
+  let ops = 0;
+  let unknown = 0;
+  let faults = 0;
+  let failures = 0;
+  for (let seed = from; seed < from + count; seed += 1) {
+    const result = await runSimulation({
+      seed,
+      nodeCount: nodesFor(seed),
+      trace:
+        single !== undefined && args.includes('--trace') ? (line) => console.log(line) : undefined,
+    });
+    ops += result.opsChecked;
+    unknown += result.opsUnknown;
+    faults += result.faultsInjected;
+    if (result.violations.length > 0) {
+      failures += 1;
+      console.log(`\nseed ${seed} (${nodesFor(seed)} nodes) FAILED; replay: ${result.replay}`);
+      for (const violation of result.violations) console.log(`  ${violation}`);
+    }
+    const done = seed - from + 1;
+    if (done % 500 === 0) {
+      const seconds = (performance.now() - started) / 1000;
+      console.log(
+        `${done}/${count} seeds, ${(done / seconds).toFixed(1)} seeds/s, ${failures} failing`,
+      );
+    }
   }
-  const done = seed - from + 1;
-  if (done % 500 === 0) {
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `${done}/${count} seeds, ${(done / seconds).toFixed(1)} seeds/s, ${failures} failing`,
-    );
-  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `seeds: ${count}  seeds/s: ${(count / seconds).toFixed(1)}  wall: ${seconds.toFixed(1)} s  ` +
+      `ops checked: ${ops} (${unknown} with unknown outcome)  faults injected: ${faults}  violations: ${failures}`,
+  );
+  process.exit(failures > 0 ? 1 : 0);
 }
-const seconds = (performance.now() - started) / 1000;
-console.log(
-  `seeds: ${count}  seeds/s: ${(count / seconds).toFixed(1)}  wall: ${seconds.toFixed(1)} s  ` +
-    `ops checked: ${ops} (${unknown} with unknown outcome)  faults injected: ${faults}  violations: ${failures}`,
-);
-process.exit(failures > 0 ? 1 : 0);
+
+void main();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * module is imported. ESLint enforces the same; this test keeps it true even if lint rules
  * change.
  */
-const cores = ['raft', 'gossip', 'crdt', 'decision'];
+const cores = ['raft', 'gossip', 'crdt', 'decision', 'replica'];
 
 const forbidden: [string, RegExp][] = [
   ['node:net / net', /from ['"](node:)?net['"]/],

@@ -9,7 +9,7 @@ import {
   snapshotSteps,
   validateCommand,
 } from '@parley/decision';
-import { ReplicatedStateMachine } from './state-machine.port';
+import type { ReplicatedStateMachine } from '@parley/replica';
 
 /** Adapts the decision state machine (libs/decision) to the replica's port. */
 export class DecisionStateMachineAdapter implements ReplicatedStateMachine {

@@ -1,9 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeCommand, encodeCommand } from '@parley/decision';
 import { KafkaMirror } from './mirror/kafka-mirror';
-import { Role } from '@parley/raft';
+import { EntryType, Role } from '@parley/raft';
+import { ReplicaDriver } from '@parley/replica';
 import { S3Client } from '@aws-sdk/client-s3';
 import { peerTlsFrom } from '@parley/app-kit';
 import {
@@ -16,14 +18,14 @@ import { AddressBook } from './address-book';
 import { CommandLogConfig } from './config';
 import { DecisionStateMachineAdapter } from './decision-state-machine.adapter';
 import { TcpPeerTransport } from './peer-transport/peer-transport';
-import { Replica } from './replica';
+import { SYSTEM_CLOCK } from './system-clock';
 import { Wal } from './wal/wal';
 
 /** Owns this process's replica: opens the WAL and snapshots, starts it, stops it cleanly. */
 @Injectable()
 export class ReplicaService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Replica');
-  private replicaInstance: Replica | undefined;
+  private replicaInstance: ReplicaDriver | undefined;
   private clock: NodeJS.Timeout | undefined;
   private tiered: TieredSnapshotStore | undefined;
   private mirror: KafkaMirror | undefined;
@@ -42,7 +44,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  get replica(): Replica {
+  get replica(): ReplicaDriver {
     if (!this.replicaInstance) throw new Error('replica not started');
     return this.replicaInstance;
   }
@@ -74,13 +76,13 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       );
     const secret = get('PARLEY_CLUSTER_SECRET');
     const self = peers.find((p) => p.id === id)!;
-    this.replicaInstance = new Replica({
+    this.replicaInstance = new ReplicaDriver({
       id,
       initialPeers: new Map(peers.map((p) => [p.id, { host: p.host, port: p.port }])),
       join: get('PARLEY_JOIN'),
       addressBook: new AddressBook(dataDir),
       wal,
-      walReplay: replay,
+      recovered: replay,
       snapshotStore: await this.snapshotStore(dataDir, id),
       stateMachine: this.stateMachine,
       transport: (onMessage, onUnreachable) =>
@@ -96,6 +98,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
           random: Math.random,
           tls: peerTlsFrom((key) => get(key)),
         }),
+      clock: SYSTEM_CLOCK,
+      random: { nextInt: (max) => randomInt(max) },
       tickMs: get('PARLEY_TICK_MS'),
       electionTicks: get('PARLEY_ELECTION_TICKS'),
       heartbeatTicks: 1,
@@ -104,7 +108,18 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       inboxBatchMax: 10_000,
       pendingProposalsMax: 100_000,
       logger,
-      onApplied: (index, term, data, outcome) => this.mirrorApplied(index, term, data, outcome),
+      onApplied: (entry, outcome) => {
+        if (entry.type === EntryType.Normal && entry.data.length > 0)
+          this.mirrorApplied(entry.index, entry.term, entry.data, outcome);
+      },
+      // The replica stopped (a failed write, a broken invariant): the process dies with the
+      // error, and a supervisor restarts it from its disk.
+      onFatal: (error) => {
+        process.exitCode = 1;
+        setImmediate(() => {
+          throw error;
+        });
+      },
       snapshotFloor: () => this.mirror?.floor(),
       snapshotHoldEntriesMax: get('PARLEY_MIRROR_LAG_MAX_ENTRIES'),
     });

@@ -19,7 +19,7 @@ import {
   ReadRequest,
   ReadResponse,
 } from '@parley/command-log-api';
-import type { ProposeOutcome, ReadOutcome } from '../replica';
+import type { ProposeOutcome, ReadOutcome } from '@parley/replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const TIMEOUT_MS_MAX = 60_000;

@@ -10,6 +10,8 @@ import {
 import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
 import { Rng } from './rng';
+import { Figure8Scenario } from './figure-8-scenario';
+import { Timeline } from './sim-clock';
 import { SimHooks, SimNode } from './sim-node';
 
 export interface SimulationOptions {
@@ -33,6 +35,11 @@ export interface SimulationOptions {
    * entries not yet on its disk), and power losses strike any replica, not only leaders.
    */
   unsafeEveryoneSendsFirst?: boolean;
+  /**
+   * 'figure-8' replaces the random nemesis with the partitions of Raft's Figure 8 (see
+   * figure-8-scenario.ts), with PreVote, CheckQuorum and lease reads off as in the paper.
+   */
+  scenario?: 'figure-8';
   /** Receives a line per notable event, for debugging a failing seed. */
   trace?: (line: string) => void;
 }
@@ -56,7 +63,7 @@ export interface SimulationResult {
   opsUnknown: number;
   opsChecked: number;
   faultsInjected: number;
-  /** Leaders that lost power between sending their appends and persisting them. */
+  /** Replicas that lost power during a write of entries (a leader's appends had left). */
   powerLosses: number;
   leaderChanges: number;
   messagesSent: number;
@@ -64,7 +71,8 @@ export interface SimulationResult {
 }
 
 type SimEvent =
-  | { kind: 'tick'; node: NodeId }
+  /** Something a replica's clock scheduled (ticks, deferred sends, timeouts). */
+  | { kind: 'call'; run: () => void }
   | { kind: 'deliver'; message: Message }
   | { kind: 'client'; client: number }
   | { kind: 'timeout'; client: number; opId: number }
@@ -80,14 +88,16 @@ interface PendingOp {
 }
 
 /**
- * Runs N replicas of the Raft core on a simulated network under a seeded nemesis, with
- * clients recording a history, then checks the safety properties and linearizability, and
- * liveness after the faults stop. Same seed, same run.
+ * Runs N replicas (command-log's driver over a simulated disk and clock) on a simulated
+ * network under a seeded nemesis, with clients recording a history, then checks the safety
+ * properties and linearizability, and liveness after the faults stop. Same seed, same run.
  */
-export function runSimulation(
+export async function runSimulation(
   partial: Partial<SimulationOptions> & { seed: number },
-): SimulationResult {
+): Promise<SimulationResult> {
   const options: SimulationOptions = { ...DEFAULT_SIMULATION, ...partial };
+  const figure8 = options.scenario === 'figure-8';
+  if (figure8) options.leaseReads = false;
   const rng = new Rng(options.seed);
   const netRng = rng.fork();
   const nemesisRng = rng.fork();
@@ -122,6 +132,21 @@ export function runSimulation(
     lostPower(node) {
       trace(`${node.id} lost power between sending its appends and persisting them`);
       queue.push(now + nemesisRng.between(50, 800), { kind: 'restart', node: node.id });
+      // A correlated failure (the same rack): soon after (what the victim sent is delivered by
+      // then) the leader, if another node, is cut off too, so the survivors elect a leader from
+      // what is really on their disks.
+      queue.push(now + nemesisRng.between(10, 30), {
+        kind: 'call',
+        run: () => {
+          const leader = ids.find((id) => id !== node.id && nodes.get(id)!.isLeader());
+          if (!leader) return;
+          network.partition([[leader], ids.filter((id) => id !== leader)]);
+          queue.push(now + nemesisRng.between(100, 600), { kind: 'heal' });
+        },
+      });
+    },
+    fatal(node, error) {
+      violation(`${node.id} stopped on a fatal error: ${error.message}`);
     },
     send(messages) {
       for (const m of messages)
@@ -138,7 +163,8 @@ export function runSimulation(
     },
     becameLeader(leader) {
       leaderChanges += 1;
-      const status = leader.node!.status();
+      const replica = leader.replica!;
+      const status = replica.status();
       const previous = leaderOfTerm.get(status.term);
       if (previous !== undefined && previous !== leader.id) {
         violation(`election safety: ${previous} and ${leader.id} both led term ${status.term}`);
@@ -148,7 +174,8 @@ export function runSimulation(
         `${leader.id} became leader of term ${status.term} (last ${status.lastIndex}, commit ${status.commit})`,
       );
       // Leader completeness: every entry anyone applied is in the new leader's log.
-      const first = leader.storage.firstIndex();
+      const log = replica.log;
+      const first = log.firstIndex();
       const last = status.lastIndex;
       for (const [index, seen] of appliedAt) {
         if (index < first) continue;
@@ -157,29 +184,30 @@ export function runSimulation(
           violation(
             `leader completeness: ${leader.id} (term ${status.term}) lacks applied index ${index}`,
           );
-        else if (leader.storage.term(index) !== undefined && leader.storage.term(index) !== term) {
+        else if (log.term(index) !== undefined && log.term(index) !== term) {
           violation(
-            `leader completeness: ${leader.id} holds term ${leader.storage.term(index)} at applied index ${index} (term ${term})`,
+            `leader completeness: ${leader.id} holds term ${log.term(index)} at applied index ${index} (term ${term})`,
           );
         }
       }
-    },
-    writeDone(clientId, opId, result) {
-      const op = pending.get(clientId);
-      if (!op || op.opId !== opId) return;
-      complete(clientId, op, result);
-    },
-    readDone(ctx, value, node, index) {
-      trace(`${node} served read ${ctx} at index ${index}: ${String(value)}`);
-      const clientId = readOwner.get(ctx);
-      readOwner.delete(ctx);
-      if (clientId === undefined) return;
-      const op = pending.get(clientId);
-      if (!op || op.readCtx !== ctx) return;
-      complete(clientId, op, { value });
+      scenario?.leaderElected(leader.id, status.term);
     },
   };
-
+  const timeline: Timeline = {
+    now: () => now,
+    at: (time, run) => queue.push(time, { kind: 'call', run }),
+  };
+  const scenario = figure8
+    ? new Figure8Scenario({
+        ids,
+        network,
+        rng: nemesisRng,
+        later: (ms, run) => queue.push(now + ms, { kind: 'call', run }),
+        isLeader: (id, term) =>
+          nodes.get(id)!.isLeader() && nodes.get(id)!.replica!.status().term === term,
+        trace,
+      })
+    : undefined;
   const nodes = new Map<NodeId, SimNode>(
     ids.map((id) => [
       id,
@@ -187,18 +215,26 @@ export function runSimulation(
         id,
         voters: ids,
         // Half the runs send one entry per append, which opens the windows of figure 8.
-        raft: { leaseDriftTicks: 2, maxSizePerMsgBytes: options.seed % 4 < 2 ? 1 : 64 * 1024 },
+        raft: {
+          leaseDriftTicks: 2,
+          maxSizePerMsgBytes: options.seed % 4 < 2 ? 1 : 64 * 1024,
+          ...(figure8 ? { preVote: false, checkQuorum: false, maxSizePerMsgBytes: 1 } : {}),
+        },
+        tickMs: options.tickMs,
+        // Each node's clock runs at its own rate, within ±10% (inside the lease drift bound).
+        clockSkew: 1 / rng.between(0.9, 1.1),
         snapshotEveryEntries: options.snapshotEveryEntries,
         compactionTailEntries: 10,
         rng: rng.fork(),
+        timeline,
         hooks,
         loseEntriesOnRestart: options.loseEntriesOnRestart,
-        sendFirst: options.unsafeEveryoneSendsFirst ? 'everyone' : 'leader',
+        unsafeEveryoneSendsFirst: options.unsafeEveryoneSendsFirst,
       }),
     ]),
   );
   // Start-up: a node that restarts waits one election timeout before voting; start "warm".
-  for (const node of nodes.values()) if (node.node) node.node.raft.ticksSinceStart = 1_000;
+  await Promise.all([...nodes.values()].map((node) => node.start(true)));
 
   function complete(clientId: number, op: PendingOp, output: KvOutput): void {
     pending.delete(clientId);
@@ -241,6 +277,15 @@ export function runSimulation(
     else input = { kind: 'get', key };
     const op: PendingOp = { opId, input, call: now };
     if (now >= endOfFaults + 2 * options.requestTimeoutMs) quietOpsIssued += 1;
+    const refused = (hint: NodeId | undefined) => {
+      // Refused by the replica: it never entered the log (or read nothing); try elsewhere.
+      if (pending.get(clientId) !== op) return;
+      pending.delete(clientId);
+      if (op.readCtx) readOwner.delete(op.readCtx);
+      if (hint) believedLeader.set(clientId, hint);
+      else believedLeader.delete(clientId);
+      queue.push(now + 5, { kind: 'client', client: clientId });
+    };
     if (input.kind === 'get') {
       const ctx = `c${clientId}-${opId}`;
       const mode: ReadMode = options.leaseReads && clientRng.chance(0.3) ? 'lease' : 'read-index';
@@ -248,15 +293,13 @@ export function runSimulation(
       op.readCtx = ctx;
       pending.set(clientId, op);
       readOwner.set(ctx, clientId);
-      if (target.read(ctx, key, mode) === 'refused') {
-        pending.delete(clientId);
-        readOwner.delete(ctx);
-        const hint = target.leaderHint();
-        if (hint) believedLeader.set(clientId, hint);
-        else believedLeader.delete(clientId);
-        queue.push(now + 5, { kind: 'client', client: clientId });
-        return;
-      }
+      target.read(key, mode, (outcome) => {
+        if (outcome === 'refused') return refused(target.leaderHint());
+        trace(
+          `${target.id} served read ${ctx} at index ${outcome.index}: ${String(outcome.value)}`,
+        );
+        if (pending.get(clientId) === op) complete(clientId, op, { value: outcome.value });
+      });
     } else {
       pending.set(clientId, op);
       const command =
@@ -270,21 +313,25 @@ export function runSimulation(
               value: input.value,
               expected: input.expected,
             };
-      const outcome = target.propose(command);
-      if (outcome !== 'accepted') {
-        // Refused synchronously by the core: it never entered the log.
-        pending.delete(clientId);
-        if (outcome.refused) believedLeader.set(clientId, outcome.refused);
-        else believedLeader.delete(clientId);
-        queue.push(now + 5, { kind: 'client', client: clientId });
-        return;
-      }
+      target.propose(command, (outcome) => {
+        if (outcome.status === 'refused')
+          return refused(
+            outcome.refusal.reason === 'not-leader' ? outcome.refusal.leaderHint : undefined,
+          );
+        // 'dropped': its fate is unknown here; the client's timeout records it as such.
+        if (outcome.status === 'applied' && pending.get(clientId) === op)
+          complete(clientId, op, outcome.result as KvOutput);
+      });
     }
     queue.push(now + options.requestTimeoutMs, { kind: 'timeout', client: clientId, opId });
   }
 
   function nemesis(): void {
     if (now >= endOfFaults) return;
+    if (scenario) {
+      faultsInjected = scenario.cuts;
+      return;
+    }
     faultsInjected += 1;
     const live = ids.filter((id) => !nodes.get(id)!.crashed);
     const leader = ids.find((id) => nodes.get(id)!.isLeader());
@@ -349,11 +396,18 @@ export function runSimulation(
         queue.push(now + healAfter, { kind: 'heal' });
         break;
       case 7: {
-        // Power fails on the leader right after its next appends leave, before its own fsync.
+        // Power fails on a replica during its next write of entries: a leader's appends have
+        // left by then (it sends first). A follower's write is the riskier case: the leader's
+        // appends reach it alone for a while (the others lag), so if it acknowledged before its
+        // disk had them, the leader commits what only its own disk holds.
         const crashedCount = ids.length - live.length;
-        const victim = options.unsafeEveryoneSendsFirst ? nemesisRng.pick(live) : leader;
-        if (victim && crashedCount < Math.floor(ids.length / 2))
-          nodes.get(victim)!.powerLossArmed = true;
+        if (crashedCount >= Math.floor(ids.length / 2)) break;
+        const victim = leader && nemesisRng.chance(0.5) ? leader : nemesisRng.pick(live);
+        nodes.get(victim)!.disk.powerLossArmed = true;
+        if (leader && victim !== leader) {
+          for (const id of ids) if (id !== leader && id !== victim) network.cutOneWay(leader, id);
+          queue.push(now + healAfter, { kind: 'heal' });
+        }
         break;
       }
     }
@@ -363,14 +417,13 @@ export function runSimulation(
     );
   }
 
-  // Each node ticks at its own rate, within ±10% (clock skew inside the lease drift bound).
-  const tickPeriod = new Map(ids.map((id) => [id, options.tickMs * rng.between(0.9, 1.1)]));
-  for (const id of ids) queue.push(rng.between(0, options.tickMs), { kind: 'tick', node: id });
   for (let c = 0; c < options.clients; c += 1)
     queue.push(rng.between(0, 50), { kind: 'client', client: c });
   queue.push(options.nemesisIntervalMs, { kind: 'nemesis' });
   queue.push(endOfFaults, { kind: 'heal' });
 
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  await settle();
   const eventsMax = 5_000_000;
   for (let processed = 0; processed < eventsMax; processed += 1) {
     const next = queue.pop();
@@ -378,9 +431,8 @@ export function runSimulation(
     now = next.time;
     const event = next.value;
     switch (event.kind) {
-      case 'tick':
-        nodes.get(event.node)!.tick();
-        queue.push(now + tickPeriod.get(event.node)!, event);
+      case 'call':
+        event.run();
         break;
       case 'deliver':
         if (network.linkUp(event.message.from, event.message.to))
@@ -407,6 +459,9 @@ export function runSimulation(
         if (now >= endOfFaults) for (const node of nodes.values()) if (node.crashed) node.restart();
         break;
     }
+    // The replicas' work for this event runs now, at this virtual time: disk and network
+    // ports answer through promise callbacks (never timers), so this one wait runs them all.
+    await settle();
   }
 
   // Liveness: after the quiet period a single leader leads everyone, and all replicas caught up.
@@ -414,7 +469,7 @@ export function runSimulation(
   if (leaders.length !== 1)
     violation(`liveness: ${leaders.length} leaders after ${options.quietMs} ms without faults`);
   else {
-    const commit = nodes.get(leaders[0])!.node!.status().commit;
+    const commit = nodes.get(leaders[0])!.replica!.status().commit;
     for (const node of nodes.values()) {
       if (node.applied < commit - 1)
         violation(`liveness: ${node.id} applied ${node.applied}, leader committed ${commit}`);

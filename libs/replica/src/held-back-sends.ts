@@ -13,7 +13,8 @@ export class HeldBackSends {
 
   constructor(
     private readonly sendNow: (messages: readonly Message[]) => void,
-    private readonly nextTurn: (run: () => void) => void = (run) => setImmediate(run),
+    /** Runs a callback on the next turn of the event loop (the driver's Clock.defer). */
+    private readonly nextTurn: (run: () => void) => void,
   ) {}
 
   /** Sends at once (after anything held back, to keep the order). */
