@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { killChild } from './kill-child';
 import { waitFor } from './wait';
 
 /**
@@ -115,11 +116,7 @@ export class KafkaProcess {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    await killChild(this.child);
     this.child = undefined;
   }
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { killChild } from './kill-child';
 import { waitFor } from './wait';
 
 /**
@@ -57,11 +58,7 @@ export class S3ServerProcess {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    await killChild(this.child);
     this.child = undefined;
   }
 }
