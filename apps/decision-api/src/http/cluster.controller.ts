@@ -3,30 +3,19 @@ import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-a
 import type { ProposeResponse } from '@parley/command-log-api';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, fieldsOf } from './body-schemas';
+import { BODIES, openApiSchema } from './schemas';
+import { ZodValidationPipe } from './validation';
 import {
   CommandLogClient,
   temporaryRefusal,
   temporarilyRefused,
 } from '../cluster-client/command-log-client';
 import { clusterView } from './cluster-view';
+import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-
-function fields(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new Problem(400, 'Bad Request', 'the body must be a JSON object');
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    throw new Problem(400, 'Bad Request', 'the request is not valid', {
-      errors: unknown.map((k) => `${k} is not a field of this request`),
-    });
-  return body as Record<string, unknown>;
-}
 
 /** Operators' routes (SPEC.md §3) and the membership view from gossip. */
 @ApiTags('cluster')
@@ -57,14 +46,11 @@ export class ClusterController {
     return clusterView(statuses);
   }
 
-  @ApiBody({ schema: BODIES.transfer })
+  @ApiBody({ schema: openApiSchema(BODIES.transfer.documented) })
   @Post('cluster/transfer-leadership')
   @HttpCode(202)
   @Roles('operator')
-  async transfer(@Body() body: unknown) {
-    const { to } = fields(body, fieldsOf(BODIES.transfer));
-    if (to !== undefined && (typeof to !== 'string' || !ID.test(to)))
-      throw new Problem(400, 'Bad Request', 'to must be a node id');
+  async transfer(@Body(new ZodValidationPipe(BODIES.transfer.validated)) { to }: { to?: string }) {
     const answer = await this.log.operate<{ status: string; to?: string }>(
       RPC.transferLeadership,
       to ? { to } : {},
@@ -83,24 +69,14 @@ export class ClusterController {
       'learner first and promote it once caught up; `force: true` skips the check. 503 with ' +
       'Retry-After while leadership is being transferred.',
   })
-  @ApiBody({ schema: BODIES.member })
+  @ApiBody({ schema: openApiSchema(BODIES.member.documented) })
   @Post('cluster/members')
   @HttpCode(202)
   @Roles('operator')
-  async addMember(@Body() body: unknown) {
-    const { id, address, learner, force } = fields(body, fieldsOf(BODIES.member));
-    const errors = [
-      ...(typeof id === 'string' && ID.test(id) ? [] : ['id must be a node id']),
-      ...(typeof address === 'string' && ADDRESS.test(address)
-        ? []
-        : ['address must be host:port']),
-      ...(learner === undefined || typeof learner === 'boolean'
-        ? []
-        : ['learner must be a boolean']),
-      ...(force === undefined || typeof force === 'boolean' ? [] : ['force must be a boolean']),
-    ];
-    if (errors.length > 0)
-      throw new Problem(400, 'Bad Request', 'the request is not valid', { errors });
+  async addMember(
+    @Body(new ZodValidationPipe(BODIES.member.validated))
+    { id, address, learner, force }: z.output<typeof BODIES.member.validated>,
+  ) {
     return this.membership(RPC.addMember, {
       id,
       address,

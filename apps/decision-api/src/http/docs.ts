@@ -1,11 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { openApiSchema, READ_QUERY } from './schemas';
 
-/** The query parameters every strong read takes (SPEC.md §2). */
+/** The query parameters every strong read takes (SPEC.md §2), from the schema that checks them. */
 export function ReadQueryDocs() {
   return applyDecorators(
-    ApiQuery({ name: 'consistency', required: false, enum: ['linearizable', 'lease', 'stale'] }),
-    ApiQuery({ name: 'minIndex', required: false, schema: { type: 'integer', minimum: 0 } }),
+    ...Object.entries(READ_QUERY.shape).map(([name, schema]) =>
+      ApiQuery({ name, required: false, schema: openApiSchema(schema) }),
+    ),
   );
 }
 

@@ -1,6 +1,5 @@
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  Body,
   Controller,
   Delete,
   Get,
@@ -17,12 +16,16 @@ import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { Metrics } from '../metrics/metrics';
 import { DecisionActivity } from '../dashboard/decision-activity';
-import { BODIES, fieldsOf } from './body-schemas';
+import { BODIES, READ_QUERY, ReadQuery } from './schemas';
+import { IdempotentBody, ZodValidationPipe } from './validation';
 import { ReadQueryDocs, StrongWriteDocs } from './docs';
+import { openApiSchema } from './schemas';
 import { Problem } from './problem';
-import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
+import { readHeaders, strongCommand, strongHeaders } from './strong-request';
 
 type Found<T> = { found: boolean; value?: T };
+
+const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
 
 /**
  * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
@@ -43,15 +46,13 @@ export class StrongController {
   private async apply(
     response: Response,
     type: string,
-    body: unknown,
+    body: Record<string, unknown>,
     path: Record<string, string>,
-    key: string | undefined,
-    fields: readonly string[],
   ) {
     const traceId = response.getHeader('X-Request-Id');
     const started = performance.now();
     const applied = await this.log.propose(
-      strongCommand(type, body, path, key, fields),
+      strongCommand(type, body, path),
       typeof traceId === 'string' ? traceId : undefined,
     );
     strongHeaders(response, applied);
@@ -69,12 +70,8 @@ export class StrongController {
     return applied;
   }
 
-  private async read<T>(
-    response: Response,
-    query: Record<string, unknown>,
-    params: Record<string, unknown>,
-  ) {
-    const { consistency, minIndex } = readParams(params);
+  private async read<T>(response: Response, query: Record<string, unknown>, params: ReadQuery) {
+    const { consistency, minIndex } = params;
     const read = await this.log.read(query, consistency, minIndex);
     readHeaders(response, read);
     return { index: read.index, found: read.result as Found<T> };
@@ -82,17 +79,16 @@ export class StrongController {
 
   // ---- KV with versions and compare-and-set --------------------------------------------
 
-  @ApiBody({ schema: BODIES.kvPut })
+  @ApiBody({ schema: openApiSchema(BODIES.kvPut.documented) })
   @StrongWriteDocs()
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
     @Param('key') key: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.kvPut.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'kv.put', body, { key }, idem, fieldsOf(BODIES.kvPut));
+    const { result } = await this.apply(res, 'kv.put', body, { key });
     if (result.status === 'conflict')
       throw new Problem(
         409,
@@ -107,7 +103,7 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async getKv(
     @Param('key') key: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
     const { index, found } = await this.read<{ value: string; version: number }>(
@@ -128,8 +124,11 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const body = ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) };
-    const { result } = await this.apply(res, 'kv.delete', body, { key }, idem, ['ifVersion']);
+    const body = {
+      requestId: idem,
+      ...(ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) }),
+    };
+    const { result } = await this.apply(res, 'kv.delete', body, { key });
     if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);
     if (result.status === 'conflict')
       throw new Problem(
@@ -142,47 +141,31 @@ export class StrongController {
 
   // ---- inventory ----------------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.restock })
+  @ApiBody({ schema: openApiSchema(BODIES.restock.documented) })
   @StrongWriteDocs()
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
   async restock(
     @Param('sku') sku: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.restock.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'inventory.restock',
-      body,
-      { sku },
-      idem,
-      fieldsOf(BODIES.restock),
-    );
+    const { result } = await this.apply(res, 'inventory.restock', body, { sku });
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
   }
 
-  @ApiBody({ schema: BODIES.reserve })
+  @ApiBody({ schema: openApiSchema(BODIES.reserve.documented) })
   @StrongWriteDocs()
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
   async reserve(
     @Param('sku') sku: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.reserve.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'inventory.reserve',
-      body,
-      { sku },
-      idem,
-      fieldsOf(BODIES.reserve),
-    );
+    const { result } = await this.apply(res, 'inventory.reserve', body, { sku });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -200,7 +183,12 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.release', {}, { sku, orderId }, idem, []);
+    const { result } = await this.apply(
+      res,
+      'inventory.release',
+      { requestId: idem },
+      { sku, orderId },
+    );
     if (result.status === 'not-found')
       throw new Problem(404, 'Not Found', `no reservation ${orderId} on ${sku}`);
     return { status: result.status, available: result.available };
@@ -211,7 +199,7 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async inventory(
     @Param('sku') sku: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
     const { found } = await this.read<{ available: number; reserved: number }>(
@@ -225,46 +213,31 @@ export class StrongController {
 
   // ---- budgets ---------------------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.budgetSet })
+  @ApiBody({ schema: openApiSchema(BODIES.budgetSet.documented) })
   @StrongWriteDocs()
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
     @Param('campaign') campaign: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.budgetSet.validated))
+    body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'budget.set',
-      body,
-      { campaign },
-      idem,
-      fieldsOf(BODIES.budgetSet),
-    );
+    const { result } = await this.apply(res, 'budget.set', body, { campaign });
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
   }
 
-  @ApiBody({ schema: BODIES.spend })
+  @ApiBody({ schema: openApiSchema(BODIES.spend.documented) })
   @StrongWriteDocs()
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
   async spend(
     @Param('campaign') campaign: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.spend.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'budget.spend',
-      body,
-      { campaign },
-      idem,
-      fieldsOf(BODIES.spend),
-    );
+    const { result } = await this.apply(res, 'budget.spend', body, { campaign });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -278,7 +251,7 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async budget(
     @Param('campaign') campaign: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
     const { found } = await this.read<Record<string, unknown>>(
@@ -292,24 +265,16 @@ export class StrongController {
 
   // ---- proposals and votes -------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.propose })
+  @ApiBody({ schema: openApiSchema(BODIES.propose.documented) })
   @StrongWriteDocs()
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
   async propose(
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.propose.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'proposal.create',
-      body,
-      {},
-      idem,
-      fieldsOf(BODIES.propose),
-    );
+    const { result } = await this.apply(res, 'proposal.create', body, {});
     if (result.status === 'conflict')
       throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
     return { proposalId: result.proposalId, status: result.status };
@@ -324,28 +289,20 @@ export class StrongController {
       '(vote-key-not-bound). On a weighted proposal with policy.weights a vote weighs what the ' +
       'policy says; a vote naming another weight is not counted (reason weight-set-by-policy).',
   })
-  @ApiBody({ schema: BODIES.vote })
+  @ApiBody({ schema: openApiSchema(BODIES.vote.documented) })
   @StrongWriteDocs()
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')
   async vote(
     @Param('id') proposalId: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @IdempotentBody(new ZodValidationPipe(BODIES.vote.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     // The guard left the caller on the request (Express's and the fast lane's alike).
     const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
     if (refusal) throw refusal;
-    const { result } = await this.apply(
-      res,
-      'proposal.vote',
-      body,
-      { proposalId },
-      idem,
-      fieldsOf(BODIES.vote),
-    );
+    const { result } = await this.apply(res, 'proposal.vote', body, { proposalId });
     return {
       counted: result.counted,
       status: result.status,
@@ -359,7 +316,7 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async proposal(
     @Param('id') proposalId: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
     const { found } = await this.read<Record<string, unknown>>(
