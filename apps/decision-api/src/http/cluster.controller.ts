@@ -5,11 +5,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs
 import { Roles } from '../auth/api-keys';
 import { BODIES, openApiSchema } from './schemas';
 import { ZodValidationPipe } from './validation';
-import {
-  CommandLogClient,
-  temporaryRefusal,
-  temporarilyRefused,
-} from '../cluster-client/command-log-client';
+import { CommandLogClient, temporaryRefusal } from '../cluster-client/command-log-client';
+import { temporarilyRefused } from '../cluster-client/outcomes';
 import { clusterView } from './cluster-view';
 import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
