@@ -13,7 +13,7 @@ const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 const printable = (s: string) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20);
 
 const ID_RULE = `must be a string of 1-${LIMITS.idLengthMax} printable characters`;
-const id = () =>
+export const id = () =>
   z.string({ error: ID_RULE }).min(1).max(LIMITS.idLengthMax).refine(printable, ID_RULE);
 
 /** An integer in [min, max], with one message whatever is wrong with it. */
@@ -23,7 +23,7 @@ const int = (min: number, max: number) =>
     .min(min)
     .max(max);
 
-const requestId = z
+export const requestId = z
   .string({
     error: (issue) =>
       issue.input === undefined ? '(or the Idempotency-Key header) is required' : ID_RULE,

@@ -21,24 +21,29 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
       throw new Problem(400, 'Bad Request', 'the body must be a JSON object');
     const parsed = this.schema.safeParse(input);
     if (parsed.success) return parsed.data;
-    const errors = parsed.error.issues.flatMap((issue) => this.describe(issue));
+    const what = this.of === 'body' ? 'a field of this request' : 'a query parameter of this route';
     throw new Problem(
       400,
       'Bad Request',
       this.of === 'body' ? 'the request is not valid' : 'the query is not valid',
-      { errors: [...new Set(errors)] },
+      { errors: issueMessages(parsed.error.issues, (key) => `${key} is not ${what}`) },
     );
   }
+}
 
-  /** "quantity must be …": the field's path, up to the first list index, then the message. */
-  private describe(issue: Issue): string[] {
+/**
+ * Every issue as "quantity must be …" (the field's path up to the first list index, then the
+ * message), each once; a top-level field the schema does not know is worded by `unknownField`.
+ */
+export function issueMessages(issues: Issue[], unknownField: (key: string) => string): string[] {
+  const messages = issues.flatMap((issue) => {
     const upToIndex = issue.path.findIndex((part) => typeof part !== 'string');
     const name = (upToIndex === -1 ? issue.path : issue.path.slice(0, upToIndex)).join('.');
     if (issue.code !== 'unrecognized_keys') return [`${name} ${issue.message}`];
     if (name !== '') return issue.keys.map((key) => `${name}.${key} is not a known field`);
-    const what = this.of === 'body' ? 'a field of this request' : 'a query parameter of this route';
-    return issue.keys.map((key) => `${key} is not ${what}`);
-  }
+    return issue.keys.map(unknownField);
+  });
+  return [...new Set(messages)];
 }
 
 /**
