@@ -13,19 +13,17 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
-import { CommandLogClient } from '../cluster-client/command-log-client';
-import { Metrics } from '../metrics/metrics';
-import { DecisionActivity } from '../dashboard/decision-activity';
-import { BODIES, READ_QUERY, ReadQuery } from './schemas';
+import { BODIES, openApiSchema, READ_QUERY, ReadQuery } from './schemas';
 import { IdempotentBody, ZodValidationPipe } from './validation';
 import { ReadQueryDocs, StrongWriteDocs } from './docs';
-import { openApiSchema } from './schemas';
 import { Problem } from './problem';
-import { readHeaders, strongCommand, strongHeaders } from './strong-request';
-
-type Found<T> = { found: boolean; value?: T };
+import { StrongDecisions } from './strong-decisions';
 
 const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
+
+function versionConflict(key: string, result: Record<string, unknown>): Problem {
+  return new Problem(409, 'Conflict', `key ${key} is at version ${String(result.currentVersion)}`);
+}
 
 /**
  * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
@@ -37,45 +35,9 @@ const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
 @Controller('v1')
 export class StrongController {
   constructor(
-    private readonly log: CommandLogClient,
-    private readonly metrics: Metrics,
-    private readonly activity: DecisionActivity,
+    private readonly decisions: StrongDecisions,
     private readonly keys: ApiKeys,
   ) {}
-
-  private async apply(
-    response: Response,
-    type: string,
-    body: Record<string, unknown>,
-    path: Record<string, string>,
-  ) {
-    const traceId = response.getHeader('X-Request-Id');
-    const started = performance.now();
-    const applied = await this.log.propose(
-      strongCommand(type, body, path),
-      typeof traceId === 'string' ? traceId : undefined,
-    );
-    strongHeaders(response, applied);
-    if (!applied.replayed) {
-      const outcome = String(applied.result.status ?? 'ok');
-      this.metrics.decisions.inc({ type, outcome });
-      this.activity.record({
-        type,
-        subject: Object.values(path).join('/'),
-        outcome,
-        index: applied.index,
-        latencyMs: performance.now() - started,
-      });
-    }
-    return applied;
-  }
-
-  private async read<T>(response: Response, query: Record<string, unknown>, params: ReadQuery) {
-    const { consistency, minIndex } = params;
-    const read = await this.log.read(query, consistency, minIndex);
-    readHeaders(response, read);
-    return { index: read.index, found: read.result as Found<T> };
-  }
 
   // ---- KV with versions and compare-and-set --------------------------------------------
 
@@ -88,13 +50,8 @@ export class StrongController {
     @IdempotentBody(new ZodValidationPipe(BODIES.kvPut.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'kv.put', body, { key });
-    if (result.status === 'conflict')
-      throw new Problem(
-        409,
-        'Conflict',
-        `key ${key} is at version ${String(result.currentVersion)}`,
-      );
+    const result = await this.decisions.apply(res, 'kv.put', body, { key });
+    if (result.status === 'conflict') throw versionConflict(key, result);
     return { key: result.key, value: result.value, version: result.version, index: result.index };
   }
 
@@ -106,7 +63,7 @@ export class StrongController {
     @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { index, found } = await this.read<{ value: string; version: number }>(
+    const { index, found } = await this.decisions.read<{ value: string; version: number }>(
       res,
       { type: 'kv.get', key },
       params,
@@ -128,14 +85,9 @@ export class StrongController {
       requestId: idem,
       ...(ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) }),
     };
-    const { result } = await this.apply(res, 'kv.delete', body, { key });
+    const result = await this.decisions.apply(res, 'kv.delete', body, { key });
     if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);
-    if (result.status === 'conflict')
-      throw new Problem(
-        409,
-        'Conflict',
-        `key ${key} is at version ${String(result.currentVersion)}`,
-      );
+    if (result.status === 'conflict') throw versionConflict(key, result);
     return { key, deleted: true, index: result.index };
   }
 
@@ -151,7 +103,7 @@ export class StrongController {
     @IdempotentBody(new ZodValidationPipe(BODIES.restock.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.restock', body, { sku });
+    const result = await this.decisions.apply(res, 'inventory.restock', body, { sku });
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
   }
 
@@ -165,7 +117,7 @@ export class StrongController {
     @IdempotentBody(new ZodValidationPipe(BODIES.reserve.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.reserve', body, { sku });
+    const result = await this.decisions.apply(res, 'inventory.reserve', body, { sku });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -183,7 +135,7 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
+    const result = await this.decisions.apply(
       res,
       'inventory.release',
       { requestId: idem },
@@ -202,7 +154,7 @@ export class StrongController {
     @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<{ available: number; reserved: number }>(
+    const { found } = await this.decisions.read<{ available: number; reserved: number }>(
       res,
       { type: 'inventory.get', sku },
       params,
@@ -223,7 +175,7 @@ export class StrongController {
     body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'budget.set', body, { campaign });
+    const result = await this.decisions.apply(res, 'budget.set', body, { campaign });
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
   }
 
@@ -237,7 +189,7 @@ export class StrongController {
     @IdempotentBody(new ZodValidationPipe(BODIES.spend.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'budget.spend', body, { campaign });
+    const result = await this.decisions.apply(res, 'budget.spend', body, { campaign });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -254,7 +206,7 @@ export class StrongController {
     @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<Record<string, unknown>>(
+    const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
       { type: 'budget.get', campaign },
       params,
@@ -274,7 +226,7 @@ export class StrongController {
     @IdempotentBody(new ZodValidationPipe(BODIES.propose.validated)) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'proposal.create', body, {});
+    const result = await this.decisions.apply(res, 'proposal.create', body, {});
     if (result.status === 'conflict')
       throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
     return { proposalId: result.proposalId, status: result.status };
@@ -302,7 +254,7 @@ export class StrongController {
     // The guard left the caller on the request (Express's and the fast lane's alike).
     const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
     if (refusal) throw refusal;
-    const { result } = await this.apply(res, 'proposal.vote', body, { proposalId });
+    const result = await this.decisions.apply(res, 'proposal.vote', body, { proposalId });
     return {
       counted: result.counted,
       status: result.status,
@@ -319,7 +271,7 @@ export class StrongController {
     @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<Record<string, unknown>>(
+    const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
       { type: 'proposal.get', proposalId },
       params,
