@@ -164,7 +164,9 @@ export const BODIES = {
   ),
   // The eventual bodies carry the crdt replica's own rules and messages (it checks them again).
   increment: body(
-    { delta: int(-1e12, 1e12).meta({ description: 'from -1e12 to 1e12' }) },
+    {
+      delta: z.int({ error: 'must be an integer between -1e12 and 1e12' }).min(-1e12).max(1e12),
+    },
     { delta: 1 },
   ),
   element: body(
