@@ -3,7 +3,7 @@ import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-a
 import type { ProposeResponse } from '@parley/command-log-api';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema } from './schemas';
+import { BODIES, openApiSchema } from '@parley/decision-api-contract';
 import { ZodValidationPipe } from './validation';
 import { CommandLogClient, temporaryRefusal } from '../cluster-client/command-log-client';
 import { temporarilyRefused } from '../cluster-client/outcomes';

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
-import { openApiSchema, READ_QUERY } from './schemas';
+import { openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
 
 /** The query parameters every strong read takes (SPEC.md §2), from the schema that checks them. */
 export function ReadQueryDocs() {

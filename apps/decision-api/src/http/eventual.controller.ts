@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema } from './schemas';
+import { BODIES, openApiSchema } from '@parley/decision-api-contract';
 import { ZodValidationPipe } from './validation';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';

@@ -5,7 +5,7 @@ import { Applied, CommandLogClient } from '../cluster-client/command-log-client'
 import { DecisionActivity } from '../dashboard/decision-activity';
 import { Metrics } from '../metrics/metrics';
 import { Problem } from './problem';
-import { ReadQuery } from './schemas';
+import { ReadQuery } from '@parley/decision-api-contract';
 
 export type Found<T> = { found: boolean; value?: T };
 

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema, READ_QUERY, ReadQuery } from './schemas';
+import { BODIES, openApiSchema, READ_QUERY, ReadQuery } from '@parley/decision-api-contract';
 import { IdempotentBody, ZodValidationPipe } from './validation';
 import { ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';

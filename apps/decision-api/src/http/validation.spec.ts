@@ -1,4 +1,4 @@
-import { BODIES, openApiSchema, READ_QUERY } from './schemas';
+import { BODIES, READ_QUERY } from '@parley/decision-api-contract';
 import { ZodValidationPipe } from './validation';
 import { Problem } from './problem';
 
@@ -76,22 +76,6 @@ describe('ZodValidationPipe', () => {
         'minIndex must be a non-negative integer',
         'x is not a query parameter of this route',
       ]) as unknown,
-    });
-  });
-});
-
-describe('the documented schemas', () => {
-  it('are the validated ones, with requestId optional (the header may carry it)', () => {
-    const reserve = openApiSchema(BODIES.reserve.documented);
-    expect(reserve).toMatchObject({
-      type: 'object',
-      additionalProperties: false,
-      required: ['orderId', 'quantity'],
-      properties: { quantity: { type: 'integer', minimum: 1, maximum: 1_000_000_000 } },
-      example: { requestId: 'doc-reserve' },
-    });
-    expect(openApiSchema(BODIES.member.documented)).toMatchObject({
-      required: ['id', 'address'],
     });
   });
 });

@@ -1,6 +1,6 @@
 import { validateCommand } from '@parley/decision';
 import { z } from 'zod';
-import { BODIES, id, requestId as requestIdSchema } from '../http/schemas';
+import { BODIES, id, requestId as requestIdSchema } from '@parley/decision-api-contract';
 import { issueMessages } from '../http/validation';
 
 /**

@@ -2,14 +2,16 @@ import { LIMITS, VOTE_WEIGHT_MAX } from '@parley/decision';
 import { z } from 'zod';
 
 /**
- * The request bodies and queries of SPEC.md §3 as zod schemas: the one source for what the
- * server accepts (ZodValidationPipe validates with them) and for what `/docs` says (the OpenAPI
- * schemas are generated from them, openApiSchema below). A message names no field: the pipe
+ * decision-api's contract: the request bodies and queries of SPEC.md §3 as zod schemas, the one
+ * source for what the server accepts (its validation pipe and the agent-events consumer check
+ * with them), for what `/docs` says (the OpenAPI schemas are generated from them, openApiSchema
+ * below) and for what a TypeScript client may send. A message names no field: the pipe
  * puts the field's path in front, so "quantity" + "must be …" reads as today's errors did.
  * The bounds are the state machine's (LIMITS); it checks every command again when applying it.
  */
 
-const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+// TextEncoder, not Buffer: a client library in a browser imports these schemas too.
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 const printable = (s: string) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20);
 
 const ID_RULE = `must be a string of 1-${LIMITS.idLengthMax} printable characters`;
