@@ -99,6 +99,12 @@ const policy = z.strictObject(
   { error: 'must be an object' },
 );
 
+/** A request body as the server validates it and as /docs documents it. */
+export interface BodySchemas {
+  validated: z.ZodType;
+  documented: z.ZodType;
+}
+
 /** The request bodies, each as validated and as documented. */
 export const BODIES = {
   kvPut: strongBody(

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-api';
 import type { ProposeResponse } from '@parley/command-log-api';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema } from '@parley/decision-api-contract';
-import { ZodValidationPipe } from './validation';
+import { BODIES } from '@parley/decision-api-contract';
+import { DocumentedBody } from './docs';
+import { ValidBody } from './validation';
 import { CommandLogClient, temporaryRefusal } from '../cluster-client/command-log-client';
 import { temporarilyRefused } from '../cluster-client/outcomes';
 import { clusterView } from './cluster-view';
@@ -43,11 +44,11 @@ export class ClusterController {
     return clusterView(statuses);
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.transfer.documented) })
+  @DocumentedBody(BODIES.transfer)
   @Post('cluster/transfer-leadership')
   @HttpCode(202)
   @Roles('operator')
-  async transfer(@Body(new ZodValidationPipe(BODIES.transfer.validated)) { to }: { to?: string }) {
+  async transfer(@ValidBody(BODIES.transfer) { to }: { to?: string }) {
     const answer = await this.log.operate<{ status: string; to?: string }>(
       RPC.transferLeadership,
       to ? { to } : {},
@@ -66,12 +67,12 @@ export class ClusterController {
       'learner first and promote it once caught up; `force: true` skips the check. 503 with ' +
       'Retry-After while leadership is being transferred.',
   })
-  @ApiBody({ schema: openApiSchema(BODIES.member.documented) })
+  @DocumentedBody(BODIES.member)
   @Post('cluster/members')
   @HttpCode(202)
   @Roles('operator')
   async addMember(
-    @Body(new ZodValidationPipe(BODIES.member.validated))
+    @ValidBody(BODIES.member)
     { id, address, learner, force }: z.output<typeof BODIES.member.validated>,
   ) {
     return this.membership(RPC.addMember, {

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
-import { openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
+import { ApiBody, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { BodySchemas, openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
 
 /** The query parameters every strong read takes (SPEC.md §2), from the schema that checks them. */
 export function ReadQueryDocs() {
@@ -11,11 +11,20 @@ export function ReadQueryDocs() {
   );
 }
 
+/** The body a route takes, as its schema documents it. */
+export function DocumentedBody(body: BodySchemas) {
+  return ApiBody({ schema: openApiSchema(body.documented) });
+}
+
 const problem = { 'application/problem+json': { schema: { type: 'object' } } };
 
-/** What every strong write may answer about its request id (SPEC.md §2, idempotency). */
-export function StrongWriteDocs() {
+/**
+ * A strong write's body (when it takes one) and what every strong write may answer about its
+ * request id (SPEC.md §2, idempotency).
+ */
+export function StrongWriteDocs(body?: BodySchemas) {
   return applyDecorators(
+    ...(body ? [DocumentedBody(body)] : []),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema } from '@parley/decision-api-contract';
-import { ZodValidationPipe } from './validation';
+import { BODIES } from '@parley/decision-api-contract';
+import { DocumentedBody } from './docs';
+import { ValidBody } from './validation';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
@@ -29,14 +30,11 @@ export class EventualController {
     return json;
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.increment.documented) })
+  @DocumentedBody(BODIES.increment)
   @Post('counters/:name/increment')
   @HttpCode(202)
   @Roles('agent')
-  increment(
-    @Param('name') name: string,
-    @Body(new ZodValidationPipe(BODIES.increment.validated)) body: object,
-  ) {
+  increment(@Param('name') name: string, @ValidBody(BODIES.increment) body: object) {
     return this.forward('POST', `/v1/counters/${encodeURIComponent(name)}/increment`, body);
   }
 
@@ -46,14 +44,11 @@ export class EventualController {
     return this.forward('GET', `/v1/counters/${encodeURIComponent(name)}`);
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.element.documented) })
+  @DocumentedBody(BODIES.element)
   @Post('sets/:name/elements')
   @HttpCode(202)
   @Roles('agent')
-  add(
-    @Param('name') name: string,
-    @Body(new ZodValidationPipe(BODIES.element.validated)) body: object,
-  ) {
+  add(@Param('name') name: string, @ValidBody(BODIES.element) body: object) {
     return this.forward('POST', `/v1/sets/${encodeURIComponent(name)}/elements`, body);
   }
 
@@ -73,14 +68,11 @@ export class EventualController {
     return this.forward('GET', `/v1/sets/${encodeURIComponent(name)}`);
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.flag.documented) })
+  @DocumentedBody(BODIES.flag)
   @Put('flags/:name')
   @HttpCode(202)
   @Roles('agent', 'operator')
-  flag(
-    @Param('name') name: string,
-    @Body(new ZodValidationPipe(BODIES.flag.validated)) body: object,
-  ) {
+  flag(@Param('name') name: string, @ValidBody(BODIES.flag) body: object) {
     return this.forward('PUT', `/v1/flags/${encodeURIComponent(name)}`, body);
   }
 

@@ -1,4 +1,4 @@
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   Controller,
   Delete,
@@ -13,8 +13,8 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
-import { BODIES, openApiSchema, READ_QUERY, ReadQuery } from '@parley/decision-api-contract';
-import { IdempotentBody, ZodValidationPipe } from './validation';
+import { BODIES, READ_QUERY, ReadQuery } from '@parley/decision-api-contract';
+import { CommandBody, ZodValidationPipe } from './validation';
 import { ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
 import { StrongDecisions } from './strong-decisions';
@@ -41,13 +41,12 @@ export class StrongController {
 
   // ---- KV with versions and compare-and-set --------------------------------------------
 
-  @ApiBody({ schema: openApiSchema(BODIES.kvPut.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.kvPut)
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
     @Param('key') key: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.kvPut.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.kvPut) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'kv.put', body, { key });
@@ -93,28 +92,26 @@ export class StrongController {
 
   // ---- inventory ----------------------------------------------------------------------------
 
-  @ApiBody({ schema: openApiSchema(BODIES.restock.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.restock)
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
   async restock(
     @Param('sku') sku: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.restock.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.restock) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'inventory.restock', body, { sku });
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.reserve.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.reserve)
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
   async reserve(
     @Param('sku') sku: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.reserve.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.reserve) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'inventory.reserve', body, { sku });
@@ -165,28 +162,25 @@ export class StrongController {
 
   // ---- budgets ---------------------------------------------------------------------------------
 
-  @ApiBody({ schema: openApiSchema(BODIES.budgetSet.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.budgetSet)
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
     @Param('campaign') campaign: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.budgetSet.validated))
-    body: Record<string, unknown>,
+    @CommandBody(BODIES.budgetSet) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'budget.set', body, { campaign });
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
   }
 
-  @ApiBody({ schema: openApiSchema(BODIES.spend.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.spend)
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
   async spend(
     @Param('campaign') campaign: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.spend.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.spend) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'budget.spend', body, { campaign });
@@ -217,13 +211,12 @@ export class StrongController {
 
   // ---- proposals and votes -------------------------------------------------------------------
 
-  @ApiBody({ schema: openApiSchema(BODIES.propose.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.propose)
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
   async propose(
-    @IdempotentBody(new ZodValidationPipe(BODIES.propose.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.propose) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.decisions.apply(res, 'proposal.create', body, {});
@@ -241,14 +234,13 @@ export class StrongController {
       '(vote-key-not-bound). On a weighted proposal with policy.weights a vote weighs what the ' +
       'policy says; a vote naming another weight is not counted (reason weight-set-by-policy).',
   })
-  @ApiBody({ schema: openApiSchema(BODIES.vote.documented) })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.vote)
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')
   async vote(
     @Param('id') proposalId: string,
-    @IdempotentBody(new ZodValidationPipe(BODIES.vote.validated)) body: Record<string, unknown>,
+    @CommandBody(BODIES.vote) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     // The guard left the caller on the request (Express's and the fast lane's alike).

@@ -1,4 +1,5 @@
-import { createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
+import { Body, createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
+import type { BodySchemas } from '@parley/decision-api-contract';
 import type { z } from 'zod';
 import { Problem } from './problem';
 
@@ -64,3 +65,10 @@ export const IdempotentBody = createParamDecorator((_: unknown, context: Executi
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A body checked with its schema: `@ValidBody(BODIES.increment)`. */
+export const ValidBody = (body: BodySchemas) => Body(new ZodValidationPipe(body.validated));
+
+/** A strong write's body, requestId from the body or the header: `@CommandBody(BODIES.reserve)`. */
+export const CommandBody = (body: BodySchemas) =>
+  IdempotentBody(new ZodValidationPipe(body.validated));
