@@ -17,6 +17,7 @@ import type {
 } from '@parley/command-log-api';
 import {
   ANY_REPLICA,
+  NOT_A_MEMBER,
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
   RPC,
@@ -334,6 +335,35 @@ export class CommandLogClient implements OnApplicationShutdown {
     // Not abandoned when the leader steps down: a transfer makes it step down on purpose, and an
     // operator command has no requestId to make a second sending harmless.
     return this.toLeader<T & { status?: string }>(pattern, body, false);
+  }
+
+  /**
+   * A membership change (RPC.addMember or RPC.removeMember) the leader runs: applied at a log
+   * index, else a typed outcome (a stranger not found, a refusal such as
+   * reconfiguration-unsafe as a conflict naming its reason, a transfer under way unavailable).
+   */
+  async changeMembership(
+    pattern: string,
+    body: object,
+  ): Promise<{ status: 'applied'; index: number }> {
+    const answer = await this.operate<ProposeResponse>(pattern, body);
+    const temporary = temporaryRefusal(answer);
+    if (temporary) throw temporarilyRefused(temporary);
+    if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
+      throw new ClusterRefused({ kind: 'not-found', detail: 'no such member in the cluster' });
+    if (answer.status === 'rejected')
+      throw new ClusterRefused({
+        kind: 'conflict',
+        detail: answer.detail ?? answer.reason,
+        reason: answer.reason,
+      });
+    if (answer.status === 'applied') return { status: answer.status, index: answer.index };
+    // A new leader dropped the change, or its commit did not come in time: unknown either way.
+    throw new ClusterRefused({
+      kind: 'outcome-unknown',
+      detail:
+        'the membership change may or may not take effect; read GET /v1/cluster before retrying',
+    });
   }
 
   /**

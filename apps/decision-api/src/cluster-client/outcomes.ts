@@ -11,6 +11,10 @@ export type ClusterOutcome =
   | { kind: 'outcome-unknown'; detail: string }
   /** The cluster refuses the request as it is (a rejected command, a minIndex beyond the log). */
   | { kind: 'invalid'; detail: string }
+  /** What the request names does not exist (a member to remove). */
+  | { kind: 'not-found'; detail: string }
+  /** The cluster's state refuses the change (e.g. reconfiguration-unsafe), named by `reason`. */
+  | { kind: 'conflict'; detail: string; reason: string }
   /** The requestId was already used with another body: nothing was applied. */
   | { kind: 'key-reuse'; requestId: string }
   /** The requestId is older than the idempotency window: it is not applied again. */
@@ -29,7 +33,7 @@ export class ClusterRefused extends Error {
 
 /** Will the same request never pass, however often it is sent? */
 export function isFinal(outcome: ClusterOutcome): boolean {
-  return ['invalid', 'key-reuse', 'window-passed'].includes(outcome.kind);
+  return ['invalid', 'not-found', 'conflict', 'key-reuse', 'window-passed'].includes(outcome.kind);
 }
 
 /** May the same request pass if sent again shortly (same requestId, so at most once)? */

@@ -1,13 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-api';
-import type { ProposeResponse } from '@parley/command-log-api';
+import { RPC } from '@parley/command-log-api';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
 import { BODIES } from '@parley/decision-api-contract';
 import { DocumentedBody } from './docs';
 import { ValidBody } from './validation';
-import { CommandLogClient, temporaryRefusal } from '../cluster-client/command-log-client';
-import { temporarilyRefused } from '../cluster-client/outcomes';
+import { CommandLogClient } from '../cluster-client/command-log-client';
 import { clusterView } from './cluster-view';
 import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
@@ -75,7 +73,7 @@ export class ClusterController {
     @ValidBody(BODIES.member)
     { id, address, learner, force }: z.output<typeof BODIES.member.validated>,
   ) {
-    return this.membership(RPC.addMember, {
+    return this.log.changeMembership(RPC.addMember, {
       id,
       address,
       learner: learner === true,
@@ -102,7 +100,7 @@ export class ClusterController {
     if (!ID.test(id)) throw new Problem(400, 'Bad Request', 'id must be a node id');
     if (force !== undefined && force !== 'true' && force !== 'false')
       throw new Problem(400, 'Bad Request', 'force must be true or false');
-    return this.membership(RPC.removeMember, { id, force: force === 'true' });
+    return this.log.changeMembership(RPC.removeMember, { id, force: force === 'true' });
   }
 
   @Post('cluster/snapshot')
@@ -121,26 +119,5 @@ export class ClusterController {
   async agents() {
     const { json } = await this.gossip.call('GET', '/v1/agents');
     return json;
-  }
-
-  private async membership(pattern: string, body: object) {
-    const answer = await this.log.operate<ProposeResponse>(pattern, body);
-    const temporary = temporaryRefusal(answer);
-    if (temporary) throw temporarilyRefused(temporary);
-    if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
-      throw new Problem(404, 'Not Found', 'no such member in the cluster');
-    if (answer.status === 'rejected' && answer.reason === RECONFIGURATION_UNSAFE)
-      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, {
-        type: RECONFIGURATION_UNSAFE,
-      });
-    if (answer.status === 'rejected')
-      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, { type: answer.reason });
-    if (answer.status === 'applied') return { status: answer.status, index: answer.index };
-    // A new leader dropped the change, or its commit did not come in time: unknown either way.
-    throw new Problem(
-      504,
-      'Gateway Timeout',
-      'the membership change may or may not take effect; read GET /v1/cluster before retrying',
-    );
   }
 }

@@ -3,7 +3,8 @@ import { Problem } from './problem';
 
 /**
  * The one place the command log's outcomes become HTTP answers (SPEC.md §2): 503 with
- * Retry-After for "not now", 504 for "unknown", 422 and 409 for the idempotency refusals.
+ * Retry-After for "not now", 504 for "unknown", 404 and 409 for a stranger and a conflict, 422
+ * and 409 for the idempotency refusals.
  */
 export function problemFor(outcome: ClusterOutcome): Problem {
   switch (outcome.kind) {
@@ -16,6 +17,10 @@ export function problemFor(outcome: ClusterOutcome): Problem {
       return new Problem(504, 'Gateway Timeout', outcome.detail);
     case 'invalid':
       return new Problem(400, 'Bad Request', outcome.detail);
+    case 'not-found':
+      return new Problem(404, 'Not Found', outcome.detail);
+    case 'conflict':
+      return new Problem(409, 'Conflict', outcome.detail, { type: outcome.reason });
     case 'key-reuse':
       return new Problem(
         422,

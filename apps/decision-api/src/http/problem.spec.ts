@@ -73,5 +73,13 @@ describe('ProblemFilter', () => {
     expect(sent.body).toMatchObject({ type: 'transferring-leadership', status: 503 });
     const unknown = answer(new ClusterRefused({ kind: 'outcome-unknown', detail: 'maybe' }));
     expect(unknown).toMatchObject({ status: 504, body: { detail: 'maybe', instance: '/v1/x' } });
+    const unsafe = new ClusterRefused({
+      kind: 'conflict',
+      detail: '2 of 3 voters reachable',
+      reason: 'reconfiguration-unsafe',
+    });
+    expect(answer(unsafe).body).toMatchObject({ status: 409, type: 'reconfiguration-unsafe' });
+    const stranger = new ClusterRefused({ kind: 'not-found', detail: 'no such member' });
+    expect(answer(stranger).body).toMatchObject({ status: 404, type: 'about:blank' });
   });
 });
