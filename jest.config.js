@@ -15,7 +15,7 @@ const swcTransform = {
 };
 
 const moduleNameMapper = {
-  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|replica|config|common|app-kit|command-log-api)$':
+  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|replica|config|common|app-kit|command-log-api|decision-api-contract)$':
     '<rootDir>/libs/$1/src',
 };
 

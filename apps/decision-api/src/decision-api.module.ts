@@ -19,6 +19,7 @@ import { StrongController } from './http/strong.controller';
 import { AgentEventsConsumer } from './kafka/agent-events.consumer';
 import { ReadinessController } from './health/readiness.controller';
 import { Metrics } from './metrics/metrics';
+import { StrongDecisions } from './http/strong-decisions';
 import { MetricsController } from './metrics/metrics.controller';
 
 /** The global guards in the order they run: API key (401/403) first, then the rate limit. */
@@ -62,6 +63,7 @@ export class DecisionApiModule {
         ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
         { provide: APP_FILTER, useExisting: ProblemFilter },
         Metrics,
+        StrongDecisions,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,
         {

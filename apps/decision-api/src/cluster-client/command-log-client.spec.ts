@@ -13,8 +13,9 @@ import {
   startScriptedReplicas,
 } from '../../../../test/support/scripted-replica';
 import { waitFor } from '../../../../test/support/wait';
-import { Problem } from '../http/problem';
-import { CommandLogClient, temporarilyRefused, temporaryRefusal } from './command-log-client';
+import { CommandLogClient, temporaryRefusal } from './command-log-client';
+import { ClusterRefused, temporarilyRefused } from './outcomes';
+import { problemFor } from '../http/outcome-to-problem';
 
 describe('CommandLogClient against a replica that predates batches (rolling upgrade)', () => {
   let replica: INestMicroservice;
@@ -133,14 +134,14 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
   });
 
   // The client's deadline is 2 × the commit timeout + 2 s; the test waits it out, hence its bound.
-  it('answers 504 when no new leader appears in time: the paused one may have the command', async () => {
+  it('says the outcome is unknown when no new leader appears in time: the paused one may have the command', async () => {
     await client.onApplicationShutdown();
     client = connect(100);
     await learnLeader();
     replicas.replicas[n1].freeze();
     const error = await put('p-unknown').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Problem);
-    expect((error as Problem).getStatus()).toBe(504);
+    expect(error).toBeInstanceOf(ClusterRefused);
+    expect((error as ClusterRefused).outcome.kind).toBe('outcome-unknown');
     expect(replicas.replicas[n1].proposalsReceived).toContain('p-unknown');
   }, 20_000);
 
@@ -171,13 +172,15 @@ describe('CommandLogClient when a replica is paused (SIGSTOP: it takes requests,
     ).toHaveLength(3);
   });
 
-  it('answers 503 with Retry-After when the leader keeps refusing: the command was never appended', async () => {
+  it('says unavailable, retry after a second, when the leader keeps refusing: the command was never appended', async () => {
     await learnLeader();
     replicas.replicas[n1].batchesToRefuse = Infinity;
     const error = await put('p-refused').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Problem);
-    expect((error as Problem).getStatus()).toBe(503);
-    expect((error as Problem).extra.retryAfterSeconds).toBe(1);
+    expect(error).toBeInstanceOf(ClusterRefused);
+    expect((error as ClusterRefused).outcome).toMatchObject({
+      kind: 'unavailable',
+      retryAfterS: 1,
+    });
   });
 
   it('serves stale reads from the other replicas while one is paused', async () => {
@@ -217,7 +220,7 @@ describe('temporary refusals (back-pressure, leadership transfer)', () => {
   });
 
   it('answer 503 with Retry-After, so clients and the Kafka consumer retry them', () => {
-    const problem = temporarilyRefused('transferring-leadership');
+    const problem = problemFor(temporarilyRefused('transferring-leadership').outcome);
     expect(problem.getStatus()).toBe(503);
     expect(problem.extra).toMatchObject({ retryAfterSeconds: 1, type: 'transferring-leadership' });
   });

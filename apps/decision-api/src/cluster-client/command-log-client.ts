@@ -17,13 +17,14 @@ import type {
 } from '@parley/command-log-api';
 import {
   ANY_REPLICA,
+  NOT_A_MEMBER,
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
   RPC,
   TEMPORARY_REFUSALS,
   commandLogSubject,
 } from '@parley/command-log-api';
-import { Problem, sessionRefusalProblem } from '../http/problem';
+import { ClusterRefused, sessionRefusal, temporarilyRefused, unavailable } from './outcomes';
 import {
   REPLICA_LIVENESS_DEFAULTS,
   ReplicaDeposedError,
@@ -63,9 +64,9 @@ const NOT_SENT_CODES = new Set(['EOPENBREAKER', 'ECONNREFUSED']);
  * have reached a leader that then went silent or away, so a command's outcome is unknown (504),
  * not merely refused (503).
  */
-class NoLeaderAnswered extends Problem {
+class NoLeaderAnswered extends ClusterRefused {
   constructor(readonly maybeDelivered: boolean) {
-    super(503, 'Service Unavailable', 'no command-log leader answered', { retryAfterSeconds: 1 });
+    super({ kind: 'unavailable', detail: 'no command-log leader answered', retryAfterS: 1 });
   }
 }
 
@@ -85,9 +86,9 @@ export interface Applied {
 /**
  * decision-api's way to the Raft leader over command-log's signed microservice API. It learns
  * node ids from `status`, follows not-leader hints, backs off with full jitter while there is
- * no leader, and gives up after a bounded number of attempts (never loops): 503 with
- * Retry-After when no leader answers, 504 when the commit outcome is unknown (retrying with the
- * same requestId is safe).
+ * no leader, and gives up after a bounded number of attempts (never loops), throwing a typed
+ * outcome (outcomes.ts): unavailable when no leader answers, outcome-unknown when the commit
+ * outcome is unknown (retrying with the same requestId is safe).
  *
  * A replica that goes silent (paused, frozen) does not hold requests for the commit timeout:
  * ReplicaLiveness abandons what is out to it within about a second, the replica is skipped while
@@ -166,8 +167,8 @@ export class CommandLogClient implements OnApplicationShutdown {
       if (answer.status === 'applied') {
         const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
         // A refusal by the session table is one answer on every route and for Kafka records.
-        const refused = sessionRefusalProblem(outcome.result);
-        if (refused) throw refused;
+        const refused = sessionRefusal(outcome.result);
+        if (refused) throw new ClusterRefused(refused);
         return { index: answer.index, result: outcome.result, replayed: outcome.replayed };
       }
       const temporary = temporaryRefusal(answer);
@@ -179,7 +180,8 @@ export class CommandLogClient implements OnApplicationShutdown {
         continue;
       }
       if (temporary) throw temporarilyRefused(temporary);
-      if (answer.status === 'rejected') throw new Problem(400, 'Bad Request', answer.reason);
+      if (answer.status === 'rejected')
+        throw new ClusterRefused({ kind: 'invalid', detail: answer.reason });
       // Dropped: a new leader's log replaced the entry, so it is known NOT applied, and the
       // command's requestId keeps a second proposal exactly-once. A timeout stays unknown.
       if (answer.status === 'dropped' && attempt < DROPPED_RETRIES_MAX) continue;
@@ -187,17 +189,14 @@ export class CommandLogClient implements OnApplicationShutdown {
       // safe; once the bound is reached, 503 (no leader yet).
       if (answer.status === 'not-leader') {
         if (attempt >= NOT_LEADER_RETRIES_MAX)
-          throw new Problem(503, 'Service Unavailable', 'the command-log leader is changing', {
-            retryAfterSeconds: 1,
-          });
+          throw unavailable('the command-log leader is changing');
         await this.pauseForNewLeader(attempt);
         continue;
       }
-      throw new Problem(
-        504,
-        'Gateway Timeout',
-        'the commit outcome is unknown; retrying with the same requestId is safe',
-      );
+      throw new ClusterRefused({
+        kind: 'outcome-unknown',
+        detail: 'the commit outcome is unknown; retrying with the same requestId is safe',
+      });
     }
   }
 
@@ -294,10 +293,7 @@ export class CommandLogClient implements OnApplicationShutdown {
       inFlightMax,
       queuedMax: REQUESTS_QUEUED_MAX,
       missingAnswer,
-      overloaded: () =>
-        new Problem(503, 'Service Unavailable', 'too many requests are waiting for command-log', {
-          retryAfterSeconds: 1,
-        }),
+      overloaded: () => unavailable('too many requests are waiting for command-log'),
     });
   }
 
@@ -318,16 +314,9 @@ export class CommandLogClient implements OnApplicationShutdown {
         if (minIndex > highest) throw beyondLog(minIndex, highest);
       }
       // A read has no side effect: "try again" (503), not "outcome unknown" (504).
-      throw new Problem(
-        503,
-        'Service Unavailable',
-        `no replica reached index ${minIndex ?? 0} in time`,
-        { retryAfterSeconds: 1 },
-      );
+      throw unavailable(`no replica reached index ${minIndex ?? 0} in time`);
     }
-    throw new Problem(503, 'Service Unavailable', 'no quorum for this read', {
-      retryAfterSeconds: 1,
-    });
+    throw unavailable('no quorum for this read');
   }
 
   /** Each reachable replica's status (operators' view of the cluster). */
@@ -349,6 +338,35 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   /**
+   * A membership change (RPC.addMember or RPC.removeMember) the leader runs: applied at a log
+   * index, else a typed outcome (a stranger not found, a refusal such as
+   * reconfiguration-unsafe as a conflict naming its reason, a transfer under way unavailable).
+   */
+  async changeMembership(
+    pattern: string,
+    body: object,
+  ): Promise<{ status: 'applied'; index: number }> {
+    const answer = await this.operate<ProposeResponse>(pattern, body);
+    const temporary = temporaryRefusal(answer);
+    if (temporary) throw temporarilyRefused(temporary);
+    if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
+      throw new ClusterRefused({ kind: 'not-found', detail: 'no such member in the cluster' });
+    if (answer.status === 'rejected')
+      throw new ClusterRefused({
+        kind: 'conflict',
+        detail: answer.detail ?? answer.reason,
+        reason: answer.reason,
+      });
+    if (answer.status === 'applied') return { status: answer.status, index: answer.index };
+    // A new leader dropped the change, or its commit did not come in time: unknown either way.
+    throw new ClusterRefused({
+      kind: 'outcome-unknown',
+      detail:
+        'the membership change may or may not take effect; read GET /v1/cluster before retrying',
+    });
+  }
+
+  /**
    * `body` to the leader: the known one unless it is suspect, else any replica, following its
    * not-leader hint unless that names a suspect (its followers still name a paused leader until
    * they elect another: the client waits for the election instead). A request abandoned at a
@@ -360,10 +378,7 @@ export class CommandLogClient implements OnApplicationShutdown {
     body: object,
     abandonWhenDeposed = true,
   ): Promise<T> {
-    if (!this.configured)
-      throw new Problem(503, 'Service Unavailable', 'no command-log nodes are configured', {
-        retryAfterSeconds: 5,
-      });
+    if (!this.configured) throw unavailable('no command-log nodes are configured', 5);
     // Bounded twice over: in attempts, and by a deadline, whatever the cluster does meanwhile.
     const attempts = this.nodes.length * 3;
     const deadline = Date.now() + 2 * this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS;
@@ -413,9 +428,7 @@ export class CommandLogClient implements OnApplicationShutdown {
         // try the next replica
       }
     }
-    throw new Problem(503, 'Service Unavailable', 'no command-log replica answered', {
-      retryAfterSeconds: 1,
-    });
+    throw unavailable('no command-log replica answered');
   }
 
   /** The next replica in turn that is not suspect (any, when every one is). */
@@ -543,26 +556,10 @@ export function temporaryRefusal(answer: ProposeResponse): string | undefined {
   return undefined;
 }
 
-/** 503 with Retry-After: a retry with the same requestId is safe and likely to pass soon. */
-export function temporarilyRefused(reason: string): Problem {
-  const why: Record<string, string> = {
-    'too-large': 'the leader holds too many uncommitted bytes',
-    'too-many-pending': 'the leader holds too many proposals waiting to commit',
-    'transferring-leadership': 'leadership is being transferred',
-  };
-  return new Problem(
-    503,
-    'Service Unavailable',
-    `${why[reason] ?? reason}; retry with the same requestId after Retry-After`,
-    { retryAfterSeconds: 1, type: reason },
-  );
-}
-
-/** 400: a minIndex past the end of the log is an index no answer ever carried. */
-function beyondLog(minIndex: number, lastIndex: number): Problem {
-  return new Problem(
-    400,
-    'Bad Request',
-    `minIndex ${minIndex} is beyond the end of the log (index ${lastIndex})`,
-  );
+/** A minIndex past the end of the log is an index no answer ever carried. */
+function beyondLog(minIndex: number, lastIndex: number): ClusterRefused {
+  return new ClusterRefused({
+    kind: 'invalid',
+    detail: `minIndex ${minIndex} is beyond the end of the log (index ${lastIndex})`,
+  });
 }

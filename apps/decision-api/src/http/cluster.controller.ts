@@ -1,32 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { NOT_A_MEMBER, RECONFIGURATION_UNSAFE, RPC } from '@parley/command-log-api';
-import type { ProposeResponse } from '@parley/command-log-api';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { RPC } from '@parley/command-log-api';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, fieldsOf } from './body-schemas';
-import {
-  CommandLogClient,
-  temporaryRefusal,
-  temporarilyRefused,
-} from '../cluster-client/command-log-client';
+import { BODIES } from '@parley/decision-api-contract';
+import { DocumentedBody } from './docs';
+import { ValidBody } from './validation';
+import { CommandLogClient } from '../cluster-client/command-log-client';
 import { clusterView } from './cluster-view';
+import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-
-function fields(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new Problem(400, 'Bad Request', 'the body must be a JSON object');
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    throw new Problem(400, 'Bad Request', 'the request is not valid', {
-      errors: unknown.map((k) => `${k} is not a field of this request`),
-    });
-  return body as Record<string, unknown>;
-}
 
 /** Operators' routes (SPEC.md §3) and the membership view from gossip. */
 @ApiTags('cluster')
@@ -57,14 +42,11 @@ export class ClusterController {
     return clusterView(statuses);
   }
 
-  @ApiBody({ schema: BODIES.transfer })
+  @DocumentedBody(BODIES.transfer)
   @Post('cluster/transfer-leadership')
   @HttpCode(202)
   @Roles('operator')
-  async transfer(@Body() body: unknown) {
-    const { to } = fields(body, fieldsOf(BODIES.transfer));
-    if (to !== undefined && (typeof to !== 'string' || !ID.test(to)))
-      throw new Problem(400, 'Bad Request', 'to must be a node id');
+  async transfer(@ValidBody(BODIES.transfer) { to }: { to?: string }) {
     const answer = await this.log.operate<{ status: string; to?: string }>(
       RPC.transferLeadership,
       to ? { to } : {},
@@ -83,25 +65,15 @@ export class ClusterController {
       'learner first and promote it once caught up; `force: true` skips the check. 503 with ' +
       'Retry-After while leadership is being transferred.',
   })
-  @ApiBody({ schema: BODIES.member })
+  @DocumentedBody(BODIES.member)
   @Post('cluster/members')
   @HttpCode(202)
   @Roles('operator')
-  async addMember(@Body() body: unknown) {
-    const { id, address, learner, force } = fields(body, fieldsOf(BODIES.member));
-    const errors = [
-      ...(typeof id === 'string' && ID.test(id) ? [] : ['id must be a node id']),
-      ...(typeof address === 'string' && ADDRESS.test(address)
-        ? []
-        : ['address must be host:port']),
-      ...(learner === undefined || typeof learner === 'boolean'
-        ? []
-        : ['learner must be a boolean']),
-      ...(force === undefined || typeof force === 'boolean' ? [] : ['force must be a boolean']),
-    ];
-    if (errors.length > 0)
-      throw new Problem(400, 'Bad Request', 'the request is not valid', { errors });
-    return this.membership(RPC.addMember, {
+  async addMember(
+    @ValidBody(BODIES.member)
+    { id, address, learner, force }: z.output<typeof BODIES.member.validated>,
+  ) {
+    return this.log.changeMembership(RPC.addMember, {
       id,
       address,
       learner: learner === true,
@@ -128,7 +100,7 @@ export class ClusterController {
     if (!ID.test(id)) throw new Problem(400, 'Bad Request', 'id must be a node id');
     if (force !== undefined && force !== 'true' && force !== 'false')
       throw new Problem(400, 'Bad Request', 'force must be true or false');
-    return this.membership(RPC.removeMember, { id, force: force === 'true' });
+    return this.log.changeMembership(RPC.removeMember, { id, force: force === 'true' });
   }
 
   @Post('cluster/snapshot')
@@ -147,26 +119,5 @@ export class ClusterController {
   async agents() {
     const { json } = await this.gossip.call('GET', '/v1/agents');
     return json;
-  }
-
-  private async membership(pattern: string, body: object) {
-    const answer = await this.log.operate<ProposeResponse>(pattern, body);
-    const temporary = temporaryRefusal(answer);
-    if (temporary) throw temporarilyRefused(temporary);
-    if (answer.status === 'rejected' && answer.reason === NOT_A_MEMBER)
-      throw new Problem(404, 'Not Found', 'no such member in the cluster');
-    if (answer.status === 'rejected' && answer.reason === RECONFIGURATION_UNSAFE)
-      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, {
-        type: RECONFIGURATION_UNSAFE,
-      });
-    if (answer.status === 'rejected')
-      throw new Problem(409, 'Conflict', answer.detail ?? answer.reason, { type: answer.reason });
-    if (answer.status === 'applied') return { status: answer.status, index: answer.index };
-    // A new leader dropped the change, or its commit did not come in time: unknown either way.
-    throw new Problem(
-      504,
-      'Gateway Timeout',
-      'the membership change may or may not take effect; read GET /v1/cluster before retrying',
-    );
   }
 }

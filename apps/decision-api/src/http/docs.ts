@@ -1,19 +1,30 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { BodySchemas, openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
 
-/** The query parameters every strong read takes (SPEC.md §2). */
+/** The query parameters every strong read takes (SPEC.md §2), from the schema that checks them. */
 export function ReadQueryDocs() {
   return applyDecorators(
-    ApiQuery({ name: 'consistency', required: false, enum: ['linearizable', 'lease', 'stale'] }),
-    ApiQuery({ name: 'minIndex', required: false, schema: { type: 'integer', minimum: 0 } }),
+    ...Object.entries(READ_QUERY.shape).map(([name, schema]) =>
+      ApiQuery({ name, required: false, schema: openApiSchema(schema) }),
+    ),
   );
+}
+
+/** The body a route takes, as its schema documents it. */
+export function DocumentedBody(body: BodySchemas) {
+  return ApiBody({ schema: openApiSchema(body.documented) });
 }
 
 const problem = { 'application/problem+json': { schema: { type: 'object' } } };
 
-/** What every strong write may answer about its request id (SPEC.md §2, idempotency). */
-export function StrongWriteDocs() {
+/**
+ * A strong write's body (when it takes one) and what every strong write may answer about its
+ * request id (SPEC.md §2, idempotency).
+ */
+export function StrongWriteDocs(body?: BodySchemas) {
   return applyDecorators(
+    ...(body ? [DocumentedBody(body)] : []),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,

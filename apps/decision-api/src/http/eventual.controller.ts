@@ -1,27 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES, fieldsOf } from './body-schemas';
+import { BODIES } from '@parley/decision-api-contract';
+import { DocumentedBody } from './docs';
+import { ValidBody } from './validation';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
-
-/** Fields each eventual write accepts (from the documented schemas); anything else is refused. */
-const BODY_FIELDS = {
-  increment: fieldsOf(BODIES.increment),
-  add: fieldsOf(BODIES.element),
-  flag: fieldsOf(BODIES.flag),
-};
-
-function checkBody(kind: keyof typeof BODY_FIELDS, body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new Problem(400, 'Bad Request', 'the body must be a JSON object');
-  const unknown = Object.keys(body).filter((k) => !BODY_FIELDS[kind].includes(k));
-  if (unknown.length > 0)
-    throw new Problem(400, 'Bad Request', 'the request is not valid', {
-      errors: unknown.map((k) => `${k} is not a field of this request`),
-    });
-  return body as Record<string, unknown>;
-}
 
 /**
  * The eventual routes of SPEC.md §3 (counters, sets, flags): forwarded to the local crdt
@@ -46,16 +30,12 @@ export class EventualController {
     return json;
   }
 
-  @ApiBody({ schema: BODIES.increment })
+  @DocumentedBody(BODIES.increment)
   @Post('counters/:name/increment')
   @HttpCode(202)
   @Roles('agent')
-  increment(@Param('name') name: string, @Body() body: unknown) {
-    return this.forward(
-      'POST',
-      `/v1/counters/${encodeURIComponent(name)}/increment`,
-      checkBody('increment', body),
-    );
+  increment(@Param('name') name: string, @ValidBody(BODIES.increment) body: object) {
+    return this.forward('POST', `/v1/counters/${encodeURIComponent(name)}/increment`, body);
   }
 
   @Get('counters/:name')
@@ -64,16 +44,12 @@ export class EventualController {
     return this.forward('GET', `/v1/counters/${encodeURIComponent(name)}`);
   }
 
-  @ApiBody({ schema: BODIES.element })
+  @DocumentedBody(BODIES.element)
   @Post('sets/:name/elements')
   @HttpCode(202)
   @Roles('agent')
-  add(@Param('name') name: string, @Body() body: unknown) {
-    return this.forward(
-      'POST',
-      `/v1/sets/${encodeURIComponent(name)}/elements`,
-      checkBody('add', body),
-    );
+  add(@Param('name') name: string, @ValidBody(BODIES.element) body: object) {
+    return this.forward('POST', `/v1/sets/${encodeURIComponent(name)}/elements`, body);
   }
 
   @Delete('sets/:name/elements/:element')
@@ -92,12 +68,12 @@ export class EventualController {
     return this.forward('GET', `/v1/sets/${encodeURIComponent(name)}`);
   }
 
-  @ApiBody({ schema: BODIES.flag })
+  @DocumentedBody(BODIES.flag)
   @Put('flags/:name')
   @HttpCode(202)
   @Roles('agent', 'operator')
-  flag(@Param('name') name: string, @Body() body: unknown) {
-    return this.forward('PUT', `/v1/flags/${encodeURIComponent(name)}`, checkBody('flag', body));
+  flag(@Param('name') name: string, @ValidBody(BODIES.flag) body: object) {
+    return this.forward('PUT', `/v1/flags/${encodeURIComponent(name)}`, body);
   }
 
   @Get('flags/:name')

@@ -7,8 +7,9 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { ClusterRefused } from '../cluster-client/outcomes';
+import { problemFor } from './outcome-to-problem';
 
-/**
 /**
  * An RFC 9457 problem: what went wrong, for the client, with every bad field named. `type`
  * names a problem a client may act on (e.g. `reconfiguration-unsafe`); otherwise about:blank.
@@ -30,44 +31,6 @@ export class Problem extends HttpException {
   }
 }
 
-/**
- * The answer to a command the state machine's session table refused (nothing was applied),
- * the same on every route: the request id reused with another body is 422, a retry past the
- * idempotency window 409, a full table 503 with Retry-After. Undefined for any other result.
- */
-export function sessionRefusalProblem(result: Record<string, unknown>): Problem | undefined {
-  if (result.status !== 'refused') return undefined;
-  const requestId = String(result.requestId);
-  switch (result.reason) {
-    case 'idempotency-key-reuse':
-      return new Problem(
-        422,
-        TITLES[422],
-        `requestId ${requestId} was already used for a request with a different body; use a new requestId for a new request`,
-        { type: 'idempotency-key-reuse' },
-      );
-    case 'idempotency-window-passed':
-      return new Problem(
-        409,
-        TITLES[409],
-        `requestId ${requestId} is older than the idempotency window (${Number(result.windowMs) / 1000} s of log time); it is not applied again`,
-        { type: 'idempotency-window-passed' },
-      );
-    case 'idempotency-ids-full':
-      return new Problem(
-        503,
-        TITLES[503],
-        'the idempotency window holds as many request ids as it may; retry later',
-        {
-          type: 'idempotency-ids-full',
-          retryAfterSeconds: Math.max(1, Math.ceil(Number(result.retryAfterMs) / 1000)),
-        },
-      );
-    default:
-      return new Problem(500, 'Internal Server Error', `unknown refusal ${String(result.reason)}`);
-  }
-}
-
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -86,7 +49,8 @@ const TITLES: Record<number, string> = {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problem');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const error = thrown instanceof ClusterRefused ? problemFor(thrown.outcome) : thrown;
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<{ url: string }>();
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;

@@ -1,6 +1,5 @@
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  Body,
   Controller,
   Delete,
   Get,
@@ -14,15 +13,17 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
-import { CommandLogClient } from '../cluster-client/command-log-client';
-import { Metrics } from '../metrics/metrics';
-import { DecisionActivity } from '../dashboard/decision-activity';
-import { BODIES, fieldsOf } from './body-schemas';
+import { BODIES, READ_QUERY, ReadQuery } from '@parley/decision-api-contract';
+import { CommandBody, ZodValidationPipe } from './validation';
 import { ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
-import { readHeaders, readParams, strongCommand, strongHeaders } from './strong-request';
+import { StrongDecisions } from './strong-decisions';
 
-type Found<T> = { found: boolean; value?: T };
+const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
+
+function versionConflict(key: string, result: Record<string, unknown>): Problem {
+  return new Problem(409, 'Conflict', `key ${key} is at version ${String(result.currentVersion)}`);
+}
 
 /**
  * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
@@ -34,71 +35,22 @@ type Found<T> = { found: boolean; value?: T };
 @Controller('v1')
 export class StrongController {
   constructor(
-    private readonly log: CommandLogClient,
-    private readonly metrics: Metrics,
-    private readonly activity: DecisionActivity,
+    private readonly decisions: StrongDecisions,
     private readonly keys: ApiKeys,
   ) {}
 
-  private async apply(
-    response: Response,
-    type: string,
-    body: unknown,
-    path: Record<string, string>,
-    key: string | undefined,
-    fields: readonly string[],
-  ) {
-    const traceId = response.getHeader('X-Request-Id');
-    const started = performance.now();
-    const applied = await this.log.propose(
-      strongCommand(type, body, path, key, fields),
-      typeof traceId === 'string' ? traceId : undefined,
-    );
-    strongHeaders(response, applied);
-    if (!applied.replayed) {
-      const outcome = String(applied.result.status ?? 'ok');
-      this.metrics.decisions.inc({ type, outcome });
-      this.activity.record({
-        type,
-        subject: Object.values(path).join('/'),
-        outcome,
-        index: applied.index,
-        latencyMs: performance.now() - started,
-      });
-    }
-    return applied;
-  }
-
-  private async read<T>(
-    response: Response,
-    query: Record<string, unknown>,
-    params: Record<string, unknown>,
-  ) {
-    const { consistency, minIndex } = readParams(params);
-    const read = await this.log.read(query, consistency, minIndex);
-    readHeaders(response, read);
-    return { index: read.index, found: read.result as Found<T> };
-  }
-
   // ---- KV with versions and compare-and-set --------------------------------------------
 
-  @ApiBody({ schema: BODIES.kvPut })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.kvPut)
   @Put('kv/:key')
   @Roles('agent', 'operator')
   async putKv(
     @Param('key') key: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.kvPut) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'kv.put', body, { key }, idem, fieldsOf(BODIES.kvPut));
-    if (result.status === 'conflict')
-      throw new Problem(
-        409,
-        'Conflict',
-        `key ${key} is at version ${String(result.currentVersion)}`,
-      );
+    const result = await this.decisions.apply(res, 'kv.put', body, { key });
+    if (result.status === 'conflict') throw versionConflict(key, result);
     return { key: result.key, value: result.value, version: result.version, index: result.index };
   }
 
@@ -107,10 +59,10 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async getKv(
     @Param('key') key: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { index, found } = await this.read<{ value: string; version: number }>(
+    const { index, found } = await this.decisions.read<{ value: string; version: number }>(
       res,
       { type: 'kv.get', key },
       params,
@@ -128,61 +80,41 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const body = ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) };
-    const { result } = await this.apply(res, 'kv.delete', body, { key }, idem, ['ifVersion']);
+    const body = {
+      requestId: idem,
+      ...(ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) }),
+    };
+    const result = await this.decisions.apply(res, 'kv.delete', body, { key });
     if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);
-    if (result.status === 'conflict')
-      throw new Problem(
-        409,
-        'Conflict',
-        `key ${key} is at version ${String(result.currentVersion)}`,
-      );
+    if (result.status === 'conflict') throw versionConflict(key, result);
     return { key, deleted: true, index: result.index };
   }
 
   // ---- inventory ----------------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.restock })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.restock)
   @Post('inventory/:sku/restock')
   @HttpCode(200)
   @Roles('agent', 'operator')
   async restock(
     @Param('sku') sku: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.restock) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'inventory.restock',
-      body,
-      { sku },
-      idem,
-      fieldsOf(BODIES.restock),
-    );
+    const result = await this.decisions.apply(res, 'inventory.restock', body, { sku });
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
   }
 
-  @ApiBody({ schema: BODIES.reserve })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.reserve)
   @Post('inventory/:sku/reservations')
   @HttpCode(200)
   @Roles('agent')
   async reserve(
     @Param('sku') sku: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.reserve) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'inventory.reserve',
-      body,
-      { sku },
-      idem,
-      fieldsOf(BODIES.reserve),
-    );
+    const result = await this.decisions.apply(res, 'inventory.reserve', body, { sku });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -200,7 +132,12 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(res, 'inventory.release', {}, { sku, orderId }, idem, []);
+    const result = await this.decisions.apply(
+      res,
+      'inventory.release',
+      { requestId: idem },
+      { sku, orderId },
+    );
     if (result.status === 'not-found')
       throw new Problem(404, 'Not Found', `no reservation ${orderId} on ${sku}`);
     return { status: result.status, available: result.available };
@@ -211,10 +148,10 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async inventory(
     @Param('sku') sku: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<{ available: number; reserved: number }>(
+    const { found } = await this.decisions.read<{ available: number; reserved: number }>(
       res,
       { type: 'inventory.get', sku },
       params,
@@ -225,46 +162,28 @@ export class StrongController {
 
   // ---- budgets ---------------------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.budgetSet })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.budgetSet)
   @Put('budgets/:campaign')
   @Roles('agent', 'operator')
   async setBudget(
     @Param('campaign') campaign: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.budgetSet) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'budget.set',
-      body,
-      { campaign },
-      idem,
-      fieldsOf(BODIES.budgetSet),
-    );
+    const result = await this.decisions.apply(res, 'budget.set', body, { campaign });
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
   }
 
-  @ApiBody({ schema: BODIES.spend })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.spend)
   @Post('budgets/:campaign/spend')
   @HttpCode(200)
   @Roles('agent')
   async spend(
     @Param('campaign') campaign: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.spend) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'budget.spend',
-      body,
-      { campaign },
-      idem,
-      fieldsOf(BODIES.spend),
-    );
+    const result = await this.decisions.apply(res, 'budget.spend', body, { campaign });
     return {
       status: result.status,
       ...(result.reason ? { reason: result.reason } : {}),
@@ -278,10 +197,10 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async budget(
     @Param('campaign') campaign: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<Record<string, unknown>>(
+    const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
       { type: 'budget.get', campaign },
       params,
@@ -292,24 +211,15 @@ export class StrongController {
 
   // ---- proposals and votes -------------------------------------------------------------------
 
-  @ApiBody({ schema: BODIES.propose })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.propose)
   @Post('proposals')
   @HttpCode(201)
   @Roles('agent')
   async propose(
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.propose) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { result } = await this.apply(
-      res,
-      'proposal.create',
-      body,
-      {},
-      idem,
-      fieldsOf(BODIES.propose),
-    );
+    const result = await this.decisions.apply(res, 'proposal.create', body, {});
     if (result.status === 'conflict')
       throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
     return { proposalId: result.proposalId, status: result.status };
@@ -324,28 +234,19 @@ export class StrongController {
       '(vote-key-not-bound). On a weighted proposal with policy.weights a vote weighs what the ' +
       'policy says; a vote naming another weight is not counted (reason weight-set-by-policy).',
   })
-  @ApiBody({ schema: BODIES.vote })
-  @StrongWriteDocs()
+  @StrongWriteDocs(BODIES.vote)
   @Post('proposals/:id/votes')
   @HttpCode(200)
   @Roles('agent')
   async vote(
     @Param('id') proposalId: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') idem: string | undefined,
+    @CommandBody(BODIES.vote) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
     // The guard left the caller on the request (Express's and the fast lane's alike).
     const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
     if (refusal) throw refusal;
-    const { result } = await this.apply(
-      res,
-      'proposal.vote',
-      body,
-      { proposalId },
-      idem,
-      fieldsOf(BODIES.vote),
-    );
+    const result = await this.decisions.apply(res, 'proposal.vote', body, { proposalId });
     return {
       counted: result.counted,
       status: result.status,
@@ -359,10 +260,10 @@ export class StrongController {
   @Roles('reader', 'agent', 'operator')
   async proposal(
     @Param('id') proposalId: string,
-    @Query() params: Record<string, unknown>,
+    @Query(READ_QUERY_PIPE) params: ReadQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { found } = await this.read<Record<string, unknown>>(
+    const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
       { type: 'proposal.get', proposalId },
       params,

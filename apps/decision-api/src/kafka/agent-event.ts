@@ -1,4 +1,7 @@
 import { validateCommand } from '@parley/decision';
+import { z } from 'zod';
+import { BODIES, id, requestId as requestIdSchema } from '@parley/decision-api-contract';
+import { issueMessages } from '../http/validation';
 
 /**
  * An `agent-events` record (SPEC.md §4) turned into what it means: a strong command for the
@@ -9,24 +12,36 @@ export type AgentEffect =
   | { kind: 'strong'; command: Record<string, unknown> }
   | { kind: 'eventual'; requestId: string; method: string; path: string; body?: unknown };
 
-const STRONG: Record<string, { type: string; fields: string[] }> = {
-  reserve: { type: 'inventory.reserve', fields: ['sku', 'orderId', 'quantity'] },
-  release: { type: 'inventory.release', fields: ['sku', 'orderId'] },
-  restock: { type: 'inventory.restock', fields: ['sku', 'quantity'] },
-  spend: { type: 'budget.spend', fields: ['campaign', 'bidId', 'amount'] },
-  vote: { type: 'proposal.vote', fields: ['proposalId', 'agentId', 'option', 'weight'] },
-  propose: { type: 'proposal.create', fields: ['proposalId', 'options', 'policy'] },
+/**
+ * Each strong record is its REST body (the same zod schema) with what REST takes from the path.
+ */
+const STRONG: Record<string, { type: string; schema: z.ZodObject }> = {
+  reserve: { type: 'inventory.reserve', schema: BODIES.reserve.validated.extend({ sku: id() }) },
+  release: {
+    type: 'inventory.release',
+    schema: z.strictObject({ requestId: requestIdSchema, sku: id(), orderId: id() }),
+  },
+  restock: { type: 'inventory.restock', schema: BODIES.restock.validated.extend({ sku: id() }) },
+  spend: { type: 'budget.spend', schema: BODIES.spend.validated.extend({ campaign: id() }) },
+  vote: { type: 'proposal.vote', schema: BODIES.vote.validated.extend({ proposalId: id() }) },
+  propose: { type: 'proposal.create', schema: BODIES.propose.validated },
 };
 
-const EVENTUAL: Record<string, string[]> = {
-  increment: ['name', 'delta'],
-  'set-add': ['name', 'element'],
-  'set-remove': ['name', 'element'],
-  flag: ['name', 'value'],
+const NAME = z
+  .string({ error: 'must be 1-128 characters [A-Za-z0-9_.:-]' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/);
+const ELEMENT = z.string({ error: 'must be a string' });
+
+/** Each eventual record is its REST body (the same zod schema) with the name from the path. */
+const named = { requestId: requestIdSchema, name: NAME };
+const EVENTUAL: Record<string, z.ZodObject> = {
+  increment: BODIES.increment.validated.extend(named),
+  'set-add': BODIES.element.validated.extend(named),
+  'set-remove': z.strictObject({ ...named, element: ELEMENT }),
+  flag: BODIES.flag.validated.extend(named),
 };
 
 const RECORD_BYTES_MAX = 256 * 1024;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 export function parseAgentEvent(
   value: Buffer | null,
@@ -42,8 +57,8 @@ export function parseAgentEvent(
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { ok: false, reason: 'not a JSON object' };
-  const record = raw as Record<string, unknown>;
-  const { type, requestId } = record;
+  const { type, ...fields } = raw as Record<string, unknown>;
+  const { requestId } = fields;
   if (typeof type !== 'string') return { ok: false, reason: 'type is required' };
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128)
     return { ok: false, reason: 'requestId must be a string of 1-128 characters' };
@@ -53,22 +68,21 @@ export function parseAgentEvent(
   const eventual = Object.hasOwn(EVENTUAL, type) ? EVENTUAL[type] : undefined;
   if (!strong && !eventual)
     return { ok: false, reason: `unknown type ${JSON.stringify(type).slice(0, 40)}` };
-  const allowed = ['type', 'requestId', ...(strong?.fields ?? eventual ?? [])];
-  const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    return { ok: false, reason: unknown.map((k) => `${k} is not a field of ${type}`).join('; ') };
+  const checked = (strong?.schema ?? eventual!).safeParse(fields);
+  if (!checked.success) {
+    const unknownField = (key: string) => `${key} is not a field of ${type}`;
+    return { ok: false, reason: issueMessages(checked.error.issues, unknownField).join('; ') };
+  }
+  const record = checked.data as Record<string, unknown>;
   if (strong) {
-    const command: Record<string, unknown> = { type: strong.type, requestId };
-    for (const field of strong.fields)
-      if (record[field] !== undefined) command[field] = record[field];
+    const command: Record<string, unknown> = { type: strong.type, ...record };
+    // The state machine's own rules across fields (a policy's threshold against its weights).
     const validated = validateCommand({ ...command, ts: 0 });
     if (!validated.ok) return { ok: false, reason: validated.errors.join('; ') };
     const entity = String(command.sku ?? command.campaign ?? command.proposalId);
     return { ok: true, effect: { kind: 'strong', command }, entity };
   }
-  const name = record.name;
-  if (typeof name !== 'string' || !NAME.test(name))
-    return { ok: false, reason: 'name must be 1-128 characters [A-Za-z0-9_.:-]' };
+  const name = record.name as string;
   const path = encodeURIComponent(name);
   const eventualEffect = (method: string, route: string, body?: Record<string, unknown>) => ({
     ok: true as const,
@@ -87,11 +101,9 @@ export function parseAgentEvent(
     case 'set-add':
       return eventualEffect('POST', `/v1/sets/${path}/elements`, { element: record.element });
     case 'set-remove':
-      if (typeof record.element !== 'string')
-        return { ok: false, reason: 'element must be a string' };
       return eventualEffect(
         'DELETE',
-        `/v1/sets/${path}/elements/${encodeURIComponent(record.element)}`,
+        `/v1/sets/${path}/elements/${encodeURIComponent(record.element as string)}`,
       );
     default:
       return eventualEffect('PUT', `/v1/flags/${path}`, { value: record.value });

@@ -1,4 +1,5 @@
-import { temporarilyRefused, temporaryRefusal } from '../cluster-client/command-log-client';
+import { temporaryRefusal } from '../cluster-client/command-log-client';
+import { ClusterRefused, temporarilyRefused } from '../cluster-client/outcomes';
 import { Problem } from '../http/problem';
 import { isFinalRefusal } from './agent-events.consumer';
 
@@ -12,9 +13,22 @@ describe('agent-events: which refusals are dead-lettered', () => {
     }
   });
 
-  it('a bad command is final, and so dead-lettered; an unknown outcome is not', () => {
-    expect(isFinalRefusal(new Problem(400, 'Bad Request', 'requestId is required'))).toBe(true);
-    expect(isFinalRefusal(new Problem(504, 'Gateway Timeout'))).toBe(false);
+  it('a bad command or a refused requestId is final, and so dead-lettered', () => {
+    expect(isFinalRefusal(new ClusterRefused({ kind: 'invalid', detail: 'no' }))).toBe(true);
+    expect(isFinalRefusal(new ClusterRefused({ kind: 'key-reuse', requestId: 'r' }))).toBe(true);
+    const late = new ClusterRefused({ kind: 'window-passed', requestId: 'r', windowMs: 1 });
+    expect(isFinalRefusal(late)).toBe(true);
+  });
+
+  it('an unknown outcome, a full window, an unexpected answer or any other error is not', () => {
+    for (const outcome of [
+      { kind: 'outcome-unknown', detail: '?' },
+      { kind: 'ids-full', retryAfterS: 1 },
+      { kind: 'unexpected', detail: '?' },
+    ] as const)
+      expect(isFinalRefusal(new ClusterRefused(outcome))).toBe(false);
+    // The consumer decides on the outcome, not on an HTTP status.
+    expect(isFinalRefusal(new Problem(400, 'Bad Request', 'requestId is required'))).toBe(false);
     expect(isFinalRefusal(new Error('socket closed'))).toBe(false);
   });
 });

@@ -5,16 +5,18 @@ import { Admin, Consumer, Kafka, KafkaMessage, Producer, ProducerRecord, logLeve
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { DecisionApiConfig } from '../config';
-import { Problem } from '../http/problem';
+import { ClusterRefused, isFinal, isTransient } from '../cluster-client/outcomes';
+import { problemFor } from '../http/outcome-to-problem';
 import { AgentEffect, parseAgentEvent } from './agent-event';
 
 /**
- * A refusal (4xx) will never succeed: its record is dead-lettered. Anything else is
- * redelivered, including the temporary refusals (back-pressure, a leadership transfer: 503),
- * which applyWithRetries already retried with back-off: they pass on their own.
+ * A final refusal (invalid, requestId reused with another body, idempotency window passed) will
+ * never succeed: its record is dead-lettered. Anything else is redelivered, including the
+ * temporary refusals (back-pressure, a leadership transfer), which applyWithRetries already
+ * retried with back-off: they pass on their own.
  */
-export function isFinalRefusal(error: unknown): error is Problem {
-  return error instanceof Problem && error.getStatus() < 500;
+export function isFinalRefusal(error: unknown): error is ClusterRefused {
+  return error instanceof ClusterRefused && isFinal(error.outcome);
 }
 
 export const AGENT_EVENTS_TOPIC = 'agent-events';
@@ -154,10 +156,11 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     try {
       await this.applyWithRetries(parsed.effect, `kafka:${topic}/${partition}@${message.offset}`);
     } catch (error) {
-      // A final refusal (4xx: invalid, key reused with another body, idempotency window
-      // passed) is dead-lettered with its status, type and detail; anything else redelivered.
+      // A final refusal is dead-lettered with the status, type and detail a REST client would
+      // get for it; anything else is redelivered.
       if (!isFinalRefusal(error)) throw error;
-      await this.deadLetter(topic, partition, message, `refused: ${error.describe()}`);
+      const reason = `refused: ${problemFor(error.outcome).describe()}`;
+      await this.deadLetter(topic, partition, message, reason);
     }
   }
 
@@ -193,7 +196,7 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
         await this.apply(effect, traceId);
         return;
       } catch (error) {
-        const transient = error instanceof Problem && [503, 504].includes(error.getStatus());
+        const transient = error instanceof ClusterRefused && isTransient(error.outcome);
         if (!transient || attempt + 1 >= EFFECT_ATTEMPTS_MAX) throw error; // kafkajs redelivers
         this.counters.retries += 1;
         await new Promise((resolve) =>

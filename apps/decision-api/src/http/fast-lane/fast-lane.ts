@@ -1,4 +1,5 @@
 import {
+  ArgumentMetadata,
   BadRequestException,
   CanActivate,
   ExceptionFilter,
@@ -144,7 +145,8 @@ export class FastLane {
         const allowed = isObservable(verdict) ? await lastValueFrom(verdict) : await verdict;
         if (!allowed) throw new ForbiddenException('Forbidden resource');
       }
-      const args = route.args.map((arg) => argument(arg, request, response));
+      const args: unknown[] = [];
+      for (const arg of route.args) args.push(await argument(arg, request, response, context));
       const body: unknown = await route.handler.apply(route.instance, args);
       if (typeof body === 'object' && body !== null) writeJson(response, route.status, body);
       else {
@@ -197,8 +199,32 @@ function run(middleware: Middleware, request: LaneRequest, response: ServerRespo
   );
 }
 
-function argument(arg: ArgSource, request: LaneRequest, response: ServerResponse): unknown {
+/** An argument's value run through its pipes, as Nest passes them the value and its origin. */
+async function argument(
+  arg: ArgSource,
+  request: LaneRequest,
+  response: ServerResponse,
+  context: ExecutionContextHost,
+): Promise<unknown> {
+  let value = source(arg, request, response, context);
+  if (!arg.pipes) return value;
+  const metadata = {
+    type: arg.from === 'params' ? 'param' : arg.from,
+    data: 'name' in arg ? arg.name : 'data' in arg ? arg.data : undefined,
+  } as ArgumentMetadata;
+  for (const pipe of arg.pipes) value = await pipe.transform(value, metadata);
+  return value;
+}
+
+function source(
+  arg: ArgSource,
+  request: LaneRequest,
+  response: ServerResponse,
+  context: ExecutionContextHost,
+): unknown {
   switch (arg.from) {
+    case 'custom':
+      return arg.factory(arg.data, context);
     case 'response':
       return response;
     case 'body':

@@ -17,6 +17,7 @@ import {
   Res,
   UseGuards,
   UseInterceptors,
+  createParamDecorator,
 } from '@nestjs/common';
 import { EventualController } from '../eventual.controller';
 import { StrongController } from '../strong.controller';
@@ -34,8 +35,16 @@ class PassThrough implements NestInterceptor {
   }
 }
 
+const UPPER = { transform: (value: unknown) => String(value).toUpperCase() };
+const Marker = createParamDecorator((data: string) => `marker ${data}`);
+
 @Controller('v1')
 class Sample {
+  @Post('marked/:id')
+  marked(@Marker('m', UPPER) marker: string, @Param('id', UPPER) id: string) {
+    return { marker, id };
+  }
+
   @Put('kv/:key')
   put(
     @Param('key') key: string,
@@ -125,6 +134,16 @@ describe('laneRoutes', () => {
     });
   });
 
+  it('serves custom parameter decorators and keeps the pipes given as instances', () => {
+    const { args } = byName.get('marked')!;
+    expect(args).toMatchObject([
+      { from: 'custom', data: 'm', pipes: [UPPER] },
+      { from: 'params', name: 'id', pipes: [UPPER] },
+    ]);
+    const custom = args[0] as { factory: (data: unknown, context: unknown) => unknown };
+    expect(custom.factory('m', {})).toBe('marker m');
+  });
+
   it('matches only the canonical path: no trailing slash, no other case, no extra segment', () => {
     const { pattern } = byName.get('put')!;
     expect(pattern.exec('/v1/kv/a%20b')?.[1]).toBe('a%20b');
@@ -133,7 +152,7 @@ describe('laneRoutes', () => {
   });
 
   it('leaves to Express every route using something the lane does not reproduce', () => {
-    expect([...byName.keys()].sort()).toEqual(['create', 'poke', 'put']);
+    expect([...byName.keys()].sort()).toEqual(['create', 'marked', 'poke', 'put']);
   });
 
   it('serves every decision route of the real controllers', () => {

@@ -1,5 +1,6 @@
-import { RequestMethod, Type } from '@nestjs/common';
+import { PipeTransform, RequestMethod, Type } from '@nestjs/common';
 import {
+  CUSTOM_ROUTE_ARGS_METADATA,
   EXCEPTION_FILTERS_METADATA,
   GUARDS_METADATA,
   HEADERS_METADATA,
@@ -16,9 +17,18 @@ import {
 } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 
-/** Where one argument of a handler comes from, as its Nest parameter decorator says. */
-export type ArgSource =
-  { from: 'body' | 'params' | 'query' | 'headers'; name?: string } | { from: 'response' };
+/** A custom parameter decorator's factory (createParamDecorator), as Nest calls it. */
+export type ArgFactory = (data: unknown, context: unknown) => unknown;
+
+/**
+ * Where one argument of a handler comes from, as its Nest parameter decorator says, and the
+ * pipe instances that parameter runs its value through (in order, as Nest does).
+ */
+export type ArgSource = (
+  | { from: 'body' | 'params' | 'query' | 'headers'; name?: string }
+  | { from: 'custom'; factory: ArgFactory; data: unknown }
+  | { from: 'response' }
+) & { pipes?: PipeTransform[] };
 
 /** One controller route the fast lane may serve, read from the metadata Nest routes by. */
 export interface LaneRoute {
@@ -122,24 +132,37 @@ function laneRoute(
 function argumentsOf(controller: Type, name: string): ArgSource[] | undefined {
   const declared = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<
     string,
-    { index: number; data?: unknown; pipes?: unknown[] }
+    { index: number; data?: unknown; pipes?: unknown[]; factory?: unknown }
   >;
   const args: ArgSource[] = [];
-  for (const [key, { index, data, pipes }] of Object.entries(declared)) {
+  for (const [key, { index, data, pipes = [], factory }] of Object.entries(declared)) {
     const type = Number(key.split(':')[0]) as RouteParamtypes;
-    if (pipes && pipes.length > 0) return undefined;
+    // A pipe given as an instance runs as it is; one given as a class Nest would build with
+    // its injector, which the lane does not have.
+    if (!pipes.every(isPipeInstance)) return undefined;
+    const piped = pipes.length > 0 ? { pipes } : {};
+    if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
+      if (typeof factory !== 'function') return undefined;
+      args[index] = { from: 'custom', factory: factory as ArgFactory, data, ...piped };
+      continue;
+    }
     if (type === RouteParamtypes.RESPONSE) {
+      if (pipes.length > 0) return undefined;
       if (!Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, name)) return undefined;
       args[index] = { from: 'response' };
       continue;
     }
     const from = SOURCES[type];
     if (!from || (data !== undefined && typeof data !== 'string')) return undefined;
-    args[index] = data === undefined ? { from } : { from, name: data };
+    args[index] = data === undefined ? { from, ...piped } : { from, name: data, ...piped };
   }
   // A parameter without a decorator between decorated ones: rare enough to leave to Nest.
   for (let i = 0; i < args.length; i++) if (!args[i]) return undefined;
   return args;
+}
+
+function isPipeInstance(pipe: unknown): pipe is PipeTransform {
+  return typeof (pipe as PipeTransform | null)?.transform === 'function';
 }
 
 function hasMetadata(key: string, target: object): boolean {
