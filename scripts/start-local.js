@@ -5,7 +5,7 @@
 // --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
 // `npm run infra:up` started, read from .infra/env), --tls (HTTPS and mutual TLS on every internal
 // hop, with a CA and node certificate made by openssl under <data-dir>/tls), --from-source (run the
-// TypeScript sources instead of the compiled dist/). The nodes are wired together: command-log replicas form one
+// TypeScript sources instead of the compiled dist/), --election-ms MS (the replicas' election timeout). The nodes are wired together: command-log replicas form one
 // Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
 // decision-api fronts them all. A child that dies unexpectedly is restarted after a pause
 // (a supervisor's job: the others carry on, as they would in production); one that keeps dying
@@ -212,6 +212,28 @@ function start(app, i, env) {
   writeProcesses();
 }
 
+/**
+ * --election-ms: the replicas' election timeout (default 100 ms, 10 ticks of 10 ms). A slower one
+ * keeps a cluster's leader steady on a machine too loaded to answer within 100 ms, as etcd's
+ * 1,000 ms default does.
+ */
+const electionMs = option('election-ms', undefined);
+const TICK_MS = 10;
+if (
+  electionMs !== undefined &&
+  !(Number.isInteger(Number(electionMs)) && Number(electionMs) >= 3 * TICK_MS)
+) {
+  console.error(`--election-ms must be an integer of at least ${3 * TICK_MS}`);
+  process.exit(2);
+}
+const electionSettings =
+  electionMs === undefined
+    ? {}
+    : {
+        PARLEY_TICK_MS: String(TICK_MS),
+        PARLEY_ELECTION_TICKS: String(Math.round(Number(electionMs) / TICK_MS)),
+      };
+
 const host = '127.0.0.1';
 const ids = Array.from({ length: nodes }, (_, k) => k + 1);
 const peerPort = (i) => basePort + 1100 + i;
@@ -221,6 +243,7 @@ const crdtPeerPort = (i) => basePort + 1400 + i;
 for (const i of ids) {
   const others = ids.filter((j) => j !== i);
   start('command-log', i, {
+    ...electionSettings,
     PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
     PARLEY_PEER_PORT: String(peerPort(i)),
     PARLEY_RPC_PORT: String(rpcPort(i)),

@@ -28,6 +28,8 @@ export class LocalCluster {
   constructor(
     slot: number,
     private readonly nodes = 3,
+    /** More options for scripts/start-local.js (e.g. --election-ms). */
+    private readonly launcherArgs: string[] = [],
   ) {
     this.basePort = 10_000 + slot * 2_000 + Math.floor(Math.random() * 25) * 20;
     this.api = `http://127.0.0.1:${this.basePort + 1}`;
@@ -45,6 +47,7 @@ export class LocalCluster {
         String(this.basePort),
         '--data-dir',
         this.dataDir,
+        ...this.launcherArgs,
       ],
       { cwd: repoRoot, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

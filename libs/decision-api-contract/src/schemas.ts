@@ -236,7 +236,8 @@ export const READ_QUERY = z.strictObject({
     .default('linearizable'),
   minIndex: z
     .string({ error: 'must be a non-negative integer' })
-    .refine((raw) => Number.isSafeInteger(Number(raw)) && Number(raw) >= 0)
+    // Digits only: Number('') and Number(' ') are 0, so an empty minIndex would pass as 0.
+    .refine((raw) => /^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)))
     .transform(Number)
     .optional()
     .meta({ description: 'a non-negative integer: answer from a state at least this far on' }),

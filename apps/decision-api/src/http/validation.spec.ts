@@ -65,6 +65,13 @@ describe('ZodValidationPipe', () => {
     });
   });
 
+  it('refuses an empty or spaced minIndex instead of reading it as 0', () => {
+    for (const minIndex of ['', ' ', '1e3', '0x10'])
+      expect(refusal(pipe(READ_QUERY, 'query'), { minIndex }).errors).toEqual([
+        'minIndex must be a non-negative integer',
+      ]);
+  });
+
   it('checks a query with its own words', () => {
     expect(
       refusal(pipe(READ_QUERY, 'query'), { consistency: 'eventually', minIndex: '-1', x: '1' }),
