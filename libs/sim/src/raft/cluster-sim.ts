@@ -234,7 +234,7 @@ export async function runSimulation(
             rng: nemesisRng,
             later: (ms, run) => queue.push(now + ms, { kind: 'call', run }),
             leader: () => ids.find((id) => nodes.get(id)!.isLeader() && !nodes.get(id)!.paused),
-            faultsOver: () => now >= endOfFaults,
+            faultsLeftMs: () => endOfFaults - now,
             pause: (id) => nodes.get(id)!.pause(),
             resume: (id) => {
               // What the process held runs one callback per event (a real process runs the
@@ -543,6 +543,8 @@ export async function runSimulation(
     powerLosses: [...nodes.values()].reduce((sum, node) => sum + node.powerLosses, 0),
     leaderChanges,
     messagesSent: network.sent,
-    replay: `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,
+    replay: options.scenario
+      ? `npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount} --scenario ${options.scenario}`
+      : `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,
   };
 }

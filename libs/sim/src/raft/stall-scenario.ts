@@ -7,8 +7,8 @@ export interface StallWorld {
   later(ms: number, run: () => void): void;
   /** The replica that believes it leads now, if any. */
   leader(): NodeId | undefined;
-  /** Whether the faults are over (no new stall starts then). */
-  faultsOver(): boolean;
+  /** Virtual milliseconds until the faults stop (a stall must end by then). */
+  faultsLeftMs(): number;
   pause(id: NodeId): void;
   /** Ends the pause; the simulation runs what it held in a random order. */
   resume(id: NodeId): void;
@@ -40,10 +40,11 @@ export class StallScenario {
     const { rng } = this.world;
     // Long enough between stalls for a leader to be elected and its lease to be established.
     this.world.later(rng.between(1, 3) * this.electionTimeoutMs, () => {
-      if (this.world.faultsOver()) return;
+      const pauseMs = rng.between(1.5, 4) * this.electionTimeoutMs;
+      // A stall still running in the quiet period would be blamed on the replicas' liveness.
+      if (pauseMs >= this.world.faultsLeftMs()) return;
       const leader = this.world.leader();
       if (leader === undefined) return this.stallSoon();
-      const pauseMs = rng.between(1.5, 4) * this.electionTimeoutMs;
       this.stalls += 1;
       this.world.trace(`stall: ${leader} paused for ${pauseMs.toFixed(0)} ms`);
       this.world.pause(leader);
