@@ -1,7 +1,7 @@
 /**
  * Soak the Raft core in the deterministic simulator:
- *   npm run soak:raft -- --seeds 10000 [--from 1] [--nodes 3|5|mixed]
- *   npm run soak:raft -- --seed 1234 [--nodes 5] [--trace]     (replay one seed)
+ *   npm run soak:raft -- --seeds 10000 [--from 1] [--nodes 3|5|mixed] [--scenario stalls|figure-8]
+ *   npm run soak:raft -- --seed 1234 [--nodes 5] [--scenario ...] [--trace]   (replay one seed)
  * Prints seeds per second, operations checked, faults injected and violations; exits 1 on any.
  */
 import { runSimulation } from '../../libs/sim/src/raft/cluster-sim';
@@ -14,6 +14,16 @@ const option = (name: string): string | undefined => {
 const nodesArg = option('nodes') ?? 'mixed';
 const nodesFor = (seed: number): 3 | 5 =>
   nodesArg === '3' ? 3 : nodesArg === '5' ? 5 : seed % 2 === 1 ? 3 : 5;
+
+const scenarioArg = option('scenario');
+const scenario =
+  scenarioArg === 'stalls' || scenarioArg === 'figure-8' || scenarioArg === undefined
+    ? scenarioArg
+    : undefined;
+if (scenarioArg !== undefined && scenario === undefined) {
+  console.error(`unknown --scenario ${scenarioArg}: stalls or figure-8`);
+  process.exit(2);
+}
 
 const single = option('seed');
 const from = single !== undefined ? Number(single) : Number(option('from') ?? 1);
@@ -33,6 +43,7 @@ async function main(): Promise<void> {
     const result = await runSimulation({
       seed,
       nodeCount: nodesFor(seed),
+      scenario,
       trace:
         single !== undefined && args.includes('--trace') ? (line) => console.log(line) : undefined,
     });

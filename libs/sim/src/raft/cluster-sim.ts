@@ -11,8 +11,9 @@ import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
 import { Rng } from './rng';
 import { Figure8Scenario } from './figure-8-scenario';
+import { StallScenario } from './stall-scenario';
 import { Timeline } from './sim-clock';
-import { SimHooks, SimNode } from './sim-node';
+import { SIM_ELECTION_TICKS, SimHooks, SimNode } from './sim-node';
 
 export interface SimulationOptions {
   seed: number;
@@ -38,8 +39,10 @@ export interface SimulationOptions {
   /**
    * 'figure-8' replaces the random nemesis with the partitions of Raft's Figure 8 (see
    * figure-8-scenario.ts), with PreVote, CheckQuorum and lease reads off as in the paper.
+   * 'stalls' replaces it with the leader's process paused for 1.5 to 4 election timeouts at a
+   * time while clients read under the lease (see stall-scenario.ts).
    */
-  scenario?: 'figure-8';
+  scenario?: 'figure-8' | 'stalls';
   /** Receives a line per notable event, for debugging a failing seed. */
   trace?: (line: string) => void;
 }
@@ -54,6 +57,17 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'seed'> = {
   nemesisIntervalMs: 300,
   snapshotEveryEntries: 40,
   leaseReads: true,
+};
+
+/**
+ * The 'stalls' scenario's own defaults. Clients give up on a silent replica after 1.5 election
+ * timeouts (decision-api moves its requests on after ~half a second, about 2 election timeouts
+ * in production), so they find the new leader while the old one is still paused; more clients
+ * keep reads arriving at the paused one after the new leader's writes.
+ */
+export const STALLS_SIMULATION: Partial<SimulationOptions> = {
+  clients: 8,
+  requestTimeoutMs: 150,
 };
 
 export interface SimulationResult {
@@ -95,9 +109,14 @@ interface PendingOp {
 export async function runSimulation(
   partial: Partial<SimulationOptions> & { seed: number },
 ): Promise<SimulationResult> {
-  const options: SimulationOptions = { ...DEFAULT_SIMULATION, ...partial };
+  const options: SimulationOptions = {
+    ...DEFAULT_SIMULATION,
+    ...(partial.scenario === 'stalls' ? STALLS_SIMULATION : {}),
+    ...partial,
+  };
   const figure8 = options.scenario === 'figure-8';
   if (figure8) options.leaseReads = false;
+  if (options.scenario === 'stalls') options.leaseReads = true;
   const rng = new Rng(options.seed);
   const netRng = rng.fork();
   const nemesisRng = rng.fork();
@@ -190,14 +209,14 @@ export async function runSimulation(
           );
         }
       }
-      scenario?.leaderElected(leader.id, status.term);
+      figure8Scenario?.leaderElected(leader.id, status.term);
     },
   };
   const timeline: Timeline = {
     now: () => now,
     at: (time, run) => queue.push(time, { kind: 'call', run }),
   };
-  const scenario = figure8
+  const figure8Scenario = figure8
     ? new Figure8Scenario({
         ids,
         network,
@@ -208,6 +227,30 @@ export async function runSimulation(
         trace,
       })
     : undefined;
+  const stallScenario =
+    options.scenario === 'stalls'
+      ? new StallScenario(
+          {
+            rng: nemesisRng,
+            later: (ms, run) => queue.push(now + ms, { kind: 'call', run }),
+            leader: () => ids.find((id) => nodes.get(id)!.isLeader() && !nodes.get(id)!.paused),
+            faultsLeftMs: () => endOfFaults - now,
+            pause: (id) => nodes.get(id)!.pause(),
+            resume: (id) => {
+              // What the process held runs one callback per event (a real process runs the
+              // driver's loop after each), the callbacks in a random order.
+              const held = nodes.get(id)!.resume();
+              for (let i = held.length - 1; i > 0; i -= 1) {
+                const j = nemesisRng.nextInt(i + 1);
+                [held[i], held[j]] = [held[j], held[i]];
+              }
+              for (const work of held) queue.push(now, { kind: 'call', run: work });
+            },
+            trace,
+          },
+          SIM_ELECTION_TICKS * options.tickMs,
+        )
+      : undefined;
   const nodes = new Map<NodeId, SimNode>(
     ids.map((id) => [
       id,
@@ -328,10 +371,7 @@ export async function runSimulation(
 
   function nemesis(): void {
     if (now >= endOfFaults) return;
-    if (scenario) {
-      faultsInjected = scenario.cuts;
-      return;
-    }
+    if (figure8Scenario || stallScenario) return;
     faultsInjected += 1;
     const live = ids.filter((id) => !nodes.get(id)!.crashed);
     const leader = ids.find((id) => nodes.get(id)!.isLeader());
@@ -420,6 +460,7 @@ export async function runSimulation(
   for (let c = 0; c < options.clients; c += 1)
     queue.push(rng.between(0, 50), { kind: 'client', client: c });
   queue.push(options.nemesisIntervalMs, { kind: 'nemesis' });
+  stallScenario?.start();
   queue.push(endOfFaults, { kind: 'heal' });
 
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -498,10 +539,12 @@ export async function runSimulation(
     opsCompleted,
     opsUnknown,
     opsChecked: history.length,
-    faultsInjected,
+    faultsInjected: figure8Scenario?.cuts ?? stallScenario?.stalls ?? faultsInjected,
     powerLosses: [...nodes.values()].reduce((sum, node) => sum + node.powerLosses, 0),
     leaderChanges,
     messagesSent: network.sent,
-    replay: `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,
+    replay: options.scenario
+      ? `npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount} --scenario ${options.scenario}`
+      : `RAFT_SIM_SEED=${options.seed} npx jest libs/sim/src/raft/cluster-sim.spec.ts -t replay  # or: npm run soak:raft -- --seed ${options.seed} --nodes ${options.nodeCount}`,
   };
 }

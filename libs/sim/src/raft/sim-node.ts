@@ -8,9 +8,13 @@ import {
   ReplicatedStateMachine,
 } from '@parley/replica';
 import { KvCommand, KvStateMachine, decodeKvCommand, encodeKvCommand } from './kv-state-machine';
+import { ProcessPause } from './process-pause';
 import { Rng } from './rng';
 import { SimClock, Timeline } from './sim-clock';
 import { SimDisk } from './sim-disk';
+
+/** Every simulated replica's election timeout, in ticks (randomized up to twice that). */
+export const SIM_ELECTION_TICKS = 10;
 
 /** What a simulated replica reports to the simulation (for delivery and for the checks). */
 export interface SimHooks {
@@ -77,6 +81,8 @@ export class SimNode {
   private clock: SimClock | undefined;
   private sm = new KvPort();
   private deliver: ((m: Message) => void) | undefined;
+  /** The running process's pause (SIGSTOP); a new process starts with a new one. */
+  private process = new ProcessPause();
   private readonly raftRng: Rng;
   private readonly clockRng: Rng;
   restarts = 0;
@@ -117,7 +123,12 @@ export class SimNode {
   /** Starts the process; `warm` skips the wait of one election timeout before voting. */
   async start(warm = false): Promise<void> {
     const { wal, snapshotStore, recovered } = this.disk.open();
-    const clock = new SimClock(this.options.timeline, this.options.clockSkew, this.clockRng.next());
+    const clock = new SimClock(
+      this.options.timeline,
+      this.options.clockSkew,
+      this.clockRng.next(),
+      this.process,
+    );
     const sm = new KvPort();
     const hooks = this.options.hooks;
     const transport: PeerTransportPort = {
@@ -143,7 +154,7 @@ export class SimNode {
       clock,
       random: { nextInt: (max) => this.raftRng.nextInt(max) },
       tickMs: this.options.tickMs,
-      electionTicks: 10,
+      electionTicks: SIM_ELECTION_TICKS,
       heartbeatTicks: 2,
       raft: this.options.raft,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
@@ -178,7 +189,30 @@ export class SimNode {
     this.clock = undefined;
     this.driver = undefined;
     this.deliver = undefined;
+    // A paused process can be killed too: what it held dies with it.
+    this.process = new ProcessPause();
     this.disk.powerLoss();
+  }
+
+  get paused(): boolean {
+    return this.process.paused;
+  }
+
+  /**
+   * Pauses the running process (SIGSTOP, a long GC pause): nothing of it runs until `resume()`;
+   * its disk writes have all completed (they finish within the event that started them).
+   */
+  pause(): void {
+    if (!this.crashed) this.process.pause();
+  }
+
+  /**
+   * Ends the pause and returns what it held, one callback per source (each repeating timer's
+   * one late firing, each peer's messages in order, each client request, deferred work), for
+   * the simulation to run in an order of its choosing.
+   */
+  resume(): (() => void)[] {
+    return this.process.resume();
   }
 
   restart(): void {
@@ -187,11 +221,15 @@ export class SimNode {
   }
 
   step(m: Message): void {
-    this.deliver?.(m);
+    this.process.run(() => this.deliver?.(m), `peer ${m.from}`);
   }
 
   /** Proposes a command; `done` hears the outcome unless the process dies first. */
   propose(command: KvCommand, done: (outcome: ProposeOutcome) => void): void {
+    this.process.run(() => this.proposeNow(command, done));
+  }
+
+  private proposeNow(command: KvCommand, done: (outcome: ProposeOutcome) => void): void {
     const driver = this.driver;
     if (!driver) return done({ status: 'refused', refusal: { reason: 'no-leader' } });
     void driver.propose(encodeKvCommand(command)).then((outcome) => {
@@ -201,6 +239,14 @@ export class SimNode {
 
   /** A linearizable read of `key`; `done` hears the value (or a refusal) unless the process dies. */
   read(
+    key: string,
+    mode: ReadMode,
+    done: (outcome: { value: string | null; index: number } | 'refused') => void,
+  ): void {
+    this.process.run(() => this.readNow(key, mode, done));
+  }
+
+  private readNow(
     key: string,
     mode: ReadMode,
     done: (outcome: { value: string | null; index: number } | 'refused') => void,
@@ -216,7 +262,7 @@ export class SimNode {
   }
 
   transferLeadership(to: NodeId): void {
-    void this.driver?.transferLeadership(to);
+    this.process.run(() => void this.driver?.transferLeadership(to));
   }
 
   leaderHint(): NodeId | undefined {
