@@ -229,19 +229,35 @@ export const BODIES = {
   ),
 } as const;
 
+/**
+ * A query parameter holding a non-negative integer. Digits only: Number('') and Number(' ') are
+ * 0, so an empty parameter would otherwise pass as 0.
+ */
+function nonNegativeIntegerParam(description: string) {
+  return z
+    .string({ error: 'must be a non-negative integer' })
+    .refine((raw) => /^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)))
+    .transform(Number)
+    .optional()
+    .meta({ description });
+}
+
 /** The query of every strong read (SPEC.md §2). */
 export const READ_QUERY = z.strictObject({
   consistency: z
     .enum(['linearizable', 'lease', 'stale'], { error: 'must be linearizable, lease or stale' })
     .default('linearizable'),
-  minIndex: z
-    .string({ error: 'must be a non-negative integer' })
-    // Digits only: Number('') and Number(' ') are 0, so an empty minIndex would pass as 0.
-    .refine((raw) => /^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)))
-    .transform(Number)
-    .optional()
-    .meta({ description: 'a non-negative integer: answer from a state at least this far on' }),
+  minIndex: nonNegativeIntegerParam(
+    'a non-negative integer: answer from a state at least this far on',
+  ),
 });
+
+/** The query of DELETE /v1/kv/{key}: compare-and-delete. */
+export const KV_DELETE_QUERY = z.strictObject({
+  ifVersion: nonNegativeIntegerParam('delete only if the key is at this version (409 otherwise)'),
+});
+
+export type KvDeleteQuery = z.output<typeof KV_DELETE_QUERY>;
 
 export type ReadQuery = z.output<typeof READ_QUERY>;
 

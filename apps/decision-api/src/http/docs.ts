@@ -1,14 +1,20 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { z } from 'zod';
 import { BodySchemas, openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
 
-/** The query parameters every strong read takes (SPEC.md §2), from the schema that checks them. */
-export function ReadQueryDocs() {
+/** A route's query parameters, from the schema that checks them (all optional). */
+export function QueryDocs(query: z.ZodObject) {
   return applyDecorators(
-    ...Object.entries(READ_QUERY.shape).map(([name, schema]) =>
-      ApiQuery({ name, required: false, schema: openApiSchema(schema) }),
+    ...Object.entries(query.shape).map(([name, schema]) =>
+      ApiQuery({ name, required: false, schema: openApiSchema(schema as z.ZodType) }),
     ),
   );
+}
+
+/** The query parameters every strong read takes (SPEC.md §2). */
+export function ReadQueryDocs() {
+  return QueryDocs(READ_QUERY);
 }
 
 /** The body a route takes, as its schema documents it. */

@@ -13,13 +13,20 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
-import { BODIES, READ_QUERY, ReadQuery } from '@parley/decision-api-contract';
+import {
+  BODIES,
+  KV_DELETE_QUERY,
+  KvDeleteQuery,
+  READ_QUERY,
+  ReadQuery,
+} from '@parley/decision-api-contract';
 import { CommandBody, ZodValidationPipe } from './validation';
-import { ReadQueryDocs, StrongWriteDocs } from './docs';
+import { QueryDocs, ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
 import { StrongDecisions } from './strong-decisions';
 
 const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
+const KV_DELETE_QUERY_PIPE = new ZodValidationPipe(KV_DELETE_QUERY, 'query');
 
 function versionConflict(key: string, result: Record<string, unknown>): Problem {
   return new Problem(409, 'Conflict', `key ${key} is at version ${String(result.currentVersion)}`);
@@ -72,17 +79,18 @@ export class StrongController {
   }
 
   @StrongWriteDocs()
+  @QueryDocs(KV_DELETE_QUERY)
   @Delete('kv/:key')
   @Roles('agent', 'operator')
   async deleteKv(
     @Param('key') key: string,
-    @Query('ifVersion') ifVersion: string | undefined,
+    @Query(KV_DELETE_QUERY_PIPE) { ifVersion }: KvDeleteQuery,
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
     const body = {
       requestId: idem,
-      ...(ifVersion === undefined ? {} : { ifVersion: Number(ifVersion) }),
+      ...(ifVersion === undefined ? {} : { ifVersion }),
     };
     const result = await this.decisions.apply(res, 'kv.delete', body, { key });
     if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);

@@ -1,4 +1,4 @@
-import { BODIES, READ_QUERY } from '@parley/decision-api-contract';
+import { BODIES, KV_DELETE_QUERY, READ_QUERY } from '@parley/decision-api-contract';
 import { ZodValidationPipe } from './validation';
 import { Problem } from './problem';
 
@@ -70,6 +70,19 @@ describe('ZodValidationPipe', () => {
       expect(refusal(pipe(READ_QUERY, 'query'), { minIndex }).errors).toEqual([
         'minIndex must be a non-negative integer',
       ]);
+  });
+
+  it("checks DELETE kv's ifVersion the same way, and names an unknown parameter", () => {
+    expect(pipe(KV_DELETE_QUERY, 'query').transform({ ifVersion: '3' } as never)).toEqual({
+      ifVersion: 3,
+    });
+    expect(pipe(KV_DELETE_QUERY, 'query').transform({} as never)).toEqual({});
+    expect(refusal(pipe(KV_DELETE_QUERY, 'query'), { ifVersion: '', force: 'x' }).errors).toEqual(
+      expect.arrayContaining([
+        'ifVersion must be a non-negative integer',
+        'force is not a query parameter of this route',
+      ]),
+    );
   });
 
   it('checks a query with its own words', () => {
