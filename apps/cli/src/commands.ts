@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiClient } from './api-client';
 import { CliError, EXIT } from './exit-codes';
 import { ProgressBar, fields, table } from './output';
+import type { ClusterView } from '@parley/decision-api-contract';
 
 /** What a command printed (text for people, json for --json) and how the CLI exits. */
 export interface Outcome {
@@ -15,23 +16,6 @@ export interface CommandContext {
   client: ApiClient;
   positionals: string[];
   options: Record<string, string | boolean | undefined>;
-}
-
-interface ClusterView {
-  leader: string | null;
-  term: number;
-  members?: { voters: string[]; learners: string[] };
-  nodes: {
-    id: string;
-    address: string;
-    role: string;
-    commitIndex: number | null;
-    appliedIndex: number | null;
-    /** Since the leader last heard from it (0: the leader); null when no one ever did. */
-    lastContactMs: number | null;
-    snapshotIndex?: number;
-    snapshotPendingUpload?: number | null;
-  }[];
 }
 
 /** The positional argument `at`, or a usage error naming it. */
