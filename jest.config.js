@@ -15,7 +15,7 @@ const swcTransform = {
 };
 
 const moduleNameMapper = {
-  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|replica|config|common|app-kit|command-log-api|decision-api-contract)$':
+  '^@parley/(raft|gossip|crdt|decision|resilience|snapshot|sim|replica|config|common|app-kit|command-log-api|decision-api-contract|client)$':
     '<rootDir>/libs/$1/src',
 };
 

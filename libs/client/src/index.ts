@@ -1,0 +1,12 @@
+export * from './client';
+export * from './errors';
+export { ROUTES } from './routes';
+export type { RouteName, RouteSpec, StrongWriteRoute, PathParams, RouteParams } from './routes';
+export { judgeAttempt, retryDelayMs, parseRetryAfter } from './retry-policy';
+export type { Safety, AttemptFailure, RetryVerdict } from './retry-policy';
+export { DECISION_EVENT } from './watch';
+export type { DecisionEvent, WatchAlert, WatchOptions } from './watch';
+export type { OutboxEntry, OutboxOptions } from './outbox';
+export { SseParser } from './sse';
+export type { SseEvent } from './sse';
+export type { Answer, ClusterView } from '@parley/decision-api-contract';
