@@ -1,9 +1,8 @@
 import { closedLoop } from '@parley/common';
 import { randomUUID } from 'node:crypto';
-import { ApiClient } from './api-client';
+import { ParleyClient, ReadOptions } from '@parley/client';
 import { CliError, EXIT } from './exit-codes';
 import { ProgressBar, fields, table } from './output';
-import type { ClusterView } from '@parley/decision-api-contract';
 
 /** What a command printed (text for people, json for --json) and how the CLI exits. */
 export interface Outcome {
@@ -13,7 +12,7 @@ export interface Outcome {
 }
 
 export interface CommandContext {
-  client: ApiClient;
+  client: ParleyClient;
   positionals: string[];
   options: Record<string, string | boolean | undefined>;
 }
@@ -42,18 +41,18 @@ function stringOption(context: CommandContext, name: string): string | undefined
   return typeof raw === 'string' ? raw : undefined;
 }
 
-/** Retrying a command with the same request id is always safe (SPEC §3), so make one per call. */
-function requestId(context: CommandContext): string {
-  return stringOption(context, 'request-id') ?? `cli-${randomUUID()}`;
+/**
+ * --request-id, else none: the client makes one per command and reuses it on every retry
+ * (retrying with the same request id is always safe, SPEC §3).
+ */
+function requestId(context: CommandContext): { requestId?: string } {
+  const given = stringOption(context, 'request-id');
+  return given === undefined ? {} : { requestId: given };
 }
 
-const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
-
 export async function status(context: CommandContext): Promise<Outcome> {
-  const cluster = await context.client.call<ClusterView>('GET', '/v1/cluster');
-  const agents = await context.client
-    .call<{ id: string; status: string; incarnation: number }[]>('GET', '/v1/agents')
-    .catch(() => null);
+  const cluster = await context.client.cluster.get();
+  const agents = await context.client.agents.list().catch(() => null);
   const text = [
     `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
     `voters ${cluster.members?.voters.join(', ') || '-'}   learners ${cluster.members?.learners.join(', ') || '-'}`,
@@ -92,12 +91,9 @@ export async function status(context: CommandContext): Promise<Outcome> {
 
 export async function kvGet(context: CommandContext): Promise<Outcome> {
   const key = argument(context, 0, 'key');
-  const consistency = stringOption(context, 'consistency');
-  const query = consistency ? `?consistency=${encodeURIComponent(consistency)}` : '';
-  const entry = await context.client.call<Record<string, unknown>>(
-    'GET',
-    `/v1/kv/${path(key)}${query}`,
-  );
+  // Checked by the server, which names the values it takes.
+  const consistency = stringOption(context, 'consistency') as ReadOptions['consistency'];
+  const entry = await context.client.kv.get(key, { consistency });
   return { text: fields(entry), json: entry };
 }
 
@@ -105,16 +101,15 @@ export async function kvPut(context: CommandContext): Promise<Outcome> {
   const key = argument(context, 0, 'key');
   const value = argument(context, 1, 'value');
   const ifVersion = stringOption(context, 'if-version');
-  const entry = await context.client.call<Record<string, unknown>>('PUT', `/v1/kv/${path(key)}`, {
-    requestId: requestId(context),
-    value,
+  const entry = await context.client.kv.put(key, value, {
+    ...requestId(context),
     ...(ifVersion === undefined ? {} : { ifVersion: integerOption(context, 'if-version') }),
   });
   return { text: fields(entry), json: entry };
 }
 
 /** A decision answered `rejected` is printed like any answer, and exits REJECTED. */
-function decision(answer: Record<string, unknown>): Outcome {
+function decision(answer: { status: string }): Outcome {
   return {
     text: fields(answer),
     json: answer,
@@ -130,11 +125,7 @@ export async function reserve(context: CommandContext): Promise<Outcome> {
   const orderId = stringOption(context, 'order');
   if (!orderId) throw new CliError('--order <orderId> is required', EXIT.usage);
   return decision(
-    await context.client.call('POST', `/v1/inventory/${path(sku)}/reservations`, {
-      requestId: requestId(context),
-      orderId,
-      quantity,
-    }),
+    await context.client.inventory.reserve(sku, { orderId, quantity }, requestId(context)),
   );
 }
 
@@ -145,10 +136,10 @@ export async function vote(context: CommandContext): Promise<Outcome> {
   if (!agentId) throw new CliError('--agent <agentId> is required', EXIT.usage);
   const weight =
     context.options.weight === undefined ? undefined : integerOption(context, 'weight');
-  const answer = await context.client.call<Record<string, unknown>>(
-    'POST',
-    `/v1/proposals/${path(proposal)}/votes`,
-    { requestId: requestId(context), agentId, option, ...(weight ? { weight } : {}) },
+  const answer = await context.client.proposals.vote(
+    proposal,
+    { agentId, option, ...(weight ? { weight } : {}) },
+    requestId(context),
   );
   return {
     text: fields(answer),
@@ -160,7 +151,7 @@ export async function vote(context: CommandContext): Promise<Outcome> {
 export async function membersAdd(context: CommandContext): Promise<Outcome> {
   const id = argument(context, 0, 'id');
   const address = argument(context, 1, 'host:port');
-  const answer = await context.client.call<Record<string, unknown>>('POST', '/v1/cluster/members', {
+  const answer = await context.client.cluster.addMember({
     id,
     address,
     learner: context.options.learner === true,
@@ -171,20 +162,15 @@ export async function membersAdd(context: CommandContext): Promise<Outcome> {
 
 export async function membersRemove(context: CommandContext): Promise<Outcome> {
   const id = argument(context, 0, 'id');
-  const answer = await context.client.call<Record<string, unknown>>(
-    'DELETE',
-    `/v1/cluster/members/${path(id)}${context.options.force === true ? '?force=true' : ''}`,
-  );
+  const answer = await context.client.cluster.removeMember(id, {
+    force: context.options.force === true,
+  });
   return { text: fields(answer), json: answer };
 }
 
 export async function transferLeadership(context: CommandContext): Promise<Outcome> {
   const to = stringOption(context, 'to');
-  const answer = await context.client.call<Record<string, unknown>>(
-    'POST',
-    '/v1/cluster/transfer-leadership',
-    to ? { to } : {},
-  );
+  const answer = await context.client.cluster.transferLeadership(to ? { to } : {});
   return { text: fields(answer), json: answer };
 }
 
@@ -197,17 +183,14 @@ const UPLOAD_POLL_MS = 250;
  */
 export async function snapshot(context: CommandContext): Promise<Outcome> {
   const waitMs = integerOption(context, 'wait-ms', 60_000);
-  const { index, node } = await context.client.call<{ index: number; node: string }>(
-    'POST',
-    '/v1/cluster/snapshot',
-  );
+  const { index, node } = await context.client.cluster.snapshot();
   if (context.options['no-wait'] === true)
     return { text: fields({ index, node, uploaded: 'not waited for' }), json: { index, node } };
   const bar = new ProgressBar('uploading', 1);
   const deadline = Date.now() + waitMs;
   const started = Date.now();
   for (;;) {
-    const cluster = await context.client.call<ClusterView>('GET', '/v1/cluster');
+    const cluster = await context.client.cluster.get();
     const waiting = cluster.nodes.filter(
       (n) => n.snapshotPendingUpload !== null && n.snapshotPendingUpload !== undefined,
     );
@@ -249,18 +232,16 @@ export async function bench(context: CommandContext): Promise<Outcome> {
   if (seconds < 1 || seconds > BENCH_MAX_SECONDS)
     throw new CliError(`--seconds must be 1..${BENCH_MAX_SECONDS}`, EXIT.usage);
   const run = `bench-${randomUUID().slice(0, 8)}`;
-  const operations: Record<string, (n: number) => [string, string, unknown]> = {
-    put: (n) => [
-      'PUT',
-      `/v1/kv/${run}-${n % 1_000}`,
-      { requestId: `${run}-${n}`, value: 'x'.repeat(100) },
-    ],
-    reserve: (n) => [
-      'POST',
-      `/v1/inventory/${run}/reservations`,
-      { requestId: `${run}-${n}`, orderId: `o${n}`, quantity: 1 },
-    ],
-    increment: () => ['POST', `/v1/counters/${run}/increment`, { delta: 1 }],
+  const { client } = context;
+  const operations: Record<string, (n: number) => Promise<unknown>> = {
+    put: (n) => client.kv.put(`${run}-${n % 1_000}`, 'x'.repeat(100), { requestId: `${run}-${n}` }),
+    reserve: (n) =>
+      client.inventory.reserve(
+        run,
+        { orderId: `o${n}`, quantity: 1 },
+        { requestId: `${run}-${n}` },
+      ),
+    increment: () => client.counters.increment(run, 1),
   };
   const operation = operations[workload];
   if (!operation)
@@ -269,10 +250,7 @@ export async function bench(context: CommandContext): Promise<Outcome> {
       EXIT.usage,
     );
   if (workload === 'reserve')
-    await context.client.call('POST', `/v1/inventory/${run}/restock`, {
-      requestId: `${run}-restock`,
-      quantity: requests,
-    });
+    await client.inventory.restock(run, requests, { requestId: `${run}-restock` });
 
   const bar = new ProgressBar(`bench ${workload}`, requests);
   let firstError: string | undefined;
@@ -281,9 +259,8 @@ export async function bench(context: CommandContext): Promise<Outcome> {
     requests,
     seconds,
     async (n) => {
-      const [method, route, body] = operation(n);
       try {
-        await context.client.call(method, route, body);
+        await operation(n);
         return true;
       } catch (error) {
         firstError ??= (error as Error).message;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiClient } from './api-client';
+import { ParleyError } from '@parley/client';
+import { cliErrorOf, connect } from './connect';
 import * as commands from './commands';
 import { CommandContext, Outcome } from './commands';
 import { CliError, EXIT } from './exit-codes';
@@ -26,7 +27,8 @@ commands:
   bench [--workload put|reserve|increment] [--requests n] [--concurrency n] [--seconds n]
 
 options:
-  --url <url>        decision-api (default $PARLEY_URL or http://127.0.0.1:18001)
+  --url <url>        decision-api (default $PARLEY_URL or http://127.0.0.1:18001); several,
+                     comma-separated, fail over to one another
   --key <key>        API key (default $PARLEY_API_KEY, else the local cluster's key
                      for the command's role, from --data-dir, default ./.data)
   --json             print JSON for scripts instead of tables
@@ -78,18 +80,20 @@ function apiKey(
   return typeof key === 'string' ? key : undefined;
 }
 
-function baseUrl(options: Record<string, string | boolean | undefined>): string {
-  const raw =
+function baseUrls(options: Record<string, string | boolean | undefined>): string[] {
+  const given =
     (typeof options.url === 'string' ? options.url : undefined) ??
     process.env.PARLEY_URL ??
     'http://127.0.0.1:18001';
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(url.protocol);
-    return url.toString();
-  } catch {
-    throw new CliError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`, EXIT.usage);
-  }
+  return given.split(',').map((raw) => {
+    try {
+      const url = new URL(raw.trim());
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(url.protocol);
+      return url.toString();
+    } catch {
+      throw new CliError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`, EXIT.usage);
+    }
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -139,11 +143,19 @@ export async function run(argv: string[]): Promise<number> {
         `unknown command "${positionals.join(' ')}"; see parley --help`,
         EXIT.usage,
       );
-    const outcome = await command.handler({
-      client: new ApiClient(baseUrl(values), apiKey(values, command.role)),
-      positionals: positionals.slice(words),
-      options: values,
-    });
+    const client = connect(baseUrls(values), apiKey(values, command.role));
+    let outcome: Outcome;
+    try {
+      outcome = await command.handler({
+        client,
+        positionals: positionals.slice(words),
+        options: values,
+      });
+    } catch (error) {
+      throw error instanceof ParleyError ? cliErrorOf(error) : error;
+    } finally {
+      client.close();
+    }
     process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
     return outcome.exitCode ?? EXIT.ok;
   } catch (error) {

@@ -292,6 +292,7 @@ export class ParleyClient {
           {
             status: 400,
             requestId,
+            operation: `${spec.method} ${path.split('?')[0]}`,
             problem: {
               title: 'Bad Request',
               status: 400,

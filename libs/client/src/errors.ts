@@ -21,6 +21,8 @@ export interface ParleyErrorDetails {
   problem?: Problem;
   /** The request id of the logical operation (the same on every retry). */
   requestId?: string;
+  /** Method and path, e.g. `PUT /v1/kv/colour`. */
+  operation?: string;
   /** The endpoint that gave the last answer or failure. */
   endpoint?: string;
   /** Attempts made, across endpoints. */
@@ -34,6 +36,7 @@ export class ParleyError extends Error {
   readonly status?: number;
   readonly problem?: Problem;
   readonly requestId?: string;
+  readonly operation?: string;
   readonly endpoint?: string;
   readonly attempts?: number;
   readonly retryAfterMs?: number;
@@ -44,9 +47,19 @@ export class ParleyError extends Error {
     this.status = details.status;
     this.problem = details.problem;
     this.requestId = details.requestId;
+    this.operation = details.operation;
     this.endpoint = details.endpoint;
     this.attempts = details.attempts;
     this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** The problem's detail and field errors, or the message when there was no answer. */
+  get detail(): string {
+    const problem = this.problem;
+    const text = [problem?.detail ?? problem?.title, ...(problem?.errors ?? [])]
+      .filter(Boolean)
+      .join('; ');
+    return text || this.message;
   }
 
   /** The problem's type (e.g. `idempotency-key-reuse`), when it names one. */

@@ -119,7 +119,8 @@ export const ROUTES = {
     safety: 'unsafe',
   },
   'cluster.removeMember': { method: 'DELETE', path: '/v1/cluster/members/{id}', safety: 'unsafe' },
-  'cluster.snapshot': { method: 'POST', path: '/v1/cluster/snapshot', safety: 'unsafe' },
+  // Another snapshot is harmless: retried like an idempotent write.
+  'cluster.snapshot': { method: 'POST', path: '/v1/cluster/snapshot', safety: 'idempotent' },
   'agents.list': { method: 'GET', path: '/v1/agents', safety: 'read' },
   watch: { method: 'GET', path: '/v1/watch', safety: 'read' },
   'requests.get': { method: 'GET', path: '/v1/requests/{requestId}', safety: 'read' },

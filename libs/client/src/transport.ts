@@ -193,7 +193,12 @@ export class Transport {
     let last: { failure: AttemptFailure; error: ParleyError } | undefined;
     for (let n = 0; n < attemptsMax; n += 1) {
       const endpoint = this.pool.pick(shift);
-      const context = { requestId: request.requestId, endpoint: endpoint.baseUrl, attempts: n + 1 };
+      const context = {
+        requestId: request.requestId,
+        operation: `${request.method} ${request.path.split('?')[0]}`,
+        endpoint: endpoint.baseUrl,
+        attempts: n + 1,
+      };
       let failure: AttemptFailure;
       let error: ParleyError;
       try {
@@ -213,10 +218,13 @@ export class Transport {
           ));
         else if (isBreakerOpen(thrown)) {
           failure = { kind: 'not-sent' };
-          error = new ParleyUnavailable(`${endpoint.baseUrl}: circuit open`, {
-            ...context,
-            cause: thrown,
-          });
+          // The failure that opened the breaker says more than "circuit open".
+          error =
+            last?.error ??
+            new ParleyUnavailable(`${endpoint.baseUrl}: circuit open`, {
+              ...context,
+              cause: thrown,
+            });
         } else {
           const fetchError = (thrown as EndpointFailure).payload
             ? ((thrown as EndpointFailure).payload as { fetchError: unknown }).fetchError
@@ -244,7 +252,7 @@ export class Transport {
 
   private answerFailure(
     raw: RawAnswer,
-    context: { requestId?: string; endpoint: string; attempts: number },
+    context: { requestId?: string; operation: string; endpoint: string; attempts: number },
   ): { failure: AttemptFailure; error: ParleyError } {
     const retryAfterMs = parseRetryAfter(raw.headers.get('retry-after'), Date.now());
     const parsed = parseBody(raw);
