@@ -5,7 +5,8 @@
  * replica) at 1, 16 and 64 concurrent clients; bounded in count and time. Prints figures.
  */
 import { closedLoop, formatLoad } from './load';
-import { ParleyStack } from './suite/parley-stack';
+import { ParleyClient } from '@parley/client';
+import { BENCH_AGENT_KEY, ParleyStack } from './suite/parley-stack';
 
 const LEVELS = [1, 16, 64];
 const COUNT = Number(process.env.BENCH_REQUESTS ?? 3_000);
@@ -13,44 +14,37 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 
 async function main(): Promise<void> {
   const stack = await ParleyStack.start();
+  // Through @parley/client, as an agent calls decision-api.
+  const client = new ParleyClient({ endpoints: stack.apiUrl, apiKey: BENCH_AGENT_KEY });
   try {
-    const post = async (path: string, body: unknown, expected: number) => {
-      const response = await fetch(`${stack.apiUrl}${path}`, {
-        method: 'POST',
-        headers: { ...stack.headers(), 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      await response.arrayBuffer();
-      return response.status === expected;
-    };
+    const succeeded = (work: Promise<unknown>) =>
+      work.then(
+        () => true,
+        () => false,
+      );
     const run = Date.now();
-    await post(
-      '/v1/inventory/bench/restock',
-      { requestId: `restock-${run}`, quantity: 1_000_000 },
-      200,
-    );
+    await client.inventory.restock('bench', 1_000_000, { requestId: `restock-${run}` });
     console.log(
-      `decision-api bench: REST over loopback, 3 command-log replicas with fsync, ≤${COUNT} requests or ${SECONDS}s per level`,
+      `decision-api bench: REST over loopback through @parley/client, 3 command-log replicas with fsync, ≤${COUNT} requests or ${SECONDS}s per level`,
     );
     for (const clients of LEVELS) {
       const strong = await closedLoop(clients, COUNT, SECONDS, (n) =>
-        post(
-          '/v1/inventory/bench/reservations',
-          {
-            requestId: `r-${run}-${clients}-${n}`,
-            orderId: `o-${run}-${clients}-${n}`,
-            quantity: 1,
-          },
-          200,
+        succeeded(
+          client.inventory.reserve(
+            'bench',
+            { orderId: `o-${run}-${clients}-${n}`, quantity: 1 },
+            { requestId: `r-${run}-${clients}-${n}` },
+          ),
         ),
       );
       console.log(formatLoad('reservations (strong)', clients, strong));
       const eventual = await closedLoop(clients, COUNT, SECONDS, () =>
-        post('/v1/counters/bench/increment', { delta: 1 }, 202),
+        succeeded(client.counters.increment('bench', 1)),
       );
       console.log(formatLoad('increments (eventual)', clients, eventual));
     }
   } finally {
+    client.close();
     await stack.stop();
   }
 }

@@ -17,8 +17,10 @@ import { raftCoreFigures } from './raft-core';
 import { throughputAndLatencyChart } from './suite/chart';
 import { EtcdCluster, etcdPutBody } from './suite/etcd-cluster';
 import { codecFloor, fsyncFloor, httpRoundTripFloor, tcpRoundTripFloor } from './suite/floors';
-import { HttpLoadOptions, HttpLoadResult, httpLoad } from './suite/http-load';
-import { ParleyStack } from './suite/parley-stack';
+import { HttpLoadResult, httpLoad } from './suite/http-load';
+import { ParleyClient } from '@parley/client';
+import { ClientLoadOptions, clientLoad } from './suite/client-load';
+import { BENCH_AGENT_KEY, ParleyStack } from './suite/parley-stack';
 import { peakRssDuring, rssOf } from './suite/process-memory';
 import { recoveryBench } from './suite/recovery';
 import { LevelFigure, markdownReport } from './suite/report';
@@ -110,60 +112,44 @@ async function parleySide(run: string) {
       put.push(level(clients, result));
       log(`Parley PUT /v1/kv  clients=${clients}  ${JSON.stringify(put[put.length - 1])}`);
     }
-    const restock = await fetch(`${stack.apiUrl}/v1/inventory/${run}/restock`, {
-      method: 'POST',
-      headers: { ...stack.headers(), 'content-type': 'application/json' },
-      body: JSON.stringify({ requestId: `${run}-restock`, quantity: 10_000_000 }),
-    });
-    if (restock.status !== 200) throw new Error(`restock answered ${restock.status}`);
     const reservations: LevelFigure[] = [];
     const increments: LevelFigure[] = [];
-    /** One decision workload level through decision-api. */
-    const workload = async (
-      clients: number,
-      request: HttpLoadOptions['request'],
-      accept: HttpLoadOptions['accept'],
-    ) =>
+    /** One decision workload level through decision-api, as an agent calls it: @parley/client. */
+    const workload = async (clients: number, operation: ClientLoadOptions['operation']) =>
       level(
         clients,
-        await httpLoad({
+        await clientLoad({
           url: stack.apiUrl,
+          apiKey: BENCH_AGENT_KEY,
           clients,
           requests: REQUESTS,
           seconds: SECONDS,
           warmup: warmupFor(clients),
-          request,
-          accept,
+          operation,
         }),
       );
+    const setup = new ParleyClient({ endpoints: stack.apiUrl, apiKey: BENCH_AGENT_KEY });
+    try {
+      await setup.inventory.restock(run, 10_000_000, { requestId: `${run}-restock` });
+    } finally {
+      setup.close();
+    }
     for (const clients of LEVELS.filter((c) => c <= 64)) {
       reservations.push(
-        await workload(
-          clients,
-          (n) => ({
-            method: 'POST',
-            path: `/v1/inventory/${run}/reservations`,
-            headers: stack.headers(),
-            body: JSON.stringify({
-              requestId: `${run}-r-${clients}-${n}`,
-              orderId: `o-${clients}-${n}`,
-              quantity: 1,
-            }),
-          }),
-          (status, body) => status === 200 && body.includes('"accepted"'),
-        ),
+        await workload(clients, async (client, n) => {
+          const answer = await client.inventory.reserve(
+            run,
+            { orderId: `o-${clients}-${n}`, quantity: 1 },
+            { requestId: `${run}-r-${clients}-${n}` },
+          );
+          return answer.status === 'accepted';
+        }),
       );
       increments.push(
-        await workload(
-          clients,
-          () => ({
-            method: 'POST',
-            path: `/v1/counters/${run}/increment`,
-            headers: stack.headers(),
-            body: '{"delta":1}',
-          }),
-          (status) => status === 202,
-        ),
+        await workload(clients, async (client) => {
+          await client.counters.increment(run, 1);
+          return true;
+        }),
       );
       log(`Parley reservations/increments clients=${clients} done`);
     }
