@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { decodeCommand, encodeCommand } from '@parley/decision';
+import { encodeCommand } from '@parley/decision';
 import { KafkaMirror } from './mirror/kafka-mirror';
 import { EntryType, Role } from '@parley/raft';
 import { ReplicaDriver } from '@parley/replica';
@@ -110,7 +110,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       logger,
       onApplied: (entry, outcome) => {
         if (entry.type === EntryType.Normal && entry.data.length > 0)
-          this.mirrorApplied(entry.index, entry.term, entry.data, outcome);
+          this.mirrorApplied(entry.index, entry.term, outcome);
       },
       // The replica stopped (a failed write, a broken invariant): the process dies with the
       // error, and a supervisor restarts it from its disk.
@@ -223,12 +223,12 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  private mirrorApplied(index: number, term: number, data: Uint8Array, outcome: unknown): void {
-    if (!this.mirror) return;
-    const decoded = decodeCommand(data);
-    if (!decoded.ok) return;
+  private mirrorApplied(index: number, term: number, outcome: unknown): void {
+    const applied = this.stateMachine.lastApplied;
+    if (!this.mirror || applied?.index !== index) return;
     const { result, replayed } = outcome as { result: unknown; replayed: boolean };
-    this.mirror.record({ index, term, command: decoded.command, result, replayed });
+    const { command, events } = applied;
+    this.mirror.record({ index, term, command, result, replayed, events });
   }
 
   mirrorBreakerState(): string | null {

@@ -7,3 +7,4 @@ export * from './proposals';
 export * from './sessions';
 export * from './state-machine';
 export * from './codec';
+export * from './decision-events';
