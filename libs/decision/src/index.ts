@@ -8,3 +8,4 @@ export * from './sessions';
 export * from './state-machine';
 export * from './codec';
 export * from './decision-events';
+export * from './event-window';
