@@ -18,7 +18,24 @@ export const DEFAULT_STATE_MACHINE_OPTIONS: StateMachineOptions = {
   sessions: DEFAULT_SESSION_LIMITS,
 };
 
-export type ApplyOutcome = { result: unknown; replayed: boolean };
+/** A proposal closed by the log's clock reaching its deadline, as `GET /v1/proposals/{id}` shows it. */
+export interface DeadlineDecision {
+  proposalId: string;
+  status: 'decided' | 'expired';
+  outcome: string | null;
+  tally: Record<string, number>;
+}
+
+/**
+ * What applying one entry did. `deadlineDecided` (present only when not empty) lists the
+ * proposals whose deadline this entry's timestamp passed: they were decided before the command
+ * itself ran, at the same index, whatever the command was (a clock entry, a vote, a KV write).
+ */
+export type ApplyOutcome = {
+  result: unknown;
+  replayed: boolean;
+  deadlineDecided?: DeadlineDecision[];
+};
 
 /**
  * The decision state machine: KV, inventory, budgets, proposals and the session table,
@@ -53,7 +70,14 @@ export class DecisionStateMachine {
     this.logTime = Math.max(this.logTime, command.ts);
     // First, so that an id is forgotten exactly when the log reaches its time + window.
     this.sessions.evict(this.logTime);
-    this.proposals.expire(this.logTime);
+    const closed = this.proposals.expire(this.logTime);
+    const outcome = this.applyCommand(index, command);
+    if (closed.length === 0) return outcome;
+    const deadlineDecided = closed.map((id) => this.proposals.get(id) as DeadlineDecision);
+    return { ...outcome, deadlineDecided };
+  }
+
+  private applyCommand(index: number, command: Command): ApplyOutcome {
     if (command.type === 'clock')
       return { result: { status: 'ok', ts: this.logTime }, replayed: false };
     if (command.type === 'mirror.cursor') {
