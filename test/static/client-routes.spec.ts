@@ -64,10 +64,9 @@ function servedRoutes(): ServedRoute[] {
 }
 
 /**
- * Routes being built on other branches (the watch stream and accept-now requests, whose
- * contracts are fixed): the client calls them already; once merged, this list goes.
+ * Routes being built on another branch (accept-now requests, whose contract is fixed): the client calls them already; once merged, this list goes.
  */
-const NOT_YET_SERVED = new Set(['GET /v1/watch', 'GET /v1/requests/{requestId}']);
+const NOT_YET_SERVED = new Set(['GET /v1/requests/{requestId}']);
 
 const clientRoutes = Object.entries(ROUTES).map(([name, spec]) => ({
   name,

@@ -21,6 +21,8 @@ import { ReadinessController } from './health/readiness.controller';
 import { Metrics } from './metrics/metrics';
 import { StrongDecisions } from './http/strong-decisions';
 import { MetricsController } from './metrics/metrics.controller';
+import { WatchController } from './watch/watch.controller';
+import { WatchHub } from './watch/watch-hub';
 
 /** The global guards in the order they run: API key (401/403) first, then the rate limit. */
 export const GLOBAL_GUARDS = [ApiKeyGuard, KeyThrottlerGuard] as const;
@@ -51,6 +53,7 @@ export class DecisionApiModule {
         ...DECISION_CONTROLLERS,
         ClusterController,
         DashboardController,
+        WatchController,
       ],
       providers: [
         {
@@ -83,6 +86,19 @@ export class DecisionApiModule {
             },
             tls,
           ),
+        },
+        {
+          provide: WatchHub,
+          inject: [CommandLogClient],
+          useFactory: (client: CommandLogClient) =>
+            new WatchHub(client, {
+              recentEventsMax: config.PARLEY_WATCH_RECENT_EVENTS_MAX,
+              // One long poll stays well inside the RPC timeout (commit timeout + slack).
+              pollWaitMs: Math.min(2_000, config.PARLEY_COMMIT_TIMEOUT_MS),
+              heartbeatMs: config.PARLEY_WATCH_HEARTBEAT_MS,
+              watchersMax: config.PARLEY_WATCH_WATCHERS_MAX,
+              bufferBytesMax: config.PARLEY_WATCH_BUFFER_BYTES_MAX,
+            }),
         },
         {
           provide: CrdtUpstream,

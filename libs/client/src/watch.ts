@@ -1,4 +1,11 @@
-import { z } from 'zod';
+import {
+  DECISION_EVENT,
+  DecisionEventData,
+  WATCH_ALERT,
+  WATCH_COMPACTED,
+  WATCH_EVENTS,
+  WatchAlert,
+} from '@parley/decision-api-contract';
 import { ParleyCompacted, ParleyError, ParleyNotFound } from './errors';
 import { backoffDelayMs } from '@parley/resilience';
 import { SseParser } from './sse';
@@ -12,25 +19,11 @@ import type { BackoffOptions } from './retry-policy';
  * heartbeat timeout) it reconnects, through failover and back-off, from the last index it
  * yielded, so the caller sees every committed decision once, in log order, with no gap.
  */
-export const DECISION_EVENT = z.object({
-  index: z.int().min(0),
-  type: z.string(),
-  entity: z.string(),
-  requestId: z.string().optional(),
-  result: z.record(z.string(), z.unknown()),
-  decidedBy: z.enum(['command', 'deadline']),
-});
-export type DecisionEvent = z.output<typeof DECISION_EVENT>;
-
-/** An `event: alert` on the stream (partition alerts): `{kind, ...}`. */
-export interface WatchAlert {
-  kind: string;
-  [field: string]: unknown;
-}
+export type DecisionEvent = DecisionEventData;
 
 export interface WatchOptions {
-  /** Only entities starting with this (`inventory/`, `proposals/p1`, `kv/colour`). */
-  prefix?: string;
+  /** Only entities starting with this, or one of these (`inventory/`, `proposals/p1`). */
+  prefix?: string | string[];
   /** Only these command types (`inventory.reserve`, `proposal.decided`, …). */
   types?: string[];
   /**
@@ -90,7 +83,7 @@ export async function* watchDecisions(
           silence = setTimeout(() => connection.abort(), silenceMsMax);
           let closing = false;
           for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
-            if (event.event === 'decision') {
+            if (event.event === WATCH_EVENTS.decision) {
               const decision = DECISION_EVENT.parse(JSON.parse(event.data));
               // Never twice: a resumed stream starts after `last`, this guards a server that
               // would not.
@@ -99,20 +92,17 @@ export async function* watchDecisions(
               progressed = true;
               failures = 0;
               yield decision;
-            } else if (event.event === 'compacted') {
-              const { compactedIndex, resyncFrom } = JSON.parse(event.data) as Record<
-                string,
-                number
-              >;
+            } else if (event.event === WATCH_EVENTS.compacted) {
+              const { compactedIndex, resyncFrom } = WATCH_COMPACTED.parse(JSON.parse(event.data));
               throw new ParleyCompacted(
                 `the watch's resume point ${last} is compacted (up to ${compactedIndex}); resync from ${resyncFrom}`,
                 compactedIndex,
                 resyncFrom,
               );
-            } else if (event.event === 'overflow') {
+            } else if (event.event === WATCH_EVENTS.overflow) {
               closing = true; // too slow: resume from `last` on a fresh connection
-            } else if (event.event === 'alert') {
-              options.onAlert?.(JSON.parse(event.data) as WatchAlert);
+            } else if (event.event === WATCH_EVENTS.alert) {
+              options.onAlert?.(WATCH_ALERT.parse(JSON.parse(event.data)));
             }
           }
           if (closing) break;
@@ -145,7 +135,8 @@ export async function* watchDecisions(
 
 function watchPath(options: WatchOptions, last: number | undefined): string {
   const query = new URLSearchParams();
-  if (options.prefix) query.set('prefix', options.prefix);
+  const prefixes = [options.prefix ?? []].flat();
+  if (prefixes.length) query.set('prefix', prefixes.join(','));
   if (options.types?.length) query.set('types', options.types.join(','));
   if (last !== undefined) query.set('fromIndex', String(last));
   const text = query.toString();

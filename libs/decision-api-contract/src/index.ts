@@ -1,3 +1,4 @@
 export * from './schemas';
 export * from './cluster-view';
 export * from './answers';
+export * from './decision-event';

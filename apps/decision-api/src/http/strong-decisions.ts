@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { validateCommand } from '@parley/decision';
+import { Command, restAnswer, validateCommand } from '@parley/decision';
 import type { Response } from 'express';
 import { Applied, CommandLogClient } from '../cluster-client/command-log-client';
 import { DecisionActivity } from '../dashboard/decision-activity';
@@ -49,6 +49,24 @@ export class StrongDecisions {
       });
     }
     return applied.result;
+  }
+
+  /**
+   * Applies the command and answers what its route answers (libs/decision's restAnswer, the
+   * same body the watch and the `decisions` topic carry): the body, or a Problem for 404/409.
+   */
+  async decide(
+    response: Response,
+    type: Exclude<Command['type'], 'clock' | 'mirror.cursor'>,
+    body: Record<string, unknown>,
+    path: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    const result = await this.apply(response, type, body, path);
+    const command = { type, ...body, ...path } as Parameters<typeof restAnswer>[0];
+    const answer = restAnswer(command, result);
+    if (answer.status >= 400)
+      throw new Problem(answer.status, String(answer.body.title), String(answer.body.detail));
+    return answer.body;
   }
 
   /** Reads with the consistency the query asks for; what was found, and at which index. */
