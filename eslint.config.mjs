@@ -19,6 +19,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'libs/client/dist/**',
       'node_modules/**',
       '.infra/**',
       '.data/**',

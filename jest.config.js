@@ -27,7 +27,12 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // The local servers' state (.infra: the S3 server keeps snapshot objects as *.snap files) and
   // build output are not sources: jest would take those files for obsolete test snapshots.
-  modulePathIgnorePatterns: ['<rootDir>/.infra/', '<rootDir>/dist/', '<rootDir>/.data/'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/.infra/',
+    '<rootDir>/dist/',
+    '<rootDir>/libs/client/dist/',
+    '<rootDir>/.data/',
+  ],
 };
 
 module.exports = {
