@@ -213,7 +213,11 @@ describe('watch() over a scripted event stream', () => {
       } else if (n === 2) {
         // A server that resends what was seen: the client must not yield it twice.
         response.end(`${event(2)}${event(3)}event: overflow\ndata: {}\n\n`);
-      } else response.write(event(4));
+      } else
+        // Two decisions at one index (a deadline decision before the entry's own): both count.
+        response.write(
+          `${event(4, { type: 'proposal.decided', entity: 'proposals/p' })}${event(4)}`,
+        );
     });
     servers.push(server);
     const parley = new ParleyClient({
@@ -223,10 +227,10 @@ describe('watch() over a scripted event stream', () => {
     const seen: number[] = [];
     for await (const decision of parley.watch({ prefix: 'kv/', fromIndex: 0 })) {
       seen.push(decision.index);
-      if (seen.length === 4) break;
+      if (seen.length === 5) break;
     }
     parley.close();
-    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(seen).toEqual([1, 2, 3, 4, 4]);
     expect(server.seen.map((s) => s.url)).toEqual([
       '/v1/watch?prefix=kv%2F&fromIndex=0',
       '/v1/watch?prefix=kv%2F&fromIndex=2',

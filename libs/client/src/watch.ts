@@ -85,9 +85,11 @@ export async function* watchDecisions(
           for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
             if (event.event === WATCH_EVENTS.decision) {
               const decision = DECISION_EVENT.parse(JSON.parse(event.data));
-              // Never twice: a resumed stream starts after `last`, this guards a server that
-              // would not.
-              if (last !== undefined && decision.index <= last) continue;
+              // Never twice: a resumed stream starts after `last`; this guards against a server
+              // that would not. Within one stream several events may share an index (deadline
+              // decisions before the entry's own outcome), so only an older one is skipped there.
+              if (last !== undefined && decision.index < last) continue;
+              if (last !== undefined && decision.index === last && !progressed) continue;
               last = decision.index;
               progressed = true;
               failures = 0;
