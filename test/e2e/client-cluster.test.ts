@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ParleyBadRequest,
   ParleyClient,
@@ -11,6 +14,7 @@ import { ANSWERS } from '@parley/decision-api-contract';
 import { AppProcess } from '../support/app-process';
 import { TEST_KEYS } from '../support/api-keys';
 import { CommandLogCluster } from '../support/command-log-cluster';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(240_000);
 
@@ -171,5 +175,42 @@ describe('@parley/client against a real cluster', () => {
     expect(outcomes.size).toBe(150);
     const state = await parley.inventory.get('hot');
     expect(state).toEqual({ sku: 'hot', available: 850, reserved: 150 });
+  });
+
+  it('keeps a command in the file outbox while no endpoint answers, and sends it once one does', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
+    const file = join(dir, 'outbox.jsonl');
+    const dropped: string[] = [];
+    const parley = connect('agent', {
+      endpoints: [`http://127.0.0.1:${port}`],
+      attemptsMax: 2,
+      backoff: { delayMsBase: 20, delayMsMax: 200 },
+      outbox: {
+        entriesMax: 10,
+        file,
+        onDropped: (_: unknown, e: Error) => dropped.push(e.message),
+      },
+    });
+    const first = await parley.submitAsync('inventory.restock', { sku: 'later' }, { quantity: 5 });
+    const second = await parley.submitAsync(
+      'inventory.reserve',
+      { sku: 'later' },
+      { orderId: 'l1', quantity: 2 },
+    );
+    expect([first.state, second.state]).toEqual(['queued-locally', 'queued-locally']);
+    expect(parley.outboxSize).toBe(2);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+    // Now an endpoint answers there: the outbox drains, in order, each command once.
+    apis.push(await cluster.startDecisionApi({ PARLEY_HTTP_PORT: String(port) }));
+    await parley.outboxDrained();
+    expect(dropped).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe('');
+    expect(await parley.inventory.get('later')).toEqual({
+      sku: 'later',
+      available: 3,
+      reserved: 2,
+    });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

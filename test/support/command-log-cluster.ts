@@ -303,7 +303,8 @@ export class CommandLogCluster {
   async startDecisionApi(
     env: Record<string, string> = {},
   ): Promise<{ api: AppProcess; baseUrl: string }> {
-    const port = await freePort();
+    // A port chosen beforehand (PARLEY_HTTP_PORT in env), e.g. one a client already dials.
+    const port = env.PARLEY_HTTP_PORT ? Number(env.PARLEY_HTTP_PORT) : await freePort();
     const api = AppProcess.start('decision-api', {
       PARLEY_HTTP_PORT: String(port),
       PARLEY_API_KEYS: TEST_API_KEYS,
