@@ -259,6 +259,20 @@ export const KV_DELETE_QUERY = z.strictObject({
 
 export type KvDeleteQuery = z.output<typeof KV_DELETE_QUERY>;
 
+/** The query of DELETE /v1/cluster/members/{id}. */
+export const MEMBER_REMOVE_QUERY = z.strictObject({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((raw) => raw === 'true')
+    .meta({
+      description:
+        'true skips the strict reconfiguration check (409 reconfiguration-unsafe otherwise)',
+    }),
+});
+
+export type MemberRemoveQuery = z.output<typeof MEMBER_REMOVE_QUERY>;
+
 export type ReadQuery = z.output<typeof READ_QUERY>;
 
 /** A schema as OpenAPI 3.0 describes it (what @nestjs/swagger's document is). */

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { RPC } from '@parley/command-log-api';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES } from '@parley/decision-api-contract';
-import { DocumentedBody } from './docs';
-import { ValidBody } from './validation';
+import { BODIES, MEMBER_REMOVE_QUERY, MemberRemoveQuery } from '@parley/decision-api-contract';
+import { DocumentedBody, QueryDocs } from './docs';
+import { ValidBody, ZodValidationPipe } from './validation';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { clusterView } from './cluster-view';
 import type { z } from 'zod';
@@ -12,6 +12,7 @@ import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const MEMBER_REMOVE_QUERY_PIPE = new ZodValidationPipe(MEMBER_REMOVE_QUERY, 'query');
 
 /** Operators' routes (SPEC.md §3) and the membership view from gossip. */
 @ApiTags('cluster')
@@ -87,20 +88,16 @@ export class ClusterController {
       'Removing a voter while the remaining voters lack a reachable quorum is refused with 409 ' +
       'reconfiguration-unsafe unless force=true; a stranger is 404.',
   })
-  @ApiQuery({
-    name: 'force',
-    required: false,
-    description:
-      'true skips the strict reconfiguration check (409 reconfiguration-unsafe otherwise)',
-  })
+  @QueryDocs(MEMBER_REMOVE_QUERY)
   @Delete('cluster/members/:id')
   @HttpCode(202)
   @Roles('operator')
-  async removeMember(@Param('id') id: string, @Query('force') force: string | undefined) {
+  async removeMember(
+    @Param('id') id: string,
+    @Query(MEMBER_REMOVE_QUERY_PIPE) { force }: MemberRemoveQuery,
+  ) {
     if (!ID.test(id)) throw new Problem(400, 'Bad Request', 'id must be a node id');
-    if (force !== undefined && force !== 'true' && force !== 'false')
-      throw new Problem(400, 'Bad Request', 'force must be true or false');
-    return this.log.changeMembership(RPC.removeMember, { id, force: force === 'true' });
+    return this.log.changeMembership(RPC.removeMember, { id, force });
   }
 
   @Post('cluster/snapshot')
