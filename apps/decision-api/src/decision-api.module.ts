@@ -21,6 +21,8 @@ import { ReadinessController } from './health/readiness.controller';
 import { Metrics } from './metrics/metrics';
 import { StrongDecisions } from './http/strong-decisions';
 import { MetricsController } from './metrics/metrics.controller';
+import { AsyncRequests } from './async/async-requests';
+import { RequestsController } from './http/requests.controller';
 
 /** The global guards in the order they run: API key (401/403) first, then the rate limit. */
 export const GLOBAL_GUARDS = [ApiKeyGuard, KeyThrottlerGuard] as const;
@@ -49,6 +51,7 @@ export class DecisionApiModule {
         ReadinessController,
         MetricsController,
         ...DECISION_CONTROLLERS,
+        RequestsController,
         ClusterController,
         DashboardController,
       ],
@@ -63,6 +66,11 @@ export class DecisionApiModule {
         ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
         { provide: APP_FILTER, useExisting: ProblemFilter },
         Metrics,
+        {
+          provide: AsyncRequests,
+          useFactory: (metrics: Metrics) => AsyncRequests.open(config, metrics),
+          inject: [Metrics],
+        },
         StrongDecisions,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,

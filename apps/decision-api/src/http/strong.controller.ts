@@ -28,14 +28,11 @@ import { StrongDecisions } from './strong-decisions';
 const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
 const KV_DELETE_QUERY_PIPE = new ZodValidationPipe(KV_DELETE_QUERY, 'query');
 
-function versionConflict(key: string, result: Record<string, unknown>): Problem {
-  return new Problem(409, 'Conflict', `key ${key} is at version ${String(result.currentVersion)}`);
-}
-
 /**
  * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
  * leader) or one read with the requested consistency. Domain refusals (out of stock, over
- * budget) are decisions: 200 with status "rejected".
+ * budget) are decisions: 200 with status "rejected". A write's answer is its route's in
+ * STRONG_ANSWERS (strong-answers.ts); with `Prefer: respond-async` it is 202 and decided later.
  */
 @ApiTags('strong')
 @ApiBearerAuth()
@@ -56,9 +53,7 @@ export class StrongController {
     @CommandBody(BODIES.kvPut) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'kv.put', body, { key });
-    if (result.status === 'conflict') throw versionConflict(key, result);
-    return { key: result.key, value: result.value, version: result.version, index: result.index };
+    return this.decisions.decide(res, 'kv.put', body, { key });
   }
 
   @ReadQueryDocs()
@@ -92,10 +87,7 @@ export class StrongController {
       requestId: idem,
       ...(ifVersion === undefined ? {} : { ifVersion }),
     };
-    const result = await this.decisions.apply(res, 'kv.delete', body, { key });
-    if (result.status === 'not-found') throw new Problem(404, 'Not Found', `no key ${key}`);
-    if (result.status === 'conflict') throw versionConflict(key, result);
-    return { key, deleted: true, index: result.index };
+    return this.decisions.decide(res, 'kv.delete', body, { key });
   }
 
   // ---- inventory ----------------------------------------------------------------------------
@@ -109,8 +101,7 @@ export class StrongController {
     @CommandBody(BODIES.restock) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'inventory.restock', body, { sku });
-    return { sku, available: result.available, reserved: result.reserved, index: result.index };
+    return this.decisions.decide(res, 'inventory.restock', body, { sku });
   }
 
   @StrongWriteDocs(BODIES.reserve)
@@ -122,13 +113,7 @@ export class StrongController {
     @CommandBody(BODIES.reserve) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'inventory.reserve', body, { sku });
-    return {
-      status: result.status,
-      ...(result.reason ? { reason: result.reason } : {}),
-      available: result.available,
-      index: result.index,
-    };
+    return this.decisions.decide(res, 'inventory.reserve', body, { sku });
   }
 
   @StrongWriteDocs()
@@ -140,15 +125,7 @@ export class StrongController {
     @Headers('idempotency-key') idem: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(
-      res,
-      'inventory.release',
-      { requestId: idem },
-      { sku, orderId },
-    );
-    if (result.status === 'not-found')
-      throw new Problem(404, 'Not Found', `no reservation ${orderId} on ${sku}`);
-    return { status: result.status, available: result.available };
+    return this.decisions.decide(res, 'inventory.release', { requestId: idem }, { sku, orderId });
   }
 
   @ReadQueryDocs()
@@ -178,8 +155,7 @@ export class StrongController {
     @CommandBody(BODIES.budgetSet) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'budget.set', body, { campaign });
-    return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
+    return this.decisions.decide(res, 'budget.set', body, { campaign });
   }
 
   @StrongWriteDocs(BODIES.spend)
@@ -191,13 +167,7 @@ export class StrongController {
     @CommandBody(BODIES.spend) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'budget.spend', body, { campaign });
-    return {
-      status: result.status,
-      ...(result.reason ? { reason: result.reason } : {}),
-      remaining: result.remaining,
-      index: result.index,
-    };
+    return this.decisions.decide(res, 'budget.spend', body, { campaign });
   }
 
   @ReadQueryDocs()
@@ -227,10 +197,7 @@ export class StrongController {
     @CommandBody(BODIES.propose) body: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.decisions.apply(res, 'proposal.create', body, {});
-    if (result.status === 'conflict')
-      throw new Problem(409, 'Conflict', `proposal ${String(result.proposalId)} exists`);
-    return { proposalId: result.proposalId, status: result.status };
+    return this.decisions.decide(res, 'proposal.create', body, {});
   }
 
   @ApiOperation({
@@ -254,13 +221,7 @@ export class StrongController {
     // The guard left the caller on the request (Express's and the fast lane's alike).
     const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
     if (refusal) throw refusal;
-    const result = await this.decisions.apply(res, 'proposal.vote', body, { proposalId });
-    return {
-      counted: result.counted,
-      status: result.status,
-      ...(result.outcome !== undefined ? { outcome: result.outcome } : {}),
-      ...(result.reason ? { reason: result.reason } : {}),
-    };
+    return this.decisions.decide(res, 'proposal.vote', body, { proposalId });
   }
 
   @ReadQueryDocs()
