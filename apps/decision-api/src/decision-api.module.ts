@@ -22,6 +22,7 @@ import { Metrics } from './metrics/metrics';
 import { StrongDecisions } from './http/strong-decisions';
 import { MetricsController } from './metrics/metrics.controller';
 import { AsyncRequests } from './async/async-requests';
+import { Alerts } from './alerts/alerts';
 import { RequestsController } from './http/requests.controller';
 
 /** The global guards in the order they run: API key (401/403) first, then the rate limit. */
@@ -72,6 +73,7 @@ export class DecisionApiModule {
           inject: [Metrics],
         },
         StrongDecisions,
+        Alerts,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,
         {

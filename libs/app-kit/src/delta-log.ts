@@ -3,6 +3,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
@@ -96,9 +97,11 @@ export class DeltaLog {
     }
     if (offset < bytes.length) {
       // Only the tail can be torn: everything before it was synced before it was acknowledged.
+      // Cut, not overwritten: left in place, the torn bytes would sit in front of every later
+      // append, and the next start would cut those too.
       const fd = openSync(logPath, 'r+');
       try {
-        writeFileSync(fd, bytes.subarray(0, offset));
+        ftruncateSync(fd, offset);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
