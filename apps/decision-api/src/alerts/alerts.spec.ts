@@ -12,7 +12,9 @@ describe('PartitionDetector', () => {
       { kind: 'quorum-regained', leader: 'n1', lostForMs: 100 },
     ]);
     expect(d.observeLeader('n1', 2, 200)).toEqual([]);
-    expect(d.observeLeader(null, 2, 300)).toMatchObject([{ kind: 'quorum-lost', lastLeader: 'n1' }]);
+    expect(d.observeLeader(null, 2, 300)).toMatchObject([
+      { kind: 'quorum-lost', lastLeader: 'n1' },
+    ]);
     expect(d.observeLeader(null, 3, 400)).toEqual([]);
     expect(d.observeLeader('n1', 4, 1_300)).toMatchObject([
       { kind: 'quorum-regained', lostForMs: 1_000, at: new Date(1_300).toISOString() },
@@ -21,7 +23,8 @@ describe('PartitionDetector', () => {
 
   it('raises leader changes above the rate once, again only after the rate fell back', () => {
     const d = new PartitionDetector(limits);
-    const kinds = (leader: string, now: number) => d.observeLeader(leader, 1, now).map((a) => a.kind);
+    const kinds = (leader: string, now: number) =>
+      d.observeLeader(leader, 1, now).map((a) => a.kind);
     expect(kinds('n1', 0)).toEqual([]);
     expect(kinds('n2', 1_000)).toEqual([]);
     expect(kinds('n3', 2_000)).toEqual([]);
@@ -46,7 +49,9 @@ describe('AlertWebhook', () => {
   const alert = { kind: 'quorum-lost' as const, at: '2026-01-01T00:00:00.000Z', term: 3 };
 
   it('signs t.body with HMAC-SHA256', () => {
-    const expected = createHmac('sha256', 'a-secret-of-16-chars').update('1700.{"a":1}').digest('hex');
+    const expected = createHmac('sha256', 'a-secret-of-16-chars')
+      .update('1700.{"a":1}')
+      .digest('hex');
     expect(alertSignature('a-secret-of-16-chars', 1700, '{"a":1}')).toBe(`t=1700,v1=${expected}`);
   });
 

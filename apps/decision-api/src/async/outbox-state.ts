@@ -24,8 +24,7 @@ export interface DecidedRequest {
 
 /** One line of the outbox's journal. */
 export type OutboxRecord =
-  | { op: 'accepted'; request: AcceptedRequest }
-  | { op: 'decided'; decided: DecidedRequest };
+  { op: 'accepted'; request: AcceptedRequest } | { op: 'decided'; decided: DecidedRequest };
 
 export interface OutboxSnapshot {
   pending: AcceptedRequest[];

@@ -11,7 +11,14 @@ function request(n: number, sku = 'gpu', extra: Record<string, unknown> = {}): A
   return {
     requestId,
     type: 'inventory.reserve',
-    command: { type: 'inventory.reserve', requestId, sku, orderId: `o-${n}`, quantity: 1, ...extra },
+    command: {
+      type: 'inventory.reserve',
+      requestId,
+      sku,
+      orderId: `o-${n}`,
+      quantity: 1,
+      ...extra,
+    },
     path: { sku },
     url: `/v1/inventory/${sku}/reservations`,
     acceptedAt: n,
@@ -124,4 +131,3 @@ describe('OutboxState', () => {
     expect(state.depth).toBe(3);
   });
 });
-

@@ -121,7 +121,10 @@ export class Outbox {
   /** Rewrites the journal as one snapshot once it holds many more records than the state. */
   private async compactIfLarge(): Promise<void> {
     const live = this.state.depth + this.state.decidedCount;
-    if (this.compacting || this.log.appendedSinceSnapshot < Math.max(COMPACT_AFTER_RECORDS_MIN, 2 * live))
+    if (
+      this.compacting ||
+      this.log.appendedSinceSnapshot < Math.max(COMPACT_AFTER_RECORDS_MIN, 2 * live)
+    )
       return;
     this.compacting = true;
     try {
