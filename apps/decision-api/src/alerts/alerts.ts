@@ -82,6 +82,7 @@ export class Alerts implements OnApplicationBootstrap, OnApplicationShutdown {
       this.metrics.leaderChanges.inc(this.detector.leaderChangesTotal - this.leaderChangesCounted);
       this.leaderChangesCounted = this.detector.leaderChangesTotal;
       this.raise(this.detector.observeOutbox(this.asyncRequests.depth, now));
+      this.metrics.alertChecks.inc();
     } finally {
       this.polling = false;
     }

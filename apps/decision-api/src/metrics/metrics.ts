@@ -50,6 +50,12 @@ export class Metrics {
     help: '1 while a command-log leader answers this decision-api, 0 while none does',
     registers: [this.registry],
   });
+  /** Looks at the cluster the alert monitor took (is it alive?). */
+  readonly alertChecks = new Counter({
+    name: 'parley_alert_checks_total',
+    help: 'looks at the command-log leader and the outbox taken for partition alerts',
+    registers: [this.registry],
+  });
   readonly leaderChanges = new Counter({
     name: 'parley_leader_changes_total',
     help: 'changes of the command-log leader seen by this decision-api',
