@@ -288,6 +288,10 @@ describe('accept now, decide later: a real cluster and a real partition', () => 
     await waitFor('res-a buffered', async () =>
       (await statusOf(a, 'res-a')).json.state === 'buffered' ? true : undefined,
     );
+    expect((await a.call('GET', '/v1/cluster', 'operator')).json.outbox).toMatchObject({
+      state: 'buffered',
+      depth: 2,
+    });
     // The majority side goes on deciding: it takes the last unit first.
     const taken = await b.write('POST', '/v1/inventory/gpu/reservations', {
       requestId: 'res-b',
@@ -318,6 +322,11 @@ describe('accept now, decide later: a real cluster and a real partition', () => 
     expect(again.headers.get('idempotent-replay')).toBe('true');
     expect(again.json).toEqual(kv.json);
     expect(await metric(a, 'parley_outbox_depth')).toBe(0);
+    expect((await a.call('GET', '/v1/cluster', 'operator')).json.outbox).toEqual({
+      state: 'idle',
+      depth: 0,
+      bytes: 0,
+    });
 
     await waitFor('quorum-regained at the webhook', () =>
       receiver.kinds().includes('quorum-regained') ? true : undefined,

@@ -1,4 +1,5 @@
 import { OnApplicationShutdown } from '@nestjs/common';
+import type { OutboxView } from '@parley/decision-api-contract';
 import { DecisionApiConfig } from '../config';
 import { Metrics } from '../metrics/metrics';
 import { EarlyAnswer, Problem, RenderedAnswer } from '../http/problem';
@@ -128,6 +129,15 @@ export class AsyncRequests implements OnApplicationShutdown {
       contentType: 'application/json',
       body: { requestId, state },
     };
+  }
+
+  /** The outbox as GET /v1/cluster and the dashboard show it. */
+  view(): OutboxView {
+    const outbox = this.outbox;
+    if (!outbox) return { state: 'off', depth: 0, bytes: 0 };
+    const state =
+      outbox.depth === 0 ? 'idle' : this.drainer?.buffering ? 'buffered' : 'pending';
+    return { state, depth: outbox.depth, bytes: outbox.pendingBytes };
   }
 
   private observeDepth(): void {
