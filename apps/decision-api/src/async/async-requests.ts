@@ -1,5 +1,5 @@
 import { OnApplicationShutdown } from '@nestjs/common';
-import type { OutboxView } from '@parley/decision-api-contract';
+import type { OutboxView, RequestWaiting } from '@parley/decision-api-contract';
 import { DecisionApiConfig } from '../config';
 import { Metrics } from '../metrics/metrics';
 import { EarlyAnswer, Problem, RenderedAnswer } from '../http/problem';
@@ -9,9 +9,6 @@ import { AcceptedRequest } from './outbox-state';
 
 /** How long a client is told to wait when the outbox is full. */
 const FULL_RETRY_AFTER_S = 5;
-
-/** The state GET /v1/requests/{id} gives a request not decided yet. */
-export type WaitingState = 'pending' | 'buffered';
 
 /**
  * Accept now, decide later (`Prefer: respond-async`): a strong write is written to this
@@ -110,7 +107,7 @@ export class AsyncRequests implements OnApplicationShutdown {
         Location: `/v1/requests/${encodeURIComponent(request.requestId)}`,
         'Preference-Applied': 'respond-async',
       },
-      { requestId: request.requestId, state: 'pending' },
+      { requestId: request.requestId, state: 'pending' } satisfies RequestWaiting,
     );
   }
 
@@ -122,13 +119,11 @@ export class AsyncRequests implements OnApplicationShutdown {
     const decided = this.outbox?.decidedRequest(requestId);
     if (decided) return decided.answer;
     if (!this.outbox?.pendingRequest(requestId)) return undefined;
-    const state: WaitingState = this.drainer?.buffering ? 'buffered' : 'pending';
-    return {
-      status: 202,
-      headers: {},
-      contentType: 'application/json',
-      body: { requestId, state },
+    const waiting: RequestWaiting = {
+      requestId,
+      state: this.drainer?.buffering ? 'buffered' : 'pending',
     };
+    return { status: 202, headers: {}, contentType: 'application/json', body: waiting };
   }
 
   /** The outbox as GET /v1/cluster and the dashboard show it. */

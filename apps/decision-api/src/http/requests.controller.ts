@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { AsyncRequests } from '../async/async-requests';
 import { Roles } from '../auth/api-keys';
+import { REQUEST_WAITING, openApiSchema } from '@parley/decision-api-contract';
 import { Problem, writeAnswer } from './problem';
 
 /** The status of a strong write accepted with `Prefer: respond-async` (accept now, decide later). */
@@ -22,7 +23,11 @@ export class RequestsController {
       'this decision-api process did not accept, or whose answer it no longer keeps ' +
       '(PARLEY_OUTBOX_DECIDED_MAX): ask the process that answered the 202.',
   })
-  @ApiResponse({ status: 202, description: '{requestId, state: "pending" | "buffered"}' })
+  @ApiResponse({
+    status: 202,
+    description: 'not decided yet',
+    content: { 'application/json': { schema: openApiSchema(REQUEST_WAITING) } },
+  })
   @ApiResponse({ status: 404, description: 'unknown request id' })
   @Get('requests/:requestId')
   @Roles('reader', 'agent', 'operator')
