@@ -252,6 +252,11 @@ describe('accept now, decide later: a real cluster and a real partition', () => 
     expect(conflict.status).toBe(409);
     expect(conflict.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(conflict.json).toMatchObject({ status: 409, detail: 'key colour is at version 1' });
+    // A process without an outbox ignores the preference: answered at once, nothing applied.
+    const ignored = await send(b, 'PUT', '/v1/kv/colour', { requestId: 'c-3', value: 'green' });
+    expect(ignored.status).toBe(200);
+    expect(ignored.headers.get('preference-applied')).toBeNull();
+    expect(ignored.json).toMatchObject({ value: 'green', version: 2 });
     // A proposal's 201 too.
     const propose = {
       requestId: 'p-1',

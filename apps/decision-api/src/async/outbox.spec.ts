@@ -95,6 +95,17 @@ describe('Outbox', () => {
     await small.close();
   });
 
+  it('answers a retry that arrives while the first is being written only once it is on disk', async () => {
+    const outbox = await Outbox.open(dir, LIMITS);
+    const first = outbox.accept(request(1));
+    const retry = outbox.accept(request(1));
+    expect(await retry).toEqual({ kind: 'known' });
+    // Its 202 promises what the first one's does: the record is on disk.
+    expect(outbox.depth).toBe(1);
+    expect(await first).toEqual({ kind: 'admit' });
+    await outbox.close();
+  });
+
   it('compacts its journal into a snapshot once drained, and reopens from it', async () => {
     const outbox = await Outbox.open(dir, { entriesMax: 10, bytesMax: 1e6, decidedMax: 5 });
     for (let n = 0; n < 600; n += 1) {

@@ -29,8 +29,14 @@ const COMPACT_AFTER_RECORDS_MIN = 1_000;
  */
 export class Outbox {
   private readonly logger = new Logger('Outbox');
-  /** Requests whose `accepted` record is being written: counted against the limits. */
-  private readonly writing = new Map<string, AcceptedRequest>();
+  /**
+   * Requests whose `accepted` record is being written (counted against the limits), with the
+   * write: a retry arriving meanwhile is answered once the first is on disk too.
+   */
+  private readonly writing = new Map<
+    string,
+    { request: AcceptedRequest; written: Promise<void> }
+  >();
   private writingBytes = 0;
   private compacting = false;
   private readonly listeners: (() => void)[] = [];
@@ -72,17 +78,22 @@ export class Outbox {
    */
   async accept(request: AcceptedRequest): Promise<Admission> {
     const writing = this.writing.get(request.requestId);
-    if (writing) return admitAgain(writing, request);
+    if (writing) {
+      const admission = admitAgain(writing.request, request);
+      if (admission.kind === 'known') await writing.written;
+      return admission;
+    }
     const admission = this.state.admit(request, {
       entries: this.writing.size,
       bytes: this.writingBytes,
     });
     if (admission.kind !== 'admit') return admission;
     const bytes = JSON.stringify(request.command).length;
-    this.writing.set(request.requestId, request);
+    const written = this.log.append({ op: 'accepted', request } satisfies OutboxRecord);
+    this.writing.set(request.requestId, { request, written });
     this.writingBytes += bytes;
     try {
-      await this.log.append({ op: 'accepted', request } satisfies OutboxRecord);
+      await written;
     } finally {
       this.writing.delete(request.requestId);
       this.writingBytes -= bytes;
@@ -107,7 +118,7 @@ export class Outbox {
   }
 
   pendingRequest(requestId: string): AcceptedRequest | undefined {
-    return this.state.pendingRequest(requestId) ?? this.writing.get(requestId);
+    return this.state.pendingRequest(requestId) ?? this.writing.get(requestId)?.request;
   }
 
   decidedRequest(requestId: string): DecidedRequest | undefined {
