@@ -61,7 +61,7 @@ export class AsyncRequests implements OnApplicationShutdown {
     if (!outbox || this.drainer) return;
     const drainer = new OutboxDrainer(
       {
-        heads: (max, busy) => outbox.heads(max, busy),
+        heads: (max) => outbox.heads(max),
         decide: async (decided) => {
           await outbox.decide(decided);
           this.observeDepth();

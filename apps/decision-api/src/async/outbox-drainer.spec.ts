@@ -31,7 +31,7 @@ function setup(settle: (r: AcceptedRequest) => Promise<Settled>) {
   const sleeps: number[] = [];
   const drainer = new OutboxDrainer(
     {
-      heads: (max, busy) => state.heads(max, busy),
+      heads: (max) => state.heads(max),
       decide: (d) => Promise.resolve(state.apply({ op: 'decided', decided: d })),
     },
     settle,

@@ -18,7 +18,7 @@ export interface DrainerOptions {
 
 /** What the drainer needs of the outbox (Outbox, or a plain one in unit tests). */
 export interface DrainSource {
-  heads(max: number, busy: ReadonlySet<string>): AcceptedRequest[];
+  heads(max: number): AcceptedRequest[];
   decide(decided: { requestId: string; answer: RenderedAnswer; decidedAt: number }): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ export class OutboxDrainer {
     this.running = true;
     try {
       while (!this.stopped) {
-        const heads = this.source.heads(this.options.concurrency, new Set());
+        const heads = this.source.heads(this.options.concurrency);
         if (heads.length === 0) break;
         const outcomes = await Promise.all(heads.map((request) => this.settleOne(request)));
         if (outcomes.includes('not-now')) {

@@ -70,6 +70,12 @@ const bytesOf = (request: AcceptedRequest) => JSON.stringify(request.command).le
  */
 export class OutboxState {
   private readonly pending = new Map<string, AcceptedRequest>();
+  /**
+   * The waiting requests again, queued per entity, the entities in the order their oldest
+   * waiting request came: heads() reads one request per entity, never the whole outbox (a
+   * thousand requests waiting on one sku would otherwise be scanned for each one decided).
+   */
+  private readonly byEntity = new Map<string, AcceptedRequest[]>();
   private readonly decided = new Map<string, DecidedRequest>();
   private pendingBytesNow = 0;
 
@@ -105,6 +111,10 @@ export class OutboxState {
       if (this.pending.has(request.requestId) || this.decided.has(request.requestId)) return;
       this.pending.set(request.requestId, request);
       this.pendingBytesNow += bytesOf(request);
+      const entity = entityOf(request.command);
+      const queue = this.byEntity.get(entity);
+      if (queue) queue.push(request);
+      else this.byEntity.set(entity, [request]);
       return;
     }
     const { decided } = record;
@@ -112,6 +122,11 @@ export class OutboxState {
     if (request) {
       this.pending.delete(decided.requestId);
       this.pendingBytesNow -= bytesOf(request);
+      const entity = entityOf(request.command);
+      const queue = this.byEntity.get(entity)!;
+      // The head, as the drainer decides them; anywhere in the queue after a crash's replay.
+      queue.splice(queue[0] === request ? 0 : queue.indexOf(request), 1);
+      if (queue.length === 0) this.byEntity.delete(entity);
     }
     this.decided.delete(decided.requestId);
     this.decided.set(decided.requestId, decided);
@@ -128,18 +143,15 @@ export class OutboxState {
   }
 
   /**
-   * The oldest waiting request of each entity, oldest first, at most `max` of them: what may be
-   * proposed now without overtaking an earlier request on the same entity.
+   * The oldest waiting request of each entity, at most `max` of them (entities whose requests
+   * have waited longest first): what may be proposed now without overtaking an earlier request
+   * on the same entity.
    */
-  heads(max: number, busy: ReadonlySet<string> = new Set()): AcceptedRequest[] {
-    const seen = new Set<string>(busy);
+  heads(max: number): AcceptedRequest[] {
     const heads: AcceptedRequest[] = [];
-    for (const request of this.pending.values()) {
-      const entity = entityOf(request.command);
-      if (seen.has(entity)) continue;
-      seen.add(entity);
-      heads.push(request);
+    for (const queue of this.byEntity.values()) {
       if (heads.length >= max) break;
+      heads.push(queue[0]);
     }
     return heads;
   }

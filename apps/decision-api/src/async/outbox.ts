@@ -125,8 +125,8 @@ export class Outbox {
     return this.state.decidedRequest(requestId);
   }
 
-  heads(max: number, busy: ReadonlySet<string>): AcceptedRequest[] {
-    return this.state.heads(max, busy);
+  heads(max: number): AcceptedRequest[] {
+    return this.state.heads(max);
   }
 
   /** Rewrites the journal as one snapshot once it holds many more records than the state. */
