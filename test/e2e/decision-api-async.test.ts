@@ -10,6 +10,7 @@ import { CommandLogCluster } from '../support/command-log-cluster';
 import { DecisionApi, RestAnswer } from '../support/decision-api-stack';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
+import { WatchStream } from '../support/watch-stream';
 
 jest.setTimeout(240_000);
 
@@ -279,12 +280,20 @@ describe('accept now, decide later: a real cluster and a real partition', () => 
     await waitFor('quorum reachable seen by A', async () =>
       (await metric(a, 'parley_quorum_reachable')) === 1 ? true : undefined,
     );
+    const watch = await WatchStream.open(a.port, '?types=alert');
     // Partition {A, n1} | {n2, n3}: n1 loses its peers, A loses n2 and n3.
     for (const [link, proxy] of peerLinks) if (link.includes('n1')) proxy.setCut(true);
     for (const id of ['n2', 'n3']) rpcLinks.get(id)!.setCut(true);
     await waitFor('quorum-lost at the webhook', () =>
       receiver.kinds().includes('quorum-lost') ? true : undefined,
     );
+    // The same alert on the watch stream.
+    await waitFor('quorum-lost on the watch', () =>
+      watch.events.some((e) => e.event === 'alert' && JSON.parse(e.data).kind === 'quorum-lost')
+        ? true
+        : undefined,
+    );
+    watch.close();
 
     const reserve = { requestId: 'res-a', orderId: 'order-a', quantity: 1 };
     expectAccepted(await send(a, 'POST', '/v1/inventory/gpu/reservations', reserve), 'res-a');

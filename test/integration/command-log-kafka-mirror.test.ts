@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { DECISION_EVENT, DecisionEventData } from '@parley/decision-api-contract';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { KafkaProcess } from '../support/kafka-process';
 import { freePort } from '../support/ports';
@@ -36,6 +37,14 @@ describe('command-log mirror to a real Kafka broker', () => {
       PARLEY_LOG_LEVEL: 'log',
       PARLEY_CLUSTER_ID: `it-${randomUUID().slice(0, 8)}`,
     });
+    // Decided by the log's clock at its deadline: its outcome must reach `decisions` too.
+    await cluster.propose({
+      type: 'proposal.create',
+      requestId: 'deadline-proposal',
+      proposalId: 'p-deadline',
+      options: ['yes', 'no'],
+      policy: { kind: 'majority', quorum: 2, deadlineMs: 300, onDeadline: 'reject' },
+    });
     const written: string[] = [];
     const write = async (from: number, count: number) => {
       for (let start = from; start < from + count; start += 25) {
@@ -66,7 +75,7 @@ describe('command-log mirror to a real Kafka broker', () => {
     cluster.start(firstLeader);
 
     const records: RaftLogRecord[] = [];
-    const decisions: { requestId: string }[] = [];
+    const decisions: DecisionEventData[] = [];
     const client = new Kafka({
       clientId: 'mirror-check',
       brokers: [kafka.brokers],
@@ -79,7 +88,7 @@ describe('command-log mirror to a real Kafka broker', () => {
       eachMessage: async ({ topic, message }) => {
         const value = JSON.parse(message.value!.toString());
         if (topic === 'raft-log') records.push(value as RaftLogRecord);
-        else decisions.push(value as { requestId: string });
+        else decisions.push(DECISION_EVENT.parse(value));
       },
     });
     try {
@@ -108,8 +117,22 @@ describe('command-log mirror to a real Kafka broker', () => {
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       );
-      const outcomeIds = decisions.map((d) => d.requestId);
+      const outcomeIds = decisions.map((d) => d.requestId).filter((id) => id !== undefined);
       expect(new Set(outcomeIds).size).toBe(outcomeIds.length);
+      // The outcome is the REST body of the route, and the deadline decision is there, once.
+      expect(decisions.find((d) => d.requestId === 'req-0')).toMatchObject({
+        type: 'kv.put',
+        entity: 'kv/k0',
+        result: { key: 'k0', value: 'req-0', version: expect.any(Number) },
+        decidedBy: 'command',
+      });
+      expect(decisions.filter((d) => d.decidedBy === 'deadline')).toEqual([
+        expect.objectContaining({
+          type: 'proposal.decided',
+          entity: 'proposals/p-deadline',
+          result: expect.objectContaining({ status: 'expired', outcome: null }),
+        }),
+      ]);
     } catch (error) {
       // What the replicas said about the mirror, so a failure explains itself.
       for (const replica of cluster.replicas) {

@@ -44,6 +44,7 @@ function put(index: number, value: string): AppliedRecord {
     command: { type: 'kv.put', requestId: `r-${index}`, ts: index, key: 'k', value },
     result: { key: 'k', value, version: index },
     replayed: false,
+    events: [],
   };
 }
 

@@ -51,6 +51,11 @@ export const commandLogConfigSchema = z
     PARLEY_SNAPSHOT_EVERY_ENTRIES: boundedInt(100_000, 10, 10_000_000, 'entries'),
     /** Entries kept in memory behind a snapshot, so briefly lagging followers need no snapshot. */
     PARLEY_COMPACTION_TAIL_ENTRIES: boundedInt(5_000, 0, 10_000_000, 'entries'),
+    /**
+     * Decision events kept in memory for the watch (about 300 bytes each), refilled from the WAL
+     * at start; a watcher resuming from an older index is told `compacted`.
+     */
+    PARLEY_WATCH_RING_EVENTS_MAX: boundedInt(100_000, 100, 10_000_000, 'events'),
     /** Milliseconds between the leader's clock entries, which drive proposal deadlines. */
     PARLEY_CLOCK_INTERVAL_MS: boundedInt(1_000, 10, 3_600_000, 'milliseconds'),
     /**

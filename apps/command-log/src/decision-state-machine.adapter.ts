@@ -1,8 +1,11 @@
 import {
+  Command,
   DEFAULT_STATE_MACHINE_OPTIONS,
+  DecisionEvent,
   DecisionStateMachine,
   StateMachineOptions,
   decodeCommand,
+  decisionEvents,
   decodeSnapshot,
   encodeCommand,
   encodeSnapshot,
@@ -14,6 +17,12 @@ import type { ReplicatedStateMachine } from '@parley/replica';
 /** Adapts the decision state machine (libs/decision) to the replica's port. */
 export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   private sm: DecisionStateMachine;
+  /**
+   * The entry apply() handled last, decoded once, with the outcomes it decided: the replica
+   * calls onApplied for that entry right after apply() returns (same turn), and the watch
+   * ring and the Kafka mirror read it there instead of decoding the entry again.
+   */
+  lastApplied: { index: number; command: Command; events: DecisionEvent[] } | undefined;
 
   constructor(private readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
     this.sm = new DecisionStateMachine(options);
@@ -29,9 +38,13 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   /** Applies a committed entry: `{result, replayed}`; a malformed entry gives an error result. */
   apply(index: number, data: Uint8Array): unknown {
     const decoded = decodeCommand(data);
+    this.lastApplied = undefined;
     if (!decoded.ok)
       return { result: { status: 'invalid', errors: [decoded.error] }, replayed: false };
-    return this.sm.apply(index, decoded.command);
+    const outcome = this.sm.apply(index, decoded.command);
+    const events = decisionEvents(index, decoded.command, outcome);
+    this.lastApplied = { index, command: decoded.command, events };
+    return outcome;
   }
 
   /** The Kafka mirror's cursor as replicated through the log. */

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { decodeCommand, encodeCommand } from '@parley/decision';
+import { encodeCommand } from '@parley/decision';
 import { KafkaMirror } from './mirror/kafka-mirror';
 import { EntryType, Role } from '@parley/raft';
 import { ReplicaDriver } from '@parley/replica';
@@ -20,6 +20,7 @@ import { DecisionStateMachineAdapter } from './decision-state-machine.adapter';
 import { TcpPeerTransport } from './peer-transport/peer-transport';
 import { SYSTEM_CLOCK } from './system-clock';
 import { Wal } from './wal/wal';
+import { DecisionRing } from './watch/decision-ring';
 
 /** Owns this process's replica: opens the WAL and snapshots, starts it, stops it cleanly. */
 @Injectable()
@@ -32,6 +33,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
   /** What WAL replay dropped from a torn tail at start-up, if anything. */
   walTruncated: { segment: string; offset: number; reason: string } | undefined;
   readonly stateMachine: DecisionStateMachineAdapter;
+  /** The recent decision events the watch reads (RPC command-log.watch). */
+  readonly decisionRing: DecisionRing;
 
   constructor(private readonly config: ConfigService<CommandLogConfig, true>) {
     const get = <K extends keyof CommandLogConfig>(key: K) => this.config.get(key, { infer: true });
@@ -42,6 +45,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
         horizonIdsMax: get('PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX'),
       },
     });
+    this.decisionRing = new DecisionRing(get('PARLEY_WATCH_RING_EVENTS_MAX'));
   }
 
   get replica(): ReplicaDriver {
@@ -109,8 +113,12 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       pendingProposalsMax: 100_000,
       logger,
       onApplied: (entry, outcome) => {
+        const applied = this.stateMachine.lastApplied;
+        const decided = applied?.index === entry.index ? applied.events : [];
+        // Every entry, deciding or not: the ring knows which indexes it covers.
+        this.decisionRing.applied(entry.index, decided);
         if (entry.type === EntryType.Normal && entry.data.length > 0)
-          this.mirrorApplied(entry.index, entry.term, entry.data, outcome);
+          this.mirrorApplied(entry.index, entry.term, outcome);
       },
       // The replica stopped (a failed write, a broken invariant): the process dies with the
       // error, and a supervisor restarts it from its disk.
@@ -223,12 +231,12 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  private mirrorApplied(index: number, term: number, data: Uint8Array, outcome: unknown): void {
-    if (!this.mirror) return;
-    const decoded = decodeCommand(data);
-    if (!decoded.ok) return;
+  private mirrorApplied(index: number, term: number, outcome: unknown): void {
+    const applied = this.stateMachine.lastApplied;
+    if (!this.mirror || applied?.index !== index) return;
     const { result, replayed } = outcome as { result: unknown; replayed: boolean };
-    this.mirror.record({ index, term, command: decoded.command, result, replayed });
+    const { command, events } = applied;
+    this.mirror.record({ index, term, command, result, replayed, events });
   }
 
   mirrorBreakerState(): string | null {

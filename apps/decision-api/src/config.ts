@@ -189,6 +189,20 @@ export const decisionApiConfigSchema = z
     PARLEY_ALERT_LEADER_CHANGES_WINDOW_MS: boundedInt(60_000, 1_000, 86_400_000, 'milliseconds'),
     /** An outbox holding more requests than this raises an alert (once, until it drops below). */
     PARLEY_ALERT_OUTBOX_DEPTH: boundedInt(1_000, 1, 10_000_000, 'requests'),
+    /** Open `GET /v1/watch` streams this process serves at once; beyond it 503 + Retry-After. */
+    PARLEY_WATCH_WATCHERS_MAX: boundedInt(10_000, 1, 1_000_000, 'watchers'),
+    /** Milliseconds between `: heartbeat` lines on an idle watch (for proxies' idle timeouts). */
+    PARLEY_WATCH_HEARTBEAT_MS: boundedInt(15_000, 100, 3_600_000, 'milliseconds'),
+    /**
+     * Bytes a watcher may leave unread (in its socket's buffer) before it gets `overflow` and is
+     * closed; it resumes with Last-Event-ID.
+     */
+    PARLEY_WATCH_BUFFER_BYTES_MAX: boundedInt(1_048_576, 1_024, 1_073_741_824, 'bytes'),
+    /**
+     * Recent decision events kept here (about 300 bytes each), so a watcher resuming from
+     * close by joins without asking a replica; older resume points are read from the replicas.
+     */
+    PARLEY_WATCH_RECENT_EVENTS_MAX: boundedInt(10_000, 10, 10_000_000, 'events'),
   })
   .superRefine((config, context) => {
     checkTls(config, context);

@@ -24,6 +24,8 @@ import { MetricsController } from './metrics/metrics.controller';
 import { AsyncRequests } from './async/async-requests';
 import { Alerts } from './alerts/alerts';
 import { RequestsController } from './http/requests.controller';
+import { WatchController } from './watch/watch.controller';
+import { WatchHub } from './watch/watch-hub';
 
 /** The global guards in the order they run: API key (401/403) first, then the rate limit. */
 export const GLOBAL_GUARDS = [ApiKeyGuard, KeyThrottlerGuard] as const;
@@ -55,6 +57,7 @@ export class DecisionApiModule {
         RequestsController,
         ClusterController,
         DashboardController,
+        WatchController,
       ],
       providers: [
         {
@@ -93,6 +96,19 @@ export class DecisionApiModule {
             },
             tls,
           ),
+        },
+        {
+          provide: WatchHub,
+          inject: [CommandLogClient],
+          useFactory: (client: CommandLogClient) =>
+            new WatchHub(client, {
+              recentEventsMax: config.PARLEY_WATCH_RECENT_EVENTS_MAX,
+              // One long poll stays well inside the RPC timeout (commit timeout + slack).
+              pollWaitMs: Math.min(2_000, config.PARLEY_COMMIT_TIMEOUT_MS),
+              heartbeatMs: config.PARLEY_WATCH_HEARTBEAT_MS,
+              watchersMax: config.PARLEY_WATCH_WATCHERS_MAX,
+              bufferBytesMax: config.PARLEY_WATCH_BUFFER_BYTES_MAX,
+            }),
         },
         {
           provide: CrdtUpstream,

@@ -1,3 +1,5 @@
+import type { DecisionEvent } from '@parley/decision';
+
 /**
  * The message patterns of the command-log microservice (Nest TCP transport by default, NATS
  * request/reply when configured). decision-api is the client; these shapes are its contract, kept
@@ -15,6 +17,8 @@ export const RPC = {
   addMember: 'command-log.members.add',
   removeMember: 'command-log.members.remove',
   snapshot: 'command-log.snapshot',
+  /** Decision events after an index, from this replica's ring (the watch reads it). */
+  watch: 'command-log.watch',
 } as const;
 
 export type Consistency = 'linearizable' | 'lease' | 'stale';
@@ -129,3 +133,31 @@ export const ANY_REPLICA = '_any';
 export function commandLogSubject(clusterId: string, nodeId: string, pattern: string): string {
   return `parley.${clusterId}.${nodeId}.${pattern}`;
 }
+
+/** The longest a watch read may wait for a new entry (below the caller's RPC timeout). */
+export const WATCH_WAIT_MS_MAX = 10_000;
+/** The most events one watch read answers; the caller reads again from `upTo`. */
+export const WATCH_EVENTS_MAX = 5_000;
+
+export interface WatchRequest {
+  /**
+   * The last index the caller has: events with a higher index are answered. Absent: none, the
+   * caller starts at this replica's newest applied entry (the answer's `upTo`).
+   */
+  afterIndex?: number;
+  /** How long to wait for an entry after `afterIndex` when there is none yet (long poll). */
+  waitMs?: number;
+  /** At most this many events (whole indexes: the events of one index are never split). */
+  eventsMax?: number;
+}
+
+export type WatchResponse =
+  /**
+   * Every event with an index in (afterIndex, upTo], in log order: the entries between them
+   * decided nothing. `upTo` equals afterIndex when this replica has nothing newer yet (it may
+   * be behind: it serves only what it applied).
+   */
+  | { status: 'ok'; events: DecisionEvent[]; upTo: number }
+  /** This replica no longer holds the events after `afterIndex`: it holds those after `compactedIndex`. */
+  | { status: 'compacted'; compactedIndex: number }
+  | { status: 'rejected'; reason: string };

@@ -1,2 +1,3 @@
 export * from './schemas';
 export * from './cluster-view';
+export * from './decision-event';

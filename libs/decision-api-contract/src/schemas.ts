@@ -233,7 +233,7 @@ export const BODIES = {
  * A query parameter holding a non-negative integer. Digits only: Number('') and Number(' ') are
  * 0, so an empty parameter would otherwise pass as 0.
  */
-function nonNegativeIntegerParam(description: string) {
+export function nonNegativeIntegerParam(description: string) {
   return z
     .string({ error: 'must be a non-negative integer' })
     .refine((raw) => /^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)))

@@ -7,3 +7,5 @@ export * from './proposals';
 export * from './sessions';
 export * from './state-machine';
 export * from './codec';
+export * from './decision-events';
+export * from './event-window';

@@ -18,7 +18,24 @@ export const DEFAULT_STATE_MACHINE_OPTIONS: StateMachineOptions = {
   sessions: DEFAULT_SESSION_LIMITS,
 };
 
-export type ApplyOutcome = { result: unknown; replayed: boolean };
+/** A proposal closed by the log's clock reaching its deadline, as `GET /v1/proposals/{id}` shows it. */
+export interface DeadlineDecision {
+  proposalId: string;
+  status: 'decided' | 'expired';
+  outcome: string | null;
+  tally: Record<string, number>;
+}
+
+/**
+ * What applying one entry did. `deadlineDecided` (present only when not empty) lists the
+ * proposals whose deadline this entry's timestamp passed: they were decided before the command
+ * itself ran, at the same index, whatever the command was (a clock entry, a vote, a KV write).
+ */
+export type ApplyOutcome = {
+  result: unknown;
+  replayed: boolean;
+  deadlineDecided?: DeadlineDecision[];
+};
 
 /**
  * The decision state machine: KV, inventory, budgets, proposals and the session table,
@@ -53,7 +70,14 @@ export class DecisionStateMachine {
     this.logTime = Math.max(this.logTime, command.ts);
     // First, so that an id is forgotten exactly when the log reaches its time + window.
     this.sessions.evict(this.logTime);
-    this.proposals.expire(this.logTime);
+    const closed = this.proposals.expire(this.logTime);
+    const outcome = this.applyCommand(index, command);
+    if (closed.length === 0) return outcome;
+    const deadlineDecided = closed.map((id) => this.proposals.get(id) as DeadlineDecision);
+    return { ...outcome, deadlineDecided };
+  }
+
+  private applyCommand(index: number, command: Command): ApplyOutcome {
     if (command.type === 'clock')
       return { result: { status: 'ok', ts: this.logTime }, replayed: false };
     if (command.type === 'mirror.cursor') {
@@ -118,15 +142,46 @@ export class DecisionStateMachine {
   }
 }
 
-/** A canonical JSON text of a command (sorted keys), so equal commands fingerprint equally. */
+/** Field names as JSON, kept: commands reuse a handful of names (bounded, as agent ids are keys too). */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_MAX = 256;
+
+function quotedKey(k: string): string {
+  let quoted = quotedKeys.get(k);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(k);
+    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(k, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * A canonical JSON text of a command (sorted keys, `ts` left out at every level), so equal
+ * commands fingerprint equally. The fingerprints are kept in snapshots: this text must never
+ * change. Written as loops because every replica computes it for every command it applies.
+ */
 export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) {
+      if (i > 0) out += ',';
+      // As Array.prototype.join writes an element that has no JSON text (undefined): nothing.
+      out += canonical(value[i] as unknown) ?? '';
+    }
+    return `${out}]`;
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .filter((k) => k !== 'ts' && (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    let first = true;
+    for (const k of keys) {
+      const field = record[k];
+      if (k === 'ts' || field === undefined) continue;
+      out += `${first ? '' : ','}${quotedKey(k)}:${canonical(field)}`;
+      first = false;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }

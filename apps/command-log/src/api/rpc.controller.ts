@@ -18,10 +18,18 @@ import {
   ReadBatchResponse,
   ReadRequest,
   ReadResponse,
+  WATCH_EVENTS_MAX,
+  WATCH_WAIT_MS_MAX,
+  WatchRequest,
+  WatchResponse,
 } from '@parley/command-log-api';
 import type { ProposeOutcome, ReadOutcome } from '@parley/replica';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** Watch reads waiting at once on this replica; beyond it a read answers without waiting. */
+const WATCH_WAITERS_MAX = 1_000;
+
+const isIndex = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
 const TIMEOUT_MS_MAX = 60_000;
 
 function withTimeout<T, U>(
@@ -209,6 +217,28 @@ export class RpcController {
     const minIndex = Math.max(outcome.index, request.minIndex ?? 0);
     if (!(await replica.waitApplied(minIndex, waitMs))) return { status: 'timeout' };
     return { status: 'ok', index: replica.applied, result: query() };
+  }
+
+  /**
+   * Decision events after an index, from this replica's ring: any replica answers (a follower
+   * that is behind answers what it applied), so a watch survives the leader's loss. With
+   * nothing newer yet, waits up to waitMs for the next applied entry (long poll).
+   */
+  @MessagePattern(RPC.watch)
+  async watch(@Payload() request: WatchRequest): Promise<WatchResponse> {
+    const { afterIndex, waitMs = 0, eventsMax = WATCH_EVENTS_MAX } = request ?? {};
+    if (afterIndex !== undefined && !isIndex(afterIndex))
+      return { status: 'rejected', reason: 'afterIndex must be a non-negative integer' };
+    if (!isIndex(waitMs) || !isIndex(eventsMax) || eventsMax < 1)
+      return { status: 'rejected', reason: 'waitMs and eventsMax must be non-negative integers' };
+    const ring = this.service.decisionRing;
+    if (afterIndex !== undefined)
+      await ring.waitAfter(afterIndex, Math.min(waitMs, WATCH_WAIT_MS_MAX), WATCH_WAITERS_MAX);
+    return ring.read(
+      afterIndex,
+      Math.min(eventsMax, WATCH_EVENTS_MAX),
+      this.service.replica.applied,
+    );
   }
 
   @MessagePattern(RPC.status)

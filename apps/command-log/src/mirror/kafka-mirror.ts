@@ -91,8 +91,10 @@ export class KafkaMirror {
   record(record: AppliedRecord): void {
     if (record.index <= this.options.replicatedCursor()) return;
     // The log's own bookkeeping is not a decision; mirroring cursor entries would also feed
-    // the mirror its own output forever.
-    if (record.command.type === 'mirror.cursor' || record.command.type === 'clock') return;
+    // the mirror its own output forever. A clock entry stays when it closed a proposal at its
+    // deadline: that decision goes to `decisions` (the entry itself not to raft-log).
+    if (record.command.type === 'mirror.cursor') return;
+    if (record.command.type === 'clock' && record.events.length === 0) return;
     this.buffer.set(record.index, record);
     if (this.buffer.size > this.options.bufferedRecordsMax) {
       const oldest = this.buffer.keys().next().value as number;
@@ -288,32 +290,29 @@ export class KafkaMirror {
   private async publish(records: AppliedRecord[]): Promise<void> {
     const producer = await this.connect();
     if (records.length === 0) return;
-    const raftLog: Message[] = records.map((r) => ({
-      key: entityKey(r.command),
-      value: JSON.stringify({
-        cluster: this.options.clusterId,
-        index: r.index,
-        term: r.term,
-        command: r.command,
-      }),
-    }));
-    // A replay repeats an outcome already published; a refusal by the session table (key
-    // reused, window passed, table full) decided nothing.
-    const decisions: Message[] = records
-      .filter((r) => 'requestId' in r.command && !r.replayed && !isSessionRefusal(r.result))
+    const raftLog: Message[] = records
+      .filter((r) => r.command.type !== 'clock')
       .map((r) => ({
         key: entityKey(r.command),
         value: JSON.stringify({
           cluster: this.options.clusterId,
           index: r.index,
-          requestId: (r.command as { requestId: string }).requestId,
-          type: r.command.type,
-          result: r.result,
+          term: r.term,
+          command: r.command,
         }),
       }));
+    // One record per outcome (libs/decision's DecisionEvent): a replay or a session refusal
+    // decided nothing and has none; a proposal closed at its deadline has its own.
+    const decisions: Message[] = records.flatMap((r) =>
+      r.events.map((event) => ({
+        key: event.entity,
+        value: JSON.stringify({ cluster: this.options.clusterId, ...event }),
+      })),
+    );
     const transaction = await producer.transaction();
     try {
-      await transaction.send({ topic: this.options.rawLogTopic, messages: raftLog });
+      if (raftLog.length > 0)
+        await transaction.send({ topic: this.options.rawLogTopic, messages: raftLog });
       if (decisions.length > 0)
         await transaction.send({ topic: this.options.decisionsTopic, messages: decisions });
       await transaction.commit();
@@ -322,8 +321,4 @@ export class KafkaMirror {
       throw error;
     }
   }
-}
-
-function isSessionRefusal(result: unknown): boolean {
-  return (result as { status?: unknown } | null)?.status === 'refused';
 }

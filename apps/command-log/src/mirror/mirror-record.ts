@@ -1,4 +1,4 @@
-import { Command } from '@parley/decision';
+import { Command, DecisionEvent } from '@parley/decision';
 
 /** An applied command as the mirror publishes it. */
 export interface AppliedRecord {
@@ -7,6 +7,8 @@ export interface AppliedRecord {
   command: Command;
   result: unknown;
   replayed: boolean;
+  /** What the entry decided (libs/decision's decisionEvents): the `decisions` records. */
+  events: DecisionEvent[];
 }
 
 /** The entity a command is about: the Kafka key, so compaction keeps the latest per entity. */

@@ -2,8 +2,8 @@
 export type AlertKind = 'quorum-lost' | 'quorum-regained' | 'leader-changes' | 'outbox-depth';
 
 /**
- * One alert, as the webhook's JSON body (and, once wired, the watch's `event: alert` data):
- * its kind, when it was raised, and the figures behind it.
+ * One alert, as the webhook's JSON body and the watch's `event: alert` data: its kind, when it
+ * was raised, and the figures behind it.
  */
 export interface Alert {
   kind: AlertKind;
@@ -14,8 +14,7 @@ export interface Alert {
 
 /**
  * Where alerts go. Publishing never blocks and never throws: a sink queues or drops. The
- * webhook is one sink; the watch stream (`event: alert`) is meant to be another, added with
- * Alerts.addSink.
+ * webhook is one sink, the watch stream (`event: alert`) another.
  */
 export interface AlertSink {
   publish(alert: Alert): void;

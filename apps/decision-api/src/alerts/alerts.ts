@@ -4,6 +4,7 @@ import { AsyncRequests } from '../async/async-requests';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { DecisionApiConfig } from '../config';
 import { Metrics } from '../metrics/metrics';
+import { WatchHub } from '../watch/watch-hub';
 import type { Alert, AlertSink } from './alert';
 import { PartitionDetector } from './partition-detector';
 import { AlertWebhook } from './webhook';
@@ -13,8 +14,9 @@ import { AlertWebhook } from './webhook';
  * can reach for their status, and raises `quorum-lost` / `quorum-regained` (a leader answers
  * or none does), `leader-changes` (above the configured rate) and `outbox-depth` (its outbox
  * above the threshold). Each alert is a Prometheus metric (parley_alerts_total{kind}, with
- * parley_quorum_reachable and parley_leader_changes_total) and goes to every sink: the webhook
- * when PARLEY_ALERT_WEBHOOK_URL is set, and whatever addSink adds (the watch stream's hook).
+ * parley_quorum_reachable and parley_leader_changes_total) and goes to every sink: the watch
+ * stream (`event: alert`), the webhook when PARLEY_ALERT_WEBHOOK_URL is set, and whatever
+ * addSink adds.
  */
 @Injectable()
 export class Alerts implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,7 +34,10 @@ export class Alerts implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly log: CommandLogClient,
     private readonly asyncRequests: AsyncRequests,
     private readonly metrics: Metrics,
+    watch: WatchHub,
   ) {
+    // Every watcher that takes alerts gets them as `event: alert` (GET /v1/watch).
+    this.sinks.push({ publish: (alert) => watch.publishAlert(alert) });
     this.pollMs = config.get('PARLEY_ALERT_POLL_MS', { infer: true });
     this.detector = new PartitionDetector({
       leaderChangesMax: config.get('PARLEY_ALERT_LEADER_CHANGES_MAX', { infer: true }),
@@ -53,10 +58,7 @@ export class Alerts implements OnApplicationBootstrap, OnApplicationShutdown {
     }
   }
 
-  /**
-   * Adds a sink every alert goes to from now on. The hook for the watch stream: the lead wires
-   * `/v1/watch`'s `event: alert` here (publish must not block).
-   */
+  /** Adds a sink every alert goes to from now on (publish must not block). */
   addSink(sink: AlertSink): void {
     this.sinks.push(sink);
   }

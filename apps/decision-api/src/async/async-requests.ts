@@ -130,8 +130,7 @@ export class AsyncRequests implements OnApplicationShutdown {
   view(): OutboxView {
     const outbox = this.outbox;
     if (!outbox) return { state: 'off', depth: 0, bytes: 0 };
-    const state =
-      outbox.depth === 0 ? 'idle' : this.drainer?.buffering ? 'buffered' : 'pending';
+    const state = outbox.depth === 0 ? 'idle' : this.drainer?.buffering ? 'buffered' : 'pending';
     return { state, depth: outbox.depth, bytes: outbox.pendingBytes };
   }
 

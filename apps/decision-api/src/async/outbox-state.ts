@@ -1,4 +1,4 @@
-import { canonical } from '@parley/decision';
+import { Command, canonical, entityOf as decidedEntity } from '@parley/decision';
 import type { RenderedAnswer } from '../http/problem';
 
 /**
@@ -49,15 +49,11 @@ export type Admission =
   | { kind: 'full'; reason: 'entries' | 'bytes' };
 
 /**
- * The entity a command decides about, as the watch names it ("inventory/<sku>"): buffered
+ * The entity a command decides about, as the watch names it (`inventory/<sku>`): buffered
  * commands on one entity are proposed in the order they were accepted.
  */
 export function entityOf(command: Record<string, unknown>): string {
-  const type = String(command.type);
-  if (type.startsWith('kv.')) return `kv/${String(command.key)}`;
-  if (type.startsWith('inventory.')) return `inventory/${String(command.sku)}`;
-  if (type.startsWith('budget.')) return `budgets/${String(command.campaign)}`;
-  return `proposals/${String(command.proposalId)}`;
+  return decidedEntity(command as Command) ?? String(command.type);
 }
 
 const bytesOf = (request: AcceptedRequest) => JSON.stringify(request.command).length;

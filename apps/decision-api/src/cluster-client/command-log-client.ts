@@ -14,6 +14,8 @@ import type {
   ReadBatchRequest,
   ReadBatchResponse,
   ReadResponse,
+  WatchRequest,
+  WatchResponse,
 } from '@parley/command-log-api';
 import {
   ANY_REPLICA,
@@ -114,6 +116,8 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
   private natsClient?: ClientProxy;
+  /** The replica the watch read from last (see watchEvents). */
+  private watchAddress: string | undefined;
 
   constructor(
     nodes: readonly string[],
@@ -317,6 +321,35 @@ export class CommandLogClient implements OnApplicationShutdown {
       throw unavailable(`no replica reached index ${minIndex ?? 0} in time`);
     }
     throw unavailable('no quorum for this read');
+  }
+
+  /**
+   * Decision events after an index (RPC.watch) from any replica that holds them. The replica
+   * that answered last is asked first (the stream stays on one replica while it answers); one
+   * that no longer holds the range (`compacted`, say after a restart from a newer snapshot)
+   * or fails passes the request on to the next. Compacted only when every replica says so,
+   * with the lowest index any of them holds.
+   */
+  async watchEvents(request: WatchRequest): Promise<WatchResponse> {
+    let compacted: number | undefined;
+    for (let attempt = 0; attempt < this.nodes.length; attempt += 1) {
+      const address =
+        attempt === 0 && this.watchAddress !== undefined ? this.watchAddress : this.nextNode();
+      try {
+        const answer = await this.call<WatchResponse>(address, RPC.watch, request);
+        if (answer.status === 'compacted') {
+          compacted = Math.min(compacted ?? Infinity, answer.compactedIndex);
+          continue;
+        }
+        this.watchAddress = address;
+        return answer;
+      } catch (error) {
+        if (this.watchAddress === address) this.watchAddress = undefined;
+        if (error instanceof PatternUnknownError) continue; // a replica from before the watch
+      }
+    }
+    if (compacted !== undefined) return { status: 'compacted', compactedIndex: compacted };
+    throw unavailable('no command-log replica answered the watch');
   }
 
   /** Each reachable replica's status (operators' view of the cluster). */

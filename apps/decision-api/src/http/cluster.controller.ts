@@ -32,7 +32,7 @@ export class ClusterController {
       '"unreachable" (commitIndex and appliedIndex null). lastContactMs is one number per ' +
       'node: milliseconds since the leader last heard from it (0 for the leader itself), or ' +
       'the freshest view of any answering replica when no leader answers. outbox: this ' +
-      'decision-api process\'s respond-async outbox (state off, idle, pending or buffered; ' +
+      "decision-api process's respond-async outbox (state off, idle, pending or buffered; " +
       'depth in requests, bytes).',
   })
   @Get('cluster')

@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { validateCommand } from '@parley/decision';
+import { Command, restAnswer, validateCommand } from '@parley/decision';
 import type { Request, Response } from 'express';
 import { AsyncRequests } from '../async/async-requests';
 import { Settled } from '../async/outbox-drainer';
@@ -10,7 +10,6 @@ import { DecisionActivity } from '../dashboard/decision-activity';
 import { Metrics } from '../metrics/metrics';
 import { prefersRespondAsync } from './prefer';
 import { Problem, RenderedAnswer, renderProblem } from './problem';
-import { STRONG_ANSWERS, StrongWriteType } from './strong-answers';
 import { ReadQuery } from '@parley/decision-api-contract';
 
 export type Found<T> = { found: boolean; value?: T };
@@ -20,7 +19,7 @@ export type Found<T> = { found: boolean; value?: T };
  * to the Raft log, the answer's headers are set (X-Raft-Index, Idempotent-Replay,
  * X-Staleness-Ms), and a decision taken (not a replay) is counted in the metrics and listed in
  * the dashboard's activity. The controllers only say which command; the answer is the route's
- * in STRONG_ANSWERS. With `Prefer: respond-async` (and an outbox) the command is queued instead
+ * (libs/decision's restAnswer, the same body the watch and the `decisions` topic carry). With `Prefer: respond-async` (and an outbox) the command is queued instead
  * and answered 202; the outbox's drainer settles it here later, with the same answer.
  */
 @Injectable()
@@ -66,7 +65,9 @@ export class StrongDecisions implements OnApplicationBootstrap {
       typeof traceId === 'string' ? traceId : undefined,
     );
     strongHeaders(response, applied);
-    return STRONG_ANSWERS[type].body(applied.result, path);
+    const answer = routeAnswer(command, applied.result);
+    if (answer instanceof Problem) throw answer;
+    return answer.body;
   }
 
   /**
@@ -75,7 +76,7 @@ export class StrongDecisions implements OnApplicationBootstrap {
    * drainer proposes it again, the requestId keeping it applied once).
    */
   async settle(request: AcceptedRequest): Promise<Settled> {
-    const type = request.type as StrongWriteType;
+    const type = request.type;
     let applied: Applied;
     try {
       applied = await this.propose(type, request.command, request.path, request.requestId);
@@ -85,19 +86,16 @@ export class StrongDecisions implements OnApplicationBootstrap {
     }
     const headers: Record<string, string> = { 'X-Raft-Index': String(applied.index) };
     if (applied.replayed) headers['Idempotent-Replay'] = 'true';
-    try {
-      const { status, body } = STRONG_ANSWERS[type];
-      const answer: RenderedAnswer = {
-        status,
-        headers,
-        contentType: 'application/json',
-        body: body(applied.result, request.path),
+    const answer = routeAnswer(request.command, applied.result);
+    if (answer instanceof Problem) {
+      const problem = withoutExtras(renderProblem(answer, request.url));
+      return {
+        kind: 'decided',
+        answer: { ...problem, headers: { ...problem.headers, ...headers } },
       };
-      return { kind: 'decided', answer };
-    } catch (problem) {
-      const answer = withoutExtras(renderProblem(problem, request.url));
-      return { kind: 'decided', answer: { ...answer, headers: { ...answer.headers, ...headers } } };
     }
+    const { status, body } = answer;
+    return { kind: 'decided', answer: { status, headers, contentType: 'application/json', body } };
   }
 
   /** Proposes a validated command; a decision taken (not a replay) is counted and listed. */
@@ -158,6 +156,18 @@ function strongCommand(
       errors: [...new Set(errors)],
     });
   return command;
+}
+
+type StrongWriteType = Exclude<Command['type'], 'clock' | 'mirror.cursor'>;
+
+/** The route's answer to an applied command: its status and body, or its Problem (404/409). */
+function routeAnswer(
+  command: Record<string, unknown>,
+  result: Record<string, unknown>,
+): { status: number; body: Record<string, unknown> } | Problem {
+  const answer = restAnswer(command as Parameters<typeof restAnswer>[0], result);
+  if (answer.status < 400) return answer;
+  return new Problem(answer.status, String(answer.body.title), String(answer.body.detail));
 }
 
 function withoutExtras({ unexpected: _, ...answer }: RenderedAnswer & { unexpected: boolean }) {

@@ -74,6 +74,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Open `GET /v1/watch` streams on this process. */
+  readonly watchers = new Gauge({
+    name: 'parley_watchers',
+    help: 'open GET /v1/watch streams on this decision-api',
+    registers: [this.registry],
+  });
+
+  /** Watchers closed with `overflow` because they read too slowly. */
+  readonly watchOverflows = new Counter({
+    name: 'parley_watch_overflows_total',
+    help: 'watch streams closed with an overflow event (the client read too slowly)',
+    registers: [this.registry],
+  });
+
   constructor(log: CommandLogClient, consumer: AgentEventsConsumer) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_api_' });
     new Gauge({
