@@ -65,7 +65,11 @@ function expectAccepted(answer: RestAnswer, requestId: string): void {
 describe('accept now, decide later: an outbox with no cluster to drain to', () => {
   let dir: string;
   let api: DecisionApi;
+  let receiver: Receiver;
   const env = () => ({
+    PARLEY_ALERT_WEBHOOK_URL: receiver.url,
+    PARLEY_ALERT_OUTBOX_DEPTH: '1',
+    PARLEY_ALERT_POLL_MS: '100',
     // Nothing listens there: no leader, ever.
     PARLEY_COMMAND_LOG_NODES: `127.0.0.1:${closedPort}`,
     PARLEY_OUTBOX_DIR: dir,
@@ -76,12 +80,14 @@ describe('accept now, decide later: an outbox with no cluster to drain to', () =
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
+    receiver = await Receiver.start('unused-secret-0123456789');
     closedPort = await freePort();
     api = await DecisionApi.start({ replicas: [] } as unknown as CommandLogCluster, env());
   });
 
   afterAll(async () => {
     await api?.stop();
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -122,6 +128,11 @@ describe('accept now, decide later: an outbox with no cluster to drain to', () =
     expect((await statusOf(api, 'buf-1')).status).toBe(202);
     expect((await statusOf(api, 'never-sent')).status).toBe(404);
     expect(await metric(api, 'parley_outbox_depth')).toBe(2);
+    // Two waiting, above the threshold of one: an alert, unsigned without a secret.
+    await waitFor('outbox-depth at the webhook', () =>
+      receiver.kinds().includes('outbox-depth') ? true : undefined,
+    );
+    expect(receiver.alerts[0].headers['parley-signature']).toBeUndefined();
 
     await api.process.stop('SIGKILL');
     api = await DecisionApi.start({ replicas: [] } as unknown as CommandLogCluster, env());
