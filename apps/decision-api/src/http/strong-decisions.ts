@@ -19,8 +19,9 @@ export type Found<T> = { found: boolean; value?: T };
  * to the Raft log, the answer's headers are set (X-Raft-Index, Idempotent-Replay,
  * X-Staleness-Ms), and a decision taken (not a replay) is counted in the metrics and listed in
  * the dashboard's activity. The controllers only say which command; the answer is the route's
- * (libs/decision's restAnswer, the same body the watch and the `decisions` topic carry). With `Prefer: respond-async` (and an outbox) the command is queued instead
- * and answered 202; the outbox's drainer settles it here later, with the same answer.
+ * (libs/decision's restAnswer, the same body the watch and the `decisions` topic carry). With
+ * `Prefer: respond-async` (and an outbox) the command is queued instead and answered 202; the
+ * outbox's drainer settles it here later, with the same answer.
  */
 @Injectable()
 export class StrongDecisions implements OnApplicationBootstrap {
