@@ -67,17 +67,17 @@ async function main(): Promise<void> {
     await cluster.waitForLeader();
     await waitForHttp(`${url}/health/ready`, 200, 60_000);
     const run = Date.now();
-    const load = (keys: number, phase: string) =>
+    const load = (keys: number, phase: string, prefer = 'respond-async') =>
       httpLoad({
         url,
         clients,
         requests,
         seconds: 300,
-        accept: (status) => status === 202,
+        accept: (status) => status === (prefer ? 202 : 200),
         request: (n) => ({
           method: 'PUT',
           path: `/v1/kv/outbox-${keys}-${((n % keys) + keys) % keys}`,
-          headers: { authorization: `Bearer ${BENCH_AGENT_KEY}`, prefer: 'respond-async' },
+          headers: { authorization: `Bearer ${BENCH_AGENT_KEY}`, ...(prefer ? { prefer } : {}) },
           body: JSON.stringify({
             requestId: `ob-${run}-${phase}-${keys}-${n}`,
             value: 'x'.repeat(100),
@@ -92,7 +92,15 @@ async function main(): Promise<void> {
       });
       return (performance.now() - started) / 1000;
     };
-    console.log(`outbox: ${clients} clients, ${requests} respond-async PUTs per phase, outbox fsync ${values.fsync}`);
+    console.log(
+      `outbox: ${clients} clients, ${requests} respond-async PUTs per phase, outbox fsync ${values.fsync}`,
+    );
+    // The same PUTs answered synchronously, in the same conditions, to compare with.
+    const sync = await load(1000, 'sync', '');
+    console.log(
+      `synchronous PUTs for comparison: ${Math.round(sync.perSecond)}/s ` +
+        `(p50 ${sync.p50Ms.toFixed(1)} ms, p99 ${sync.p99Ms.toFixed(1)} ms, failed ${sync.failed})`,
+    );
     for (const keys of values.keys!.split(',').map(Number)) {
       const live = await load(keys, 'live');
       const tail = await drained();
