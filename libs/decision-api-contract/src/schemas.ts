@@ -279,3 +279,17 @@ export type ReadQuery = z.output<typeof READ_QUERY>;
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
 }
+
+/** A strong write's answer while it waits: 202 to `Prefer: respond-async`, and its status. */
+export const REQUEST_WAITING = z
+  .strictObject({
+    requestId,
+    state: z.enum(['pending', 'buffered']).meta({
+      description:
+        'pending: accepted, being proposed. buffered: no leader or quorum reachable from this ' +
+        'decision-api; kept in its outbox and proposed when one is back.',
+    }),
+  })
+  .meta({ example: { requestId: 'doc-kv', state: 'pending' } });
+
+export type RequestWaiting = z.output<typeof REQUEST_WAITING>;

@@ -6,7 +6,8 @@ import { BODIES, MEMBER_REMOVE_QUERY, MemberRemoveQuery } from '@parley/decision
 import { DocumentedBody, QueryDocs } from './docs';
 import { ValidBody, ZodValidationPipe } from './validation';
 import { CommandLogClient } from '../cluster-client/command-log-client';
-import { clusterView } from './cluster-view';
+import { ClusterView, clusterView } from './cluster-view';
+import { AsyncRequests } from '../async/async-requests';
 import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
@@ -22,6 +23,7 @@ export class ClusterController {
   constructor(
     private readonly log: CommandLogClient,
     private readonly gossip: GossipUpstream,
+    private readonly asyncRequests: AsyncRequests,
   ) {}
 
   @ApiOperation({
@@ -30,7 +32,9 @@ export class ClusterController {
       'Every member is listed: a replica that does not answer within a second has role ' +
       '"unreachable" (commitIndex and appliedIndex null). lastContactMs is one number per ' +
       'node: milliseconds since the leader last heard from it (0 for the leader itself), or ' +
-      'the freshest view of any answering replica when no leader answers.',
+      'the freshest view of any answering replica when no leader answers. outbox: this ' +
+      "decision-api process's respond-async outbox (state off, idle, pending or buffered; " +
+      'depth in requests, bytes).',
   })
   @Get('cluster')
   @Roles('operator', 'reader')
@@ -40,7 +44,7 @@ export class ClusterController {
       throw new Problem(503, 'Service Unavailable', 'no command-log replica answered', {
         retryAfterSeconds: 1,
       });
-    return clusterView(statuses);
+    return { ...clusterView(statuses), outbox: this.asyncRequests.view() } satisfies ClusterView;
   }
 
   @DocumentedBody(BODIES.transfer)
