@@ -1,7 +1,7 @@
 import { closedLoop } from '@parley/common';
 import { randomUUID } from 'node:crypto';
-import { ParleyClient, ReadOptions } from '@parley/client';
-import { CliError, EXIT } from './exit-codes';
+import { ParleyClient, ReadOptions, Submission } from '@parley/client';
+import { CliError, EXIT, exitCodeOf } from './exit-codes';
 import { ProgressBar, fields, table } from './output';
 
 /** What a command printed (text for people, json for --json) and how the CLI exits. */
@@ -56,6 +56,10 @@ export async function status(context: CommandContext): Promise<Outcome> {
   const text = [
     `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
     `voters ${cluster.members?.voters.join(', ') || '-'}   learners ${cluster.members?.learners.join(', ') || '-'}`,
+    // An older decision-api has no outbox field.
+    ...(cluster.outbox
+      ? [`outbox ${cluster.outbox.state}   ${cluster.outbox.depth} request(s) waiting`]
+      : []),
     '',
     table(
       ['node', 'role', 'address', 'commit', 'applied', 'snapshot', 'last contact'],
@@ -97,15 +101,38 @@ export async function kvGet(context: CommandContext): Promise<Outcome> {
   return { text: fields(entry), json: entry };
 }
 
+/**
+ * A strong write: answered now, or with --async accepted now (`Prefer: respond-async`, 202)
+ * and decided later, printed as its requestId and state (`parley request <id>` follows it).
+ */
+async function write<A>(
+  context: CommandContext,
+  now: () => Promise<A>,
+  later: () => Promise<Submission>,
+  answered: (answer: A) => Outcome,
+): Promise<Outcome> {
+  if (context.options.async !== true) return answered(await now());
+  const submitted = await later();
+  // A decision-api without an outbox ignores the preference and answers at once.
+  if (submitted.state === 'decided') return answered(submitted.body as A);
+  const accepted = { requestId: submitted.requestId, state: submitted.state };
+  return { text: fields(accepted), json: accepted };
+}
+
 export async function kvPut(context: CommandContext): Promise<Outcome> {
   const key = argument(context, 0, 'key');
   const value = argument(context, 1, 'value');
   const ifVersion = stringOption(context, 'if-version');
-  const entry = await context.client.kv.put(key, value, {
+  const options = {
     ...requestId(context),
     ...(ifVersion === undefined ? {} : { ifVersion: integerOption(context, 'if-version') }),
-  });
-  return { text: fields(entry), json: entry };
+  };
+  return write(
+    context,
+    () => context.client.kv.put(key, value, options),
+    () => context.client.submitAsync('kv.put', { key }, { value, ...options }, options),
+    (entry) => ({ text: fields(entry), json: entry }),
+  );
 }
 
 /** A decision answered `rejected` is printed like any answer, and exits REJECTED. */
@@ -117,6 +144,28 @@ function decision(answer: { status: string }): Outcome {
   };
 }
 
+/**
+ * A request accepted with --async: its state while it waits (exit PENDING), then the answer
+ * the synchronous call would have given, with the same exit code (REJECTED for a refusal).
+ */
+export async function request(context: CommandContext): Promise<Outcome> {
+  const id = argument(context, 0, 'requestId');
+  const found = await context.client.requests.get(id);
+  if (found.state !== 'decided') {
+    const waiting = { requestId: found.requestId, state: found.state };
+    return { text: fields(waiting), json: waiting, exitCode: EXIT.pending };
+  }
+  if (found.status >= 400) {
+    const problem = (found.body ?? {}) as { detail?: string; title?: string };
+    throw new CliError(
+      `GET /v1/requests/${id} answered ${found.status}: ${problem.detail ?? problem.title ?? ''}`,
+      exitCodeOf(found.status),
+      found.body,
+    );
+  }
+  return decision(found.body as { status: string });
+}
+
 export async function reserve(context: CommandContext): Promise<Outcome> {
   const sku = argument(context, 0, 'sku');
   const quantity = Number(argument(context, 1, 'quantity'));
@@ -124,8 +173,17 @@ export async function reserve(context: CommandContext): Promise<Outcome> {
     throw new CliError('<quantity> must be a positive whole number', EXIT.usage);
   const orderId = stringOption(context, 'order');
   if (!orderId) throw new CliError('--order <orderId> is required', EXIT.usage);
-  return decision(
-    await context.client.inventory.reserve(sku, { orderId, quantity }, requestId(context)),
+  return write(
+    context,
+    () => context.client.inventory.reserve(sku, { orderId, quantity }, requestId(context)),
+    () =>
+      context.client.submitAsync(
+        'inventory.reserve',
+        { sku },
+        { orderId, quantity },
+        requestId(context),
+      ),
+    decision,
   );
 }
 
@@ -136,16 +194,17 @@ export async function vote(context: CommandContext): Promise<Outcome> {
   if (!agentId) throw new CliError('--agent <agentId> is required', EXIT.usage);
   const weight =
     context.options.weight === undefined ? undefined : integerOption(context, 'weight');
-  const answer = await context.client.proposals.vote(
-    proposal,
-    { agentId, option, ...(weight ? { weight } : {}) },
-    requestId(context),
+  const body = { agentId, option, ...(weight ? { weight } : {}) };
+  return write(
+    context,
+    () => context.client.proposals.vote(proposal, body, requestId(context)),
+    () => context.client.submitAsync('proposals.vote', { id: proposal }, body, requestId(context)),
+    (answer) => ({
+      text: fields(answer),
+      json: answer,
+      exitCode: answer.counted === false || answer.outcome === 'rejected' ? EXIT.rejected : EXIT.ok,
+    }),
   );
-  return {
-    text: fields(answer),
-    json: answer,
-    exitCode: answer.counted === false || answer.outcome === 'rejected' ? EXIT.rejected : EXIT.ok,
-  };
 }
 
 export async function membersAdd(context: CommandContext): Promise<Outcome> {

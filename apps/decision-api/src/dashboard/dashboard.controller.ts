@@ -18,6 +18,7 @@ import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { clusterView } from '../http/cluster-view';
+import { AsyncRequests } from '../async/async-requests';
 import { DecisionActivity } from './decision-activity';
 
 /** How often the dashboard's event stream sends a fresh view. */
@@ -63,6 +64,7 @@ export class DashboardController {
     private readonly log: CommandLogClient,
     private readonly gossip: GossipUpstream,
     private readonly activity: DecisionActivity,
+    private readonly asyncRequests: AsyncRequests,
   ) {}
 
   @Get()
@@ -120,6 +122,7 @@ export class DashboardController {
         lastContactMs: n.lastContactMs,
       })),
       members,
+      outbox: this.asyncRequests.view(),
       decisions: { total: this.activity.total, series: this.activity.series() },
       recent: this.activity.recent(),
     };
