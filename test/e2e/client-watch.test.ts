@@ -1,4 +1,7 @@
-import { DecisionEvent, ParleyClient } from '@parley/client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DecisionEvent, ParleyClient, ParleyNotFound } from '@parley/client';
 import { AppProcess } from '../support/app-process';
 import { TEST_KEYS } from '../support/api-keys';
 import { CommandLogCluster } from '../support/command-log-cluster';
@@ -21,7 +24,13 @@ describe('@parley/client watch against real processes', () => {
     cluster = await CommandLogCluster.create(3, { PARLEY_CLOCK_INTERVAL_MS: '50' });
     await cluster.waitForLeader();
     for (let k = 0; k < 2; k += 1)
-      apis.push(await cluster.startDecisionApi({ PARLEY_WATCH_HEARTBEAT_MS: '200' }));
+      apis.push(
+        await cluster.startDecisionApi({
+          PARLEY_WATCH_HEARTBEAT_MS: '200',
+          // respond-async needs an outbox to queue in.
+          PARLEY_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'parley-api-outbox-')),
+        }),
+      );
   });
   afterAll(async () => {
     stop.abort();
@@ -87,5 +96,34 @@ describe('@parley/client watch against real processes', () => {
     await parley.proposals.vote('cw-deadline', { agentId: 'a1', option: 'no' });
     const outcome = await parley.proposals.waitForOutcome('cw-deadline');
     expect(outcome).toMatchObject({ proposalId: 'cw-deadline', status: 'decided', outcome: 'no' });
+  });
+
+  it('submits with respond-async and waits for the decision on the watch', async () => {
+    const parley = connect();
+    await parley.inventory.restock('cw-async', 1);
+    const first = await parley.submitAsync(
+      'inventory.reserve',
+      { sku: 'cw-async' },
+      { orderId: 'a1', quantity: 1 },
+    );
+    const second = await parley.submitAsync(
+      'inventory.reserve',
+      { sku: 'cw-async' },
+      { orderId: 'a2', quantity: 1 },
+      { requestId: 'cw-async-2' },
+    );
+    expect(second).toMatchObject({ requestId: 'cw-async-2', location: '/v1/requests/cw-async-2' });
+    expect(['pending', 'decided']).toContain(second.state);
+    const [one, two] = await Promise.all([
+      parley.requests.waitFor(first.requestId),
+      parley.requests.waitFor('cw-async-2'),
+    ]);
+    expect(one).toMatchObject({ state: 'decided', status: 200, body: { status: 'accepted' } });
+    expect(two).toMatchObject({
+      state: 'decided',
+      status: 200,
+      body: { status: 'rejected', reason: 'out-of-stock' },
+    });
+    await expect(parley.requests.get('cw-never-sent')).rejects.toThrow(ParleyNotFound);
   });
 });
