@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { assert } from '@parley/common';
 import { DecisionEvent, EventWindow } from '@parley/decision';
 import type { WatchAlert, WatchCompacted } from '@parley/decision-api-contract';
@@ -22,6 +27,8 @@ export interface WatchSubscriber {
   /** The hub lost the range the subscriber stood in: it must resync and is let go. */
   compacted(compacted: WatchCompacted): void;
   heartbeat(): void;
+  /** The process is stopping: end the stream now (the client resumes elsewhere). */
+  stop(): void;
 }
 
 export interface WatchHubOptions {
@@ -58,7 +65,7 @@ const delivery = (events: readonly DecisionEvent[], upTo: number): Delivery => (
  * Other parts of decision-api publish operational alerts to every watcher with publishAlert().
  */
 @Injectable()
-export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WatchHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WatchHub');
   private window: EventWindow;
   private readonly subscribers = new Set<WatchSubscriber>();
@@ -84,9 +91,11 @@ export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
     this.heartbeat.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the HTTP server closes: it would wait for every open stream to end. */
+  beforeApplicationShutdown(): void {
     this.running = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const subscriber of [...this.subscribers]) subscriber.stop();
   }
 
   // ---- the extension point ---------------------------------------------------------------
