@@ -12,7 +12,7 @@ export interface Answer<T> {
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
-    private readonly key: string | undefined,
+    readonly key: string | undefined,
   ) {}
 
   /** The answer of a 2xx; anything else becomes a CliError naming the problem's detail. */

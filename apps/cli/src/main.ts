@@ -5,6 +5,7 @@ import { ApiClient } from './api-client';
 import * as commands from './commands';
 import { CommandContext, Outcome } from './commands';
 import { CliError, EXIT } from './exit-codes';
+import { watch } from './watch';
 
 const USAGE = `parley — operate a Parley cluster through decision-api
 
@@ -24,6 +25,10 @@ commands:
   transfer-leadership [--to <id>]
   snapshot [--no-wait] [--wait-ms n]      take a snapshot, wait for its upload
   bench [--workload put|reserve|increment] [--requests n] [--concurrency n] [--seconds n]
+  watch [--prefix P] [--types T] [--from N] [--count N]
+                                          print decisions live as they are committed
+                                          (entity prefixes and types comma-separated;
+                                          --from: the last index already seen)
 
 options:
   --url <url>        decision-api (default $PARLEY_URL or http://127.0.0.1:18001)
@@ -36,7 +41,7 @@ exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 rejected or conflict,
             5 unavailable (no leader/quorum, timeout, rate limited, unreachable), 6 unauthorized`;
 
 type Handler = (context: CommandContext) => Promise<Outcome>;
-type Role = 'agent' | 'operator';
+type Role = 'agent' | 'operator' | 'reader';
 
 /**
  * Command words to handlers and the role each needs (SPEC §3: agents decide, operators run the
@@ -53,6 +58,7 @@ const COMMANDS: Record<string, { handler: Handler; role: Role }> = {
   'transfer-leadership': { handler: commands.transferLeadership, role: 'operator' },
   snapshot: { handler: commands.snapshot, role: 'operator' },
   bench: { handler: commands.bench, role: 'agent' },
+  watch: { handler: watch, role: 'reader' },
 };
 
 /**
@@ -120,6 +126,10 @@ export async function run(argv: string[]): Promise<number> {
         concurrency: { type: 'string' },
         seconds: { type: 'string' },
         workload: { type: 'string' },
+        prefix: { type: 'string' },
+        types: { type: 'string' },
+        from: { type: 'string' },
+        count: { type: 'string' },
       },
     }) as {
       values: Record<string, string | boolean | undefined>;
@@ -144,7 +154,8 @@ export async function run(argv: string[]): Promise<number> {
       positionals: positionals.slice(words),
       options: values,
     });
-    process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
+    if (!outcome.printed)
+      process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
     return outcome.exitCode ?? EXIT.ok;
   } catch (error) {
     const known = error instanceof CliError;

@@ -19,6 +19,11 @@ import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { clusterView } from '../http/cluster-view';
 import { DecisionActivity } from './decision-activity';
+import { WatchHub } from '../watch/watch-hub';
+import { recentRow } from './recent-row';
+
+/** Rows of the "recent decisions" table. */
+const RECENT_ROWS = 20;
 
 /** How often the dashboard's event stream sends a fresh view. */
 const VIEW_EVERY_MS = 1_000;
@@ -63,6 +68,7 @@ export class DashboardController {
     private readonly log: CommandLogClient,
     private readonly gossip: GossipUpstream,
     private readonly activity: DecisionActivity,
+    private readonly watch: WatchHub,
   ) {}
 
   @Get()
@@ -121,7 +127,8 @@ export class DashboardController {
       })),
       members,
       decisions: { total: this.activity.total, series: this.activity.series() },
-      recent: this.activity.recent(),
+      // From the watch: decisions taken through any decision-api and through Kafka.
+      recent: this.watch.recent(RECENT_ROWS).map(recentRow),
     };
   }
 }
