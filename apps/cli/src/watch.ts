@@ -135,20 +135,22 @@ async function streamOnce(
   }
   const parser = new EventStreamParser();
   const decoder = new TextDecoder();
+  const reader = response.body!.getReader();
   let received = false;
   try {
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      for (const event of parser.push(decoder.decode(chunk.value, { stream: true }))) {
         received = true;
-        if (!onEvent(event)) {
-          controller.abort();
-          return 'done';
-        }
+        if (!onEvent(event)) return 'done';
       }
     }
   } catch (error) {
     if (error instanceof CliError) throw error;
     // the connection dropped: resume from the last id
+  } finally {
+    // Cancelling the body closes the connection; a stream left open keeps the process alive.
+    await reader.cancel().catch(() => undefined);
+    controller.abort();
   }
   return received ? 'received' : 'nothing';
 }
