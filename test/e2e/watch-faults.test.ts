@@ -190,14 +190,7 @@ describe('the watch: compaction and a slow watcher', () => {
       PARLEY_WATCH_RECENT_EVENTS_MAX: '10',
       PARLEY_WATCH_BUFFER_BYTES_MAX: '65536',
     });
-    const indexes: number[] = [];
-    for (let i = 0; i < 150; i += 1) {
-      const answer = await api.write('PUT', `/v1/kv/c-${i % 5}`, {
-        requestId: `c-${i}`,
-        value: `${i}`,
-      });
-      indexes.push(Number(answer.json.index));
-    }
+    const indexes = await api.putKeys('c-', 150, 5);
     const gone = await WatchStream.open(api.port, `?fromIndex=${indexes[0]}`);
     expect(gone.status).toBe(410);
     const problem = JSON.parse(gone.body);
@@ -217,10 +210,7 @@ describe('the watch: compaction and a slow watcher', () => {
     const slow = await WatchStream.open(api.port, '?prefix=kv/big-');
     expect(slow.status).toBe(200);
     slow.pause();
-    const overflows = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
-      return Number(/^parley_watch_overflows_total (\d+)/m.exec(text)?.[1] ?? 0);
-    };
+    const overflows = () => api.metric('parley_watch_overflows_total');
     const before = await overflows();
     const value = 'x'.repeat(60_000);
     let written = 0;

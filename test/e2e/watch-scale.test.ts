@@ -25,19 +25,9 @@ describe('the watch with 1,000 concurrent watchers', () => {
     for (let i = 0; i < WATCHERS; i += 1)
       streams.push(await WatchStream.open(api.port, '?prefix=kv/scale-'));
     expect(streams.filter((s) => s.status === 200).length).toBe(WATCHERS);
-    const gauge = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
-      return Number(/^parley_watchers (\d+)/m.exec(text)?.[1]);
-    };
+    const gauge = () => api.metric('parley_watchers');
     expect(await gauge()).toBe(WATCHERS);
-    const indexes: number[] = [];
-    for (let i = 0; i < 20; i += 1) {
-      const answer = await api.write('PUT', `/v1/kv/scale-${i % 4}`, {
-        requestId: `scale-${i}`,
-        value: `${i}`,
-      });
-      indexes.push(Number(answer.json.index));
-    }
+    const indexes = await api.putKeys('scale-', 20, 4);
     await waitFor(
       'every watcher got the 20 events',
       () => (streams.every((s) => s.decisions().length >= 20) ? true : undefined),
