@@ -190,28 +190,35 @@ export class WatchHub implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   // ---- the one stream from the replicas ------------------------------------------------------
 
+  /**
+   * The long poll, for as long as the process runs. A failure, a refusal or a lost range backs
+   * off (exponentially, with jitter) before the next poll, so a replica in trouble is never
+   * hammered.
+   */
   private async tail(): Promise<void> {
     for (let failures = 0; this.running;) {
+      let trouble: string;
       try {
         const answer = await this.client.watchEvents({
           afterIndex: this.window.last,
           waitMs: this.options.pollWaitMs,
           eventsMax: WATCH_EVENTS_MAX,
         });
-        failures = 0;
-        if (answer.status === 'rejected') throw new Error(answer.reason);
+        if (answer.status === 'ok') {
+          this.advance(answer.events, answer.upTo);
+          failures = 0;
+          continue;
+        }
         if (answer.status === 'compacted') this.lostRange(answer.compactedIndex);
-        else this.advance(answer.events, answer.upTo);
+        trouble =
+          answer.status === 'rejected' ? answer.reason : `compacted at ${answer.compactedIndex}`;
       } catch (error) {
-        failures += 1;
-        if (failures === 1) this.logger.warn(`watch: ${(error as Error).message}; retrying`);
-        const delayMs = backoffDelayMs(
-          failures,
-          { delayMsBase: 50, delayMsMax: 2_000 },
-          Math.random,
-        );
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        trouble = (error as Error).message;
       }
+      failures += 1;
+      if (failures === 1) this.logger.warn(`watch: ${trouble}; retrying`);
+      const delayMs = backoffDelayMs(failures, { delayMsBase: 50, delayMsMax: 2_000 }, Math.random);
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     }
   }
 
@@ -237,6 +244,8 @@ export class WatchHub implements OnApplicationBootstrap, BeforeApplicationShutdo
     );
     const compacted = { compactedIndex, resyncFrom: compactedIndex };
     for (const subscriber of [...this.subscribers]) subscriber.compacted(compacted);
+    // Let go: each gives its slot back when its connection closes (release).
+    this.subscribers.clear();
     this.window = new EventWindow(this.options.recentEventsMax);
   }
 }
