@@ -273,6 +273,8 @@ start('decision-api', 1, {
   PARLEY_COMMAND_LOG_NODES: ids.map((j) => `${host}:${rpcPort(j)}`).join(','),
   PARLEY_CRDT_NODES: ids.map((j) => `${host}:${portOf('crdt', j)}`).join(','),
   PARLEY_GOSSIP_NODES: ids.map((j) => `${host}:${portOf('gossip', j)}`).join(','),
+  // Prefer: respond-async (parley --async) queues writes here, durably, while no leader answers.
+  PARLEY_OUTBOX_DIR: path.join(dataDir, 'decision-api', 'outbox'),
   ...brokers.api,
 });
 

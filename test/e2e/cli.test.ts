@@ -96,6 +96,36 @@ describe('parley CLI against a running local cluster', () => {
     expect(replay.json).toMatchObject({ status: 'accepted', available: 0 });
   });
 
+  it('--async accepts now; request follows it to the decision, with its exit code', async () => {
+    const operator = cluster.secrets().operatorKey;
+    await cluster.call('POST', '/v1/inventory/gadget/restock', operator, {
+      requestId: 'cli-restock-gadget',
+      quantity: 1,
+    });
+    const accepted = await json(
+      'reserve',
+      'gadget',
+      '2',
+      '--order',
+      'o-async',
+      '--request-id',
+      'cli-async-1',
+      '--async',
+    );
+    expect(accepted.code).toBe(0);
+    expect(accepted.json).toEqual({ requestId: 'cli-async-1', state: 'pending' });
+    const decided = await waitFor('cli-async-1 decided', async () => {
+      const run = await json('request', 'cli-async-1');
+      return run.code === 7 ? undefined : run;
+    });
+    // Two of one in stock: the decision is a refusal, exit 4 as the synchronous reserve.
+    expect(decided.code).toBe(4);
+    expect(decided.json).toMatchObject({ status: 'rejected', reason: 'out-of-stock' });
+    expect((await parley('request', 'cli-never-sent')).code).toBe(3);
+    const status = await parley('status');
+    expect(status.stdout).toMatch(/^outbox idle {3}0 request\(s\) waiting$/m);
+  });
+
   it('vote counts an agent once', async () => {
     const agent = cluster.secrets().agentKey;
     expect(

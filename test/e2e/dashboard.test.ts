@@ -56,6 +56,8 @@ describe('dashboard (GET /) in headless Chromium', () => {
     await page.waitForFunction(() => /^n\d$/.test(document.body.dataset.leader ?? ''));
     expect(await page.locator('#nodes tr').count()).toBe(3);
     expect(await page.locator('#nodes .role.leader').count()).toBe(1);
+    // npm start gives decision-api an outbox (Prefer: respond-async); nothing waits in it.
+    expect(await page.locator('#outbox').textContent()).toBe('0 idle');
     await page.waitForFunction(
       () => document.querySelectorAll('#members li.alive').length === 3,
       null,

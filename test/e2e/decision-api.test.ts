@@ -372,6 +372,8 @@ describe('decision-api over a real local cluster', () => {
     'POST /v1/proposals',
     'POST /v1/proposals/{id}/votes',
     'GET /v1/proposals/{id}',
+    'GET /v1/requests/{requestId}',
+    'GET /v1/watch',
     'POST /v1/counters/{name}/increment',
     'GET /v1/counters/{name}',
     'POST /v1/sets/{name}/elements',

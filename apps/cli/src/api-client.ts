@@ -31,7 +31,12 @@ export class ApiClient {
     }
   }
 
-  async send<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  async send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {
@@ -39,6 +44,7 @@ export class ApiClient {
         headers: {
           ...(this.key ? { authorization: `Bearer ${this.key}` } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),

@@ -59,6 +59,10 @@ export async function status(context: CommandContext): Promise<Outcome> {
   const text = [
     `leader ${cluster.leader ?? 'none'}   term ${cluster.term}`,
     `voters ${cluster.members?.voters.join(', ') || '-'}   learners ${cluster.members?.learners.join(', ') || '-'}`,
+    // An older decision-api has no outbox field.
+    ...(cluster.outbox
+      ? [`outbox ${cluster.outbox.state}   ${cluster.outbox.depth} request(s) waiting`]
+      : []),
     '',
     table(
       ['node', 'role', 'address', 'commit', 'applied', 'snapshot', 'last contact'],
@@ -103,16 +107,40 @@ export async function kvGet(context: CommandContext): Promise<Outcome> {
   return { text: fields(entry), json: entry };
 }
 
+/**
+ * A strong write: answered now, or with --async accepted now (`Prefer: respond-async`, 202)
+ * and decided later, printed as its requestId and state (`parley request <id>` follows it).
+ */
+async function write(
+  context: CommandContext,
+  method: string,
+  route: string,
+  body: Record<string, unknown>,
+  answered: (answer: Record<string, unknown>) => Outcome,
+): Promise<Outcome> {
+  if (context.options.async !== true)
+    return answered(await context.client.call<Record<string, unknown>>(method, route, body));
+  const accepted = await context.client.send<Record<string, unknown>>(method, route, body, {
+    prefer: 'respond-async',
+  });
+  // A decision-api without an outbox ignores the preference and answers at once.
+  if (accepted.status !== 202) return answered(accepted.body);
+  return { text: fields(accepted.body), json: accepted.body };
+}
+
 export async function kvPut(context: CommandContext): Promise<Outcome> {
   const key = argument(context, 0, 'key');
   const value = argument(context, 1, 'value');
   const ifVersion = stringOption(context, 'if-version');
-  const entry = await context.client.call<Record<string, unknown>>('PUT', `/v1/kv/${path(key)}`, {
+  const body = {
     requestId: requestId(context),
     value,
     ...(ifVersion === undefined ? {} : { ifVersion: integerOption(context, 'if-version') }),
-  });
-  return { text: fields(entry), json: entry };
+  };
+  return write(context, 'PUT', `/v1/kv/${path(key)}`, body, (entry) => ({
+    text: fields(entry),
+    json: entry,
+  }));
 }
 
 /** A decision answered `rejected` is printed like any answer, and exits REJECTED. */
@@ -124,6 +152,21 @@ function decision(answer: Record<string, unknown>): Outcome {
   };
 }
 
+/**
+ * A request accepted with --async: its state while it waits (exit PENDING), then the answer
+ * the synchronous call would have given, with the same exit code (REJECTED for a refusal).
+ */
+export async function request(context: CommandContext): Promise<Outcome> {
+  const id = argument(context, 0, 'requestId');
+  const answer = await context.client.send<Record<string, unknown>>(
+    'GET',
+    `/v1/requests/${path(id)}`,
+  );
+  if (answer.status === 202)
+    return { text: fields(answer.body), json: answer.body, exitCode: EXIT.pending };
+  return decision(answer.body);
+}
+
 export async function reserve(context: CommandContext): Promise<Outcome> {
   const sku = argument(context, 0, 'sku');
   const quantity = Number(argument(context, 1, 'quantity'));
@@ -131,13 +174,8 @@ export async function reserve(context: CommandContext): Promise<Outcome> {
     throw new CliError('<quantity> must be a positive whole number', EXIT.usage);
   const orderId = stringOption(context, 'order');
   if (!orderId) throw new CliError('--order <orderId> is required', EXIT.usage);
-  return decision(
-    await context.client.call('POST', `/v1/inventory/${path(sku)}/reservations`, {
-      requestId: requestId(context),
-      orderId,
-      quantity,
-    }),
-  );
+  const body = { requestId: requestId(context), orderId, quantity };
+  return write(context, 'POST', `/v1/inventory/${path(sku)}/reservations`, body, decision);
 }
 
 export async function vote(context: CommandContext): Promise<Outcome> {
@@ -147,16 +185,12 @@ export async function vote(context: CommandContext): Promise<Outcome> {
   if (!agentId) throw new CliError('--agent <agentId> is required', EXIT.usage);
   const weight =
     context.options.weight === undefined ? undefined : integerOption(context, 'weight');
-  const answer = await context.client.call<Record<string, unknown>>(
-    'POST',
-    `/v1/proposals/${path(proposal)}/votes`,
-    { requestId: requestId(context), agentId, option, ...(weight ? { weight } : {}) },
-  );
-  return {
+  const body = { requestId: requestId(context), agentId, option, ...(weight ? { weight } : {}) };
+  return write(context, 'POST', `/v1/proposals/${path(proposal)}/votes`, body, (answer) => ({
     text: fields(answer),
     json: answer,
     exitCode: answer.counted === false || answer.outcome === 'rejected' ? EXIT.rejected : EXIT.ok,
-  };
+  }));
 }
 
 export async function membersAdd(context: CommandContext): Promise<Outcome> {

@@ -16,6 +16,8 @@ export const EXIT = {
   unavailable: 5,
   /** 401 or 403: no key, a wrong key, or a role that may not do this. */
   unauthorized: 6,
+  /** `parley request`: accepted (respond-async) and not decided yet. */
+  pending: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -17,6 +17,10 @@ commands:
   kv put <key> <value> [--if-version n]   write a key (compare-and-set with --if-version)
   reserve <sku> <quantity> --order <id>   reserve inventory
   vote <proposal> <option> --agent <id> [--weight n]
+                                          kv put, reserve and vote take --async: accepted
+                                          now (its requestId printed), decided later
+  request <requestId>                     a request sent with --async: its state while it
+                                          waits (exit 7), then the answer it got
   members add <id> <host:port> [--learner] [--force]
                                           a new node joins as --learner first; adding a
                                           voter that would leave fewer reachable voters
@@ -38,7 +42,8 @@ options:
   --request-id <id>  idempotency key of a write (default: a fresh one per call)
 
 exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 rejected or conflict,
-            5 unavailable (no leader/quorum, timeout, rate limited, unreachable), 6 unauthorized`;
+            5 unavailable (no leader/quorum, timeout, rate limited, unreachable), 6 unauthorized,
+            7 pending (parley request: accepted, not decided yet)`;
 
 type Handler = (context: CommandContext) => Promise<Outcome>;
 type Role = 'agent' | 'operator' | 'reader';
@@ -53,6 +58,7 @@ const COMMANDS: Record<string, { handler: Handler; role: Role }> = {
   'kv put': { handler: commands.kvPut, role: 'agent' },
   reserve: { handler: commands.reserve, role: 'agent' },
   vote: { handler: commands.vote, role: 'agent' },
+  request: { handler: commands.request, role: 'agent' },
   'members add': { handler: commands.membersAdd, role: 'operator' },
   'members remove': { handler: commands.membersRemove, role: 'operator' },
   'transfer-leadership': { handler: commands.transferLeadership, role: 'operator' },
@@ -114,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
         consistency: { type: 'string' },
         'if-version': { type: 'string' },
         'request-id': { type: 'string' },
+        async: { type: 'boolean' },
         order: { type: 'string' },
         agent: { type: 'string' },
         weight: { type: 'string' },

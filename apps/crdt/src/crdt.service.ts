@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
+import { DeltaLog, PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
 import { CrdtKind, CrdtObject } from '@parley/crdt';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,6 @@ import { DeltaBus } from './delta-bus/delta-bus.port';
 import { DirectDeltaBus } from './delta-bus/direct-delta-bus';
 import { NatsDeltaBus } from './delta-bus/nats-delta-bus';
 import { Version, whatPeerLacks } from './anti-entropy';
-import { DeltaLog } from './delta-log';
 import { ReplicaStore, objectKey } from './replica-store';
 
 const SNAPSHOT_EVERY_RECORDS = 10_000;

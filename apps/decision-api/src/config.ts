@@ -140,6 +140,55 @@ export const decisionApiConfigSchema = z
      * compare the two.
      */
     PARLEY_HTTP_FAST_LANE: booleanFlag(true),
+    /**
+     * The folder of this process's outbox, where a strong write sent with
+     * `Prefer: respond-async` is durably queued (fdatasync'ed) before its 202: it is proposed
+     * from there, kept while no leader or quorum is reachable, and survives a restart. One
+     * folder per decision-api process, never shared. Unset: the preference is ignored and every
+     * write answers synchronously (RFC 7240 lets a server ignore a preference).
+     */
+    PARLEY_OUTBOX_DIR: z.string().min(1).optional().describe('a folder path'),
+    /** Requests the outbox holds waiting for a decision; more are answered 503 + Retry-After. */
+    PARLEY_OUTBOX_ENTRIES_MAX: boundedInt(100_000, 1, 10_000_000, 'requests'),
+    /** Bytes (the commands' JSON) the outbox holds waiting; more are answered 503 + Retry-After. */
+    PARLEY_OUTBOX_BYTES_MAX: boundedInt(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'bytes'),
+    /**
+     * Decided requests whose answer GET /v1/requests/{id} still gives (the oldest is forgotten
+     * first, then 404).
+     */
+    PARLEY_OUTBOX_DECIDED_MAX: boundedInt(100_000, 1, 10_000_000, 'requests'),
+    /** fdatasync each group of outbox records before answering 202; false only for benchmarks. */
+    PARLEY_OUTBOX_FSYNC: booleanFlag(true),
+    /** Entities whose oldest buffered request is proposed at once (in order within an entity). */
+    PARLEY_OUTBOX_DRAIN_CONCURRENCY: boundedInt(256, 1, 4_096, 'entities'),
+    /** First back-off step of the drainer while no leader takes proposals (full jitter). */
+    PARLEY_OUTBOX_RETRY_BASE_MS: boundedInt(100, 1, 60_000, 'milliseconds'),
+    /** Longest back-off of the drainer while no leader takes proposals. */
+    PARLEY_OUTBOX_RETRY_MAX_MS: boundedInt(5_000, 1, 600_000, 'milliseconds'),
+    /**
+     * Where partition alerts are POSTed as JSON (quorum lost and regained, leader changes above
+     * the rate, outbox above its threshold); no webhook when unset (the alerts are still
+     * Prometheus metrics).
+     */
+    PARLEY_ALERT_WEBHOOK_URL: url(['http', 'https']),
+    /**
+     * Signs each alert: header `Parley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+     * "<t>.<body>">`. Unsigned when unset. Never logged.
+     */
+    PARLEY_ALERT_WEBHOOK_SECRET: secret().optional(),
+    /** Alerts waiting to be delivered; the oldest is dropped (and counted) beyond it. */
+    PARLEY_ALERT_QUEUE_MAX: boundedInt(1_000, 1, 100_000, 'alerts'),
+    /** Attempts to deliver one alert (exponential back-off with full jitter between them). */
+    PARLEY_ALERT_ATTEMPTS_MAX: boundedInt(6, 1, 100, 'attempts'),
+    /** Time one webhook call may take before it counts as failed. */
+    PARLEY_ALERT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),
+    /** How often this process checks that a command-log leader (so a quorum) answers it. */
+    PARLEY_ALERT_POLL_MS: boundedInt(1_000, 50, 600_000, 'milliseconds'),
+    /** More leader changes than this within PARLEY_ALERT_LEADER_CHANGES_WINDOW_MS raise an alert. */
+    PARLEY_ALERT_LEADER_CHANGES_MAX: boundedInt(3, 1, 10_000, 'leader changes'),
+    PARLEY_ALERT_LEADER_CHANGES_WINDOW_MS: boundedInt(60_000, 1_000, 86_400_000, 'milliseconds'),
+    /** An outbox holding more requests than this raises an alert (once, until it drops below). */
+    PARLEY_ALERT_OUTBOX_DEPTH: boundedInt(1_000, 1, 10_000_000, 'requests'),
     /** Open `GET /v1/watch` streams this process serves at once; beyond it 503 + Retry-After. */
     PARLEY_WATCH_WATCHERS_MAX: boundedInt(10_000, 1, 1_000_000, 'watchers'),
     /** Milliseconds between `: heartbeat` lines on an idle watch (for proxies' idle timeouts). */
@@ -162,6 +211,18 @@ export const decisionApiConfigSchema = z
         code: 'custom',
         path: ['PARLEY_NATS_URL'],
         message: 'PARLEY_NATS_URL is required when PARLEY_COMMAND_LOG_TRANSPORT=nats',
+      });
+    if (config.PARLEY_OUTBOX_RETRY_BASE_MS > config.PARLEY_OUTBOX_RETRY_MAX_MS)
+      context.addIssue({
+        code: 'custom',
+        path: ['PARLEY_OUTBOX_RETRY_BASE_MS'],
+        message: 'PARLEY_OUTBOX_RETRY_BASE_MS must not exceed PARLEY_OUTBOX_RETRY_MAX_MS',
+      });
+    if (config.PARLEY_ALERT_WEBHOOK_SECRET && !config.PARLEY_ALERT_WEBHOOK_URL)
+      context.addIssue({
+        code: 'custom',
+        path: ['PARLEY_ALERT_WEBHOOK_SECRET'],
+        message: 'PARLEY_ALERT_WEBHOOK_SECRET is set but PARLEY_ALERT_WEBHOOK_URL is not',
       });
   });
 

@@ -21,6 +21,9 @@ import { ReadinessController } from './health/readiness.controller';
 import { Metrics } from './metrics/metrics';
 import { StrongDecisions } from './http/strong-decisions';
 import { MetricsController } from './metrics/metrics.controller';
+import { AsyncRequests } from './async/async-requests';
+import { Alerts } from './alerts/alerts';
+import { RequestsController } from './http/requests.controller';
 import { WatchController } from './watch/watch.controller';
 import { WatchHub } from './watch/watch-hub';
 
@@ -51,6 +54,7 @@ export class DecisionApiModule {
         ReadinessController,
         MetricsController,
         ...DECISION_CONTROLLERS,
+        RequestsController,
         ClusterController,
         DashboardController,
         WatchController,
@@ -66,7 +70,13 @@ export class DecisionApiModule {
         ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
         { provide: APP_FILTER, useExisting: ProblemFilter },
         Metrics,
+        {
+          provide: AsyncRequests,
+          useFactory: (metrics: Metrics) => AsyncRequests.open(config, metrics),
+          inject: [Metrics],
+        },
         StrongDecisions,
+        Alerts,
         { provide: DecisionActivity, useValue: new DecisionActivity() },
         AgentEventsConsumer,
         {

@@ -17,9 +17,26 @@ export interface ClusterNode {
   snapshotPendingUpload: number | null;
 }
 
-export interface ClusterView {
+/**
+ * The answering decision-api process's outbox (`Prefer: respond-async`): requests it holds
+ * waiting for a decision. `state` is `off` without PARLEY_OUTBOX_DIR, `buffered` while no
+ * leader takes its proposals, `pending` while they are being proposed, `idle` when empty.
+ */
+export interface OutboxView {
+  state: 'off' | 'idle' | 'pending' | 'buffered';
+  depth: number;
+  bytes: number;
+}
+
+/** The replicas' part of `GET /v1/cluster`, as they describe themselves. */
+export interface ReplicasView {
   leader: string | null;
   term: number;
   members: { voters: string[]; learners: string[] };
   nodes: ClusterNode[];
+}
+
+export interface ClusterView extends ReplicasView {
+  /** This decision-api process's outbox (another process behind a balancer has its own). */
+  outbox: OutboxView;
 }

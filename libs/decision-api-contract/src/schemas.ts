@@ -259,9 +259,37 @@ export const KV_DELETE_QUERY = z.strictObject({
 
 export type KvDeleteQuery = z.output<typeof KV_DELETE_QUERY>;
 
+/** The query of DELETE /v1/cluster/members/{id}. */
+export const MEMBER_REMOVE_QUERY = z.strictObject({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((raw) => raw === 'true')
+    .meta({
+      description:
+        'true skips the strict reconfiguration check (409 reconfiguration-unsafe otherwise)',
+    }),
+});
+
+export type MemberRemoveQuery = z.output<typeof MEMBER_REMOVE_QUERY>;
+
 export type ReadQuery = z.output<typeof READ_QUERY>;
 
 /** A schema as OpenAPI 3.0 describes it (what @nestjs/swagger's document is). */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
 }
+
+/** A strong write's answer while it waits: 202 to `Prefer: respond-async`, and its status. */
+export const REQUEST_WAITING = z
+  .strictObject({
+    requestId,
+    state: z.enum(['pending', 'buffered']).meta({
+      description:
+        'pending: accepted, being proposed. buffered: no leader or quorum reachable from this ' +
+        'decision-api; kept in its outbox and proposed when one is back.',
+    }),
+  })
+  .meta({ example: { requestId: 'doc-kv', state: 'pending' } });
+
+export type RequestWaiting = z.output<typeof REQUEST_WAITING>;

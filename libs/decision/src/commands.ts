@@ -91,9 +91,19 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[
 
 type Shape = Record<string, (value: unknown, name: string) => string | undefined>;
 
-const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+const utf8 = new TextEncoder();
+/**
+ * Whether `s` fits in `max` UTF-8 bytes. Every command is validated again when a replica applies
+ * it (a million at a WAL replay), so the common case must not allocate: a UTF-16 code unit is
+ * at most 3 UTF-8 bytes, and a surrogate pair (2 units) is 4.
+ */
+const fitsUtf8 = (s: string, max: number) =>
+  s.length * 3 <= max || (s.length <= max && utf8.encode(s).length <= max);
 
-const hasControlCharacter = (value: string) => [...value].some((ch) => ch.charCodeAt(0) < 0x20);
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) < 0x20) return true;
+  return false;
+}
 const id = (value: unknown, name: string) =>
   typeof value !== 'string' ||
   value.length === 0 ||
@@ -102,11 +112,11 @@ const id = (value: unknown, name: string) =>
     ? `${name} must be a string of 1-${LIMITS.idLengthMax} printable characters`
     : undefined;
 const key = (value: unknown, name: string) =>
-  typeof value !== 'string' || value.length === 0 || utf8Bytes(value) > LIMITS.keyBytesMax
+  typeof value !== 'string' || value.length === 0 || !fitsUtf8(value, LIMITS.keyBytesMax)
     ? `${name} must be a non-empty string of at most ${LIMITS.keyBytesMax} bytes`
     : undefined;
 const text = (value: unknown, name: string) =>
-  typeof value !== 'string' || utf8Bytes(value) > LIMITS.valueBytesMax
+  typeof value !== 'string' || !fitsUtf8(value, LIMITS.valueBytesMax)
     ? `${name} must be a string of at most ${LIMITS.valueBytesMax} bytes`
     : undefined;
 const int = (min: number, max: number) => (value: unknown, name: string) =>

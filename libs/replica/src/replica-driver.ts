@@ -495,13 +495,13 @@ export class ReplicaDriver {
   // ---- snapshots -----------------------------------------------------------------------
 
   private async maybeSnapshot(): Promise<void> {
-    if (!this.snapshots.due(this.appliedIndex)) return;
-    const snapshot = this.takeSnapshot();
-    // Replaying its own log at start, the loop runs Ready after Ready with no disk wait and
-    // would starve a snapshot written alongside (each step and each write waits for a turn):
-    // then the loop waits for it, as it always did. Otherwise it is written in the background
-    // while this loop goes on; a failure stops the replica as a failed WAL write does.
-    if (this.replaying) await snapshot;
-    else snapshot.catch((error: unknown) => this.stopOnFatal(error as Error));
+    // Replaying its own log at start, the entries are all in memory already and all on disk:
+    // one snapshot once the replay is done does what one per PARLEY_SNAPSHOT_EVERY_ENTRIES
+    // would, without serializing an ever larger state ten times over (a million entries:
+    // 0.7 s of a 10 s restart).
+    if (this.replaying || !this.snapshots.due(this.appliedIndex)) return;
+    // Written in the background while this loop goes on; a failure stops the replica as a
+    // failed WAL write does.
+    this.takeSnapshot().catch((error: unknown) => this.stopOnFatal(error as Error));
   }
 }

@@ -12,20 +12,35 @@ import { EntryType } from '../../../libs/raft/src';
 import { Wal } from '../../../apps/command-log/src/wal/wal';
 import { CommandLogCluster } from '../../../test/support/command-log-cluster';
 import { waitFor } from '../../../test/support/wait';
+import { cpuSeconds } from './process-cpu';
 import { rssMiB } from './process-memory';
 
 export interface RecoveryFigure {
   entries: number;
   walBytesWritten: number;
   fromWalSeconds: number;
+  /** CPU seconds the replica used until it had applied everything (steadier than wall time). */
+  fromWalCpuSeconds: number | null;
   fromSnapshotSeconds: number;
+  fromSnapshotCpuSeconds: number | null;
   rssAfterMiB: number | null;
 }
 
 const BATCH = 10_000;
 
-export async function recoveryBench(entries: number): Promise<RecoveryFigure> {
-  const cluster = await CommandLogCluster.create(1, { PARLEY_LOG_LEVEL: 'error' });
+/**
+ * `compiled`: the replica runs dist/ (built by the caller), as a deployment does; otherwise its
+ * sources, compiled as it starts (about a second more).
+ */
+export async function recoveryBench(
+  entries: number,
+  { cpuProfileDir, compiled = false }: { cpuProfileDir?: string; compiled?: boolean } = {},
+): Promise<RecoveryFigure> {
+  const cluster = await CommandLogCluster.create(1, {
+    PARLEY_LOG_LEVEL: 'error',
+    ...(compiled ? { RUN_COMPILED: 'true' } : {}),
+    ...(cpuProfileDir ? { NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${cpuProfileDir}` } : {}),
+  });
   try {
     await cluster.waitForLeader();
     const before = await waitFor('the replica status', () => cluster.status('n1'));
@@ -71,14 +86,28 @@ export async function recoveryBench(entries: number): Promise<RecoveryFigure> {
         },
         { timeoutMs: 600_000, intervalMs: 100 },
       );
-      return (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuSeconds(cluster.replica('n1').process!.child.pid!);
+      return [seconds, cpu ?? null] as const;
     };
-    const fromWalSeconds = await timeRestart(`replay of ${entries} entries from the WAL`);
+    const [fromWalSeconds, fromWalCpuSeconds] = await timeRestart(
+      `replay of ${entries} entries from the WAL`,
+    );
     await cluster.replica('n1').process!.stop('SIGTERM');
     cluster.replica('n1').process = undefined;
-    const fromSnapshotSeconds = await timeRestart('recovery from the snapshot and the WAL tail');
+    const [fromSnapshotSeconds, fromSnapshotCpuSeconds] = await timeRestart(
+      'recovery from the snapshot and the WAL tail',
+    );
     const rssAfterMiB = rssMiB(cluster.replica('n1').process!.child.pid!) ?? null;
-    return { entries, walBytesWritten, fromWalSeconds, fromSnapshotSeconds, rssAfterMiB };
+    return {
+      entries,
+      walBytesWritten,
+      fromWalSeconds,
+      fromWalCpuSeconds,
+      fromSnapshotSeconds,
+      fromSnapshotCpuSeconds,
+      rssAfterMiB,
+    };
   } finally {
     await cluster.stop();
   }

@@ -140,8 +140,10 @@ export function markdownReport(r: BenchResults): string {
       '',
       `A replica holding ${int(r.recovery.entries)} applied kv.put entries ` +
         `(${int(r.recovery.walBytesWritten / 2 ** 20)} MiB of commands in the WAL): restart to fully ` +
-        `applied from the WAL alone ${r.recovery.fromWalSeconds.toFixed(1)} s; again from its newest ` +
-        `snapshot plus the WAL tail ${r.recovery.fromSnapshotSeconds.toFixed(1)} s; ` +
+        `applied from the WAL alone ${r.recovery.fromWalSeconds.toFixed(1)} s ` +
+        `(${r.recovery.fromWalCpuSeconds?.toFixed(1) ?? '-'} CPU s); again from its newest ` +
+        `snapshot plus the WAL tail ${r.recovery.fromSnapshotSeconds.toFixed(1)} s ` +
+        `(${r.recovery.fromSnapshotCpuSeconds?.toFixed(1) ?? '-'} CPU s); ` +
         `RSS afterwards ${r.recovery.rssAfterMiB?.toFixed(0) ?? '-'} MiB.`,
       '',
     );

@@ -217,8 +217,15 @@ function syncDirectory(dir: string): void {
   }
 }
 
+/** A record and where it was read (named only in an error: kept as parts, not a string per record). */
+interface PlacedRecord {
+  record: WalRecord;
+  segment: string;
+  offset: number;
+}
+
 function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
-  const records: { record: WalRecord; where: string }[] = [];
+  const records: PlacedRecord[] = [];
   let truncated: WalReplay['truncated'];
   let tornHeader: Segment | undefined;
   segments.forEach((segment, position) => {
@@ -240,7 +247,7 @@ function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
     while (offset < file.length) {
       const parsed = parseRecord(file, offset);
       if (parsed.status === 'ok') {
-        records.push({ record: parsed.record, where: `${segment.name}@${offset}` });
+        records.push({ record: parsed.record, segment: segment.name, offset });
         offset = parsed.end;
         continue;
       }
@@ -283,7 +290,7 @@ function firstWholeRecordAfter(file: Uint8Array, offset: number): number | undef
  * covered by the snapshot (older segments may already be deleted, so gaps there are expected);
  * after it the log must be contiguous, and a rewrite of index i drops i and what follows.
  */
-function rebuild(records: { record: WalRecord; where: string }[]): Omit<WalReplay, 'truncated'> {
+function rebuild(records: PlacedRecord[]): Omit<WalReplay, 'truncated'> {
   let hardState: HardState = EMPTY_HARD_STATE;
   let snapshot: { index: number; term: number } | undefined;
   for (const { record } of records) {
@@ -296,7 +303,7 @@ function rebuild(records: { record: WalRecord; where: string }[]): Omit<WalRepla
   }
   const floor = snapshot?.index ?? 0;
   const entries: Entry[] = [];
-  for (const { record, where } of records) {
+  for (const { record, segment, offset } of records) {
     if (record.kind === WalRecordKind.HardState) {
       hardState = record.hardState;
       continue;
@@ -310,7 +317,7 @@ function rebuild(records: { record: WalRecord; where: string }[]): Omit<WalRepla
     const expected = entries.length > 0 ? entries[entries.length - 1].index + 1 : floor + 1;
     if (entry.index !== expected) {
       throw new WalCorruptError(
-        `${where}: entry ${entry.index} leaves a gap after ${expected - 1}`,
+        `${segment}@${offset}: entry ${entry.index} leaves a gap after ${expected - 1}`,
       );
     }
     entries.push(entry);

@@ -18,6 +18,7 @@ import { Roles } from '../auth/api-keys';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { clusterView } from '../http/cluster-view';
+import { AsyncRequests } from '../async/async-requests';
 import { DecisionActivity } from './decision-activity';
 import { WatchHub } from '../watch/watch-hub';
 import { recentRow } from './recent-row';
@@ -69,6 +70,7 @@ export class DashboardController {
     private readonly gossip: GossipUpstream,
     private readonly activity: DecisionActivity,
     private readonly watch: WatchHub,
+    private readonly asyncRequests: AsyncRequests,
   ) {}
 
   @Get()
@@ -126,6 +128,7 @@ export class DashboardController {
         lastContactMs: n.lastContactMs,
       })),
       members,
+      outbox: this.asyncRequests.view(),
       decisions: { total: this.activity.total, series: this.activity.series() },
       // From the watch: decisions taken through any decision-api and through Kafka.
       recent: this.watch.recent(RECENT_ROWS).map(recentRow),

@@ -1,5 +1,5 @@
 import type { NodeStatus } from '@parley/command-log-api';
-import type { ClusterNode, ClusterView } from '@parley/decision-api-contract';
+import type { ClusterNode, ReplicasView } from '@parley/decision-api-contract';
 
 export type { ClusterNode, ClusterView } from '@parley/decision-api-contract';
 
@@ -8,7 +8,7 @@ export type { ClusterNode, ClusterView } from '@parley/decision-api-contract';
  * listed, so a paused or partitioned replica shows up as `unreachable` instead of vanishing;
  * the configuration and the addresses are the leader's (or else the first answer's).
  */
-export function clusterView(statuses: readonly NodeStatus[]): ClusterView {
+export function clusterView(statuses: readonly NodeStatus[]): ReplicasView {
   const leaderStatus = statuses.find((s) => s.role === 'leader');
   const reference = leaderStatus ?? statuses[0];
   const members = reference.members;

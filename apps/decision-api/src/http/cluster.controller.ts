@@ -1,17 +1,19 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { RPC } from '@parley/command-log-api';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/api-keys';
-import { BODIES } from '@parley/decision-api-contract';
-import { DocumentedBody } from './docs';
-import { ValidBody } from './validation';
+import { BODIES, MEMBER_REMOVE_QUERY, MemberRemoveQuery } from '@parley/decision-api-contract';
+import { DocumentedBody, QueryDocs } from './docs';
+import { ValidBody, ZodValidationPipe } from './validation';
 import { CommandLogClient } from '../cluster-client/command-log-client';
-import { clusterView } from './cluster-view';
+import { ClusterView, clusterView } from './cluster-view';
+import { AsyncRequests } from '../async/async-requests';
 import type { z } from 'zod';
 import { GossipUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const MEMBER_REMOVE_QUERY_PIPE = new ZodValidationPipe(MEMBER_REMOVE_QUERY, 'query');
 
 /** Operators' routes (SPEC.md §3) and the membership view from gossip. */
 @ApiTags('cluster')
@@ -21,6 +23,7 @@ export class ClusterController {
   constructor(
     private readonly log: CommandLogClient,
     private readonly gossip: GossipUpstream,
+    private readonly asyncRequests: AsyncRequests,
   ) {}
 
   @ApiOperation({
@@ -29,7 +32,9 @@ export class ClusterController {
       'Every member is listed: a replica that does not answer within a second has role ' +
       '"unreachable" (commitIndex and appliedIndex null). lastContactMs is one number per ' +
       'node: milliseconds since the leader last heard from it (0 for the leader itself), or ' +
-      'the freshest view of any answering replica when no leader answers.',
+      'the freshest view of any answering replica when no leader answers. outbox: this ' +
+      "decision-api process's respond-async outbox (state off, idle, pending or buffered; " +
+      'depth in requests, bytes).',
   })
   @Get('cluster')
   @Roles('operator', 'reader')
@@ -39,7 +44,7 @@ export class ClusterController {
       throw new Problem(503, 'Service Unavailable', 'no command-log replica answered', {
         retryAfterSeconds: 1,
       });
-    return clusterView(statuses);
+    return { ...clusterView(statuses), outbox: this.asyncRequests.view() } satisfies ClusterView;
   }
 
   @DocumentedBody(BODIES.transfer)
@@ -87,20 +92,16 @@ export class ClusterController {
       'Removing a voter while the remaining voters lack a reachable quorum is refused with 409 ' +
       'reconfiguration-unsafe unless force=true; a stranger is 404.',
   })
-  @ApiQuery({
-    name: 'force',
-    required: false,
-    description:
-      'true skips the strict reconfiguration check (409 reconfiguration-unsafe otherwise)',
-  })
+  @QueryDocs(MEMBER_REMOVE_QUERY)
   @Delete('cluster/members/:id')
   @HttpCode(202)
   @Roles('operator')
-  async removeMember(@Param('id') id: string, @Query('force') force: string | undefined) {
+  async removeMember(
+    @Param('id') id: string,
+    @Query(MEMBER_REMOVE_QUERY_PIPE) { force }: MemberRemoveQuery,
+  ) {
     if (!ID.test(id)) throw new Problem(400, 'Bad Request', 'id must be a node id');
-    if (force !== undefined && force !== 'true' && force !== 'false')
-      throw new Problem(400, 'Bad Request', 'force must be true or false');
-    return this.log.changeMembership(RPC.removeMember, { id, force: force === 'true' });
+    return this.log.changeMembership(RPC.removeMember, { id, force });
   }
 
   @Post('cluster/snapshot')

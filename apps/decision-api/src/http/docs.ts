@@ -1,7 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
-import { BodySchemas, openApiSchema, READ_QUERY } from '@parley/decision-api-contract';
+import {
+  BodySchemas,
+  openApiSchema,
+  READ_QUERY,
+  REQUEST_WAITING,
+} from '@parley/decision-api-contract';
 
 /** A route's query parameters, from the schema that checks them (all optional). */
 export function QueryDocs(query: z.ZodObject) {
@@ -39,6 +44,22 @@ export function StrongWriteDocs(body?: BodySchemas) {
         'gets the first answer again (header Idempotent-Replay: true) while the id is inside ' +
         'the idempotency window (PARLEY_IDEMPOTENCY_WINDOW_MS of log time, default 10 minutes).',
     }),
+    ApiHeader({
+      name: 'Prefer',
+      required: false,
+      description:
+        'respond-async (RFC 7240): accept now, decide later. Answered 202 once the command is ' +
+        "fsynced to this decision-api's outbox (also while no leader or quorum is reachable), " +
+        'with Location: /v1/requests/{requestId} and Preference-Applied: respond-async; GET ' +
+        'that for the answer this call would have given. Ignored (answered at once) when the ' +
+        'process has no outbox (PARLEY_OUTBOX_DIR).',
+    }),
+    ApiResponse({
+      status: 202,
+      description:
+        'Prefer: respond-async: accepted, durably queued; the decision follows at the Location.',
+      content: { 'application/json': { schema: openApiSchema(REQUEST_WAITING) } },
+    }),
     ApiResponse({
       status: 409,
       description:
@@ -58,7 +79,8 @@ export function StrongWriteDocs(body?: BodySchemas) {
       status: 503,
       description:
         'No leader or no quorum, or type idempotency-ids-full: the window holds as ' +
-        'many request ids as it may; retry after Retry-After seconds.',
+        'many request ids as it may, or type outbox-full (Prefer: respond-async): the outbox ' +
+        'holds as many requests as it may; retry after Retry-After seconds.',
       content: problem,
     }),
   );

@@ -44,55 +44,112 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/**
+ * An answer a handler gives before its work is done (202 to `Prefer: respond-async`): thrown so
+ * that it leaves whatever the route's own success status is, and written as it is, not as a
+ * problem.
+ */
+export class EarlyAnswer extends HttpException {
+  constructor(
+    status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(body, status);
+  }
+}
+
+/** An answer as status, headers, content type and JSON body, to write now or keep for later. */
+export interface RenderedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  contentType: 'application/json' | 'application/problem+json';
+  body: Record<string, unknown>;
+}
+
+/**
+ * The problem answer for whatever was thrown while serving `instance` (the request's URL); a
+ * bug is a 500 without internals (`unexpected` says so, for the caller to log).
+ */
+export function renderProblem(
+  thrown: unknown,
+  instance: string,
+): RenderedAnswer & { unexpected: boolean } {
+  const error = thrown instanceof ClusterRefused ? problemFor(thrown.outcome) : thrown;
+  let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+  let title = 'Internal Server Error';
+  let detail: string | undefined;
+  let extra: Problem['extra'] = {};
+  let unexpected = false;
+  if (error instanceof Problem) {
+    status = error.getStatus();
+    ({ title, detail } = error.getResponse() as { title: string; detail?: string });
+    extra = error.extra;
+  } else if (error instanceof HttpException) {
+    status = error.getStatus();
+    title = TITLES[status] ?? error.name;
+    const body = error.getResponse();
+    detail =
+      typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? '');
+    // body-parser's own errors: too large or not JSON
+  } else if ((error as { type?: string })?.type === 'entity.too.large') {
+    status = 413;
+    title = TITLES[413];
+    detail = 'the request body is larger than allowed';
+  } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
+    status = 400;
+    title = TITLES[400];
+    detail = 'the request body is not valid JSON';
+  } else {
+    unexpected = true;
+  }
+  return {
+    status,
+    headers:
+      extra.retryAfterSeconds === undefined
+        ? {}
+        : { 'Retry-After': String(extra.retryAfterSeconds) },
+    contentType: 'application/problem+json',
+    body: {
+      type: extra.type ?? 'about:blank',
+      title,
+      status,
+      ...(detail ? { detail } : {}),
+      ...(extra.errors ? { errors: extra.errors } : {}),
+      instance,
+    },
+    unexpected,
+  };
+}
+
+/** Writes a rendered answer on an Express response. */
+export function writeAnswer(response: Response, answer: RenderedAnswer): void {
+  for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+  response.status(answer.status).type(answer.contentType).json(answer.body);
+}
+
 /** Every error leaves as `application/problem+json`; a bug is a 500 without internals. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problem');
 
   catch(thrown: unknown, host: ArgumentsHost): void {
-    const error = thrown instanceof ClusterRefused ? problemFor(thrown.outcome) : thrown;
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<{ url: string }>();
-    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    let title = 'Internal Server Error';
-    let detail: string | undefined;
-    let extra: Problem['extra'] = {};
-    if (error instanceof Problem) {
-      status = error.getStatus();
-      ({ title, detail } = error.getResponse() as { title: string; detail?: string });
-      extra = error.extra;
-    } else if (error instanceof HttpException) {
-      status = error.getStatus();
-      title = TITLES[status] ?? error.name;
-      const body = error.getResponse();
-      detail =
-        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? '');
-      // body-parser's own errors: too large or not JSON
-    } else if ((error as { type?: string })?.type === 'entity.too.large') {
-      status = 413;
-      title = TITLES[413];
-      detail = 'the request body is larger than allowed';
-    } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
-      status = 400;
-      title = TITLES[400];
-      detail = 'the request body is not valid JSON';
-    } else {
-      this.logger.error(
-        `unhandled error on ${request.url}: ${(error as Error)?.stack ?? String(error)}`,
-      );
-    }
-    if (extra.retryAfterSeconds !== undefined)
-      response.setHeader('Retry-After', String(extra.retryAfterSeconds));
-    response
-      .status(status)
-      .type('application/problem+json')
-      .json({
-        type: extra.type ?? 'about:blank',
-        title,
-        status,
-        ...(detail ? { detail } : {}),
-        ...(extra.errors ? { errors: extra.errors } : {}),
-        instance: request.url,
+    if (thrown instanceof EarlyAnswer) {
+      writeAnswer(response, {
+        status: thrown.getStatus(),
+        headers: thrown.headers,
+        contentType: 'application/json',
+        body: thrown.body,
       });
+      return;
+    }
+    const answer = renderProblem(thrown, request.url);
+    if (answer.unexpected)
+      this.logger.error(
+        `unhandled error on ${request.url}: ${(thrown as Error)?.stack ?? String(thrown)}`,
+      );
+    writeAnswer(response, answer);
   }
 }

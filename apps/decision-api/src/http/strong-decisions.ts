@@ -1,10 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Command, restAnswer, validateCommand } from '@parley/decision';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { AsyncRequests } from '../async/async-requests';
+import { Settled } from '../async/outbox-drainer';
+import { AcceptedRequest } from '../async/outbox-state';
 import { Applied, CommandLogClient } from '../cluster-client/command-log-client';
+import { ClusterRefused, isTransient } from '../cluster-client/outcomes';
 import { DecisionActivity } from '../dashboard/decision-activity';
 import { Metrics } from '../metrics/metrics';
-import { Problem } from './problem';
+import { prefersRespondAsync } from './prefer';
+import { Problem, RenderedAnswer, renderProblem } from './problem';
 import { ReadQuery } from '@parley/decision-api-contract';
 
 export type Found<T> = { found: boolean; value?: T };
@@ -13,30 +18,96 @@ export type Found<T> = { found: boolean; value?: T };
  * What every strong route does around its one command or read, in one place: the command goes
  * to the Raft log, the answer's headers are set (X-Raft-Index, Idempotent-Replay,
  * X-Staleness-Ms), and a decision taken (not a replay) is counted in the metrics and listed in
- * the dashboard's activity. The controllers only say which command and what to answer.
+ * the dashboard's activity. The controllers only say which command; the answer is the route's
+ * (libs/decision's restAnswer, the same body the watch and the `decisions` topic carry). With
+ * `Prefer: respond-async` (and an outbox) the command is queued instead and answered 202; the
+ * outbox's drainer settles it here later, with the same answer.
  */
 @Injectable()
-export class StrongDecisions {
+export class StrongDecisions implements OnApplicationBootstrap {
   constructor(
     private readonly log: CommandLogClient,
     private readonly metrics: Metrics,
     private readonly activity: DecisionActivity,
+    private readonly asyncRequests: AsyncRequests,
   ) {}
 
-  /** Applies `type` with the (validated) body and the path's parameters; the state machine's result. */
-  async apply(
+  onApplicationBootstrap(): void {
+    this.asyncRequests.startDraining((request) => this.settle(request));
+  }
+
+  /**
+   * Decides `type` with the (validated) body and the path's parameters: the route's answer
+   * body (a Problem thrown for a conflict or a stranger), or a 202 (thrown as an EarlyAnswer)
+   * once queued when the request prefers respond-async.
+   */
+  async decide(
     response: Response,
-    type: string,
+    type: StrongWriteType,
     body: Record<string, unknown>,
     path: Record<string, string>,
   ): Promise<Record<string, unknown>> {
+    const command = strongCommand(type, body, path);
+    const request = response.req as Request;
+    if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer))
+      throw await this.asyncRequests.accept({
+        requestId: String(command.requestId),
+        type,
+        command,
+        path,
+        url: request.url,
+        acceptedAt: Date.now(),
+      });
     const traceId = response.getHeader('X-Request-Id');
-    const started = performance.now();
-    const applied = await this.log.propose(
-      strongCommand(type, body, path),
+    const applied = await this.propose(
+      type,
+      command,
+      path,
       typeof traceId === 'string' ? traceId : undefined,
     );
     strongHeaders(response, applied);
+    const answer = routeAnswer(command, applied.result);
+    if (answer instanceof Problem) throw answer;
+    return answer.body;
+  }
+
+  /**
+   * Settles a request from the outbox: the answer the synchronous route would have given, or
+   * not-now when the cluster cannot take it yet (no leader, no quorum, outcome unknown: the
+   * drainer proposes it again, the requestId keeping it applied once).
+   */
+  async settle(request: AcceptedRequest): Promise<Settled> {
+    const type = request.type;
+    let applied: Applied;
+    try {
+      applied = await this.propose(type, request.command, request.path, request.requestId);
+    } catch (error) {
+      if (error instanceof ClusterRefused && isTransient(error.outcome)) return { kind: 'not-now' };
+      return { kind: 'decided', answer: withoutExtras(renderProblem(error, request.url)) };
+    }
+    const headers: Record<string, string> = { 'X-Raft-Index': String(applied.index) };
+    if (applied.replayed) headers['Idempotent-Replay'] = 'true';
+    const answer = routeAnswer(request.command, applied.result);
+    if (answer instanceof Problem) {
+      const problem = withoutExtras(renderProblem(answer, request.url));
+      return {
+        kind: 'decided',
+        answer: { ...problem, headers: { ...problem.headers, ...headers } },
+      };
+    }
+    const { status, body } = answer;
+    return { kind: 'decided', answer: { status, headers, contentType: 'application/json', body } };
+  }
+
+  /** Proposes a validated command; a decision taken (not a replay) is counted and listed. */
+  private async propose(
+    type: string,
+    command: Record<string, unknown>,
+    path: Record<string, string>,
+    traceId: string | undefined,
+  ): Promise<Applied> {
+    const started = performance.now();
+    const applied = await this.log.propose(command, traceId);
     if (!applied.replayed) {
       const outcome = String(applied.result.status ?? 'ok');
       this.metrics.decisions.inc({ type, outcome });
@@ -48,25 +119,7 @@ export class StrongDecisions {
         latencyMs: performance.now() - started,
       });
     }
-    return applied.result;
-  }
-
-  /**
-   * Applies the command and answers what its route answers (libs/decision's restAnswer, the
-   * same body the watch and the `decisions` topic carry): the body, or a Problem for 404/409.
-   */
-  async decide(
-    response: Response,
-    type: Exclude<Command['type'], 'clock' | 'mirror.cursor'>,
-    body: Record<string, unknown>,
-    path: Record<string, string>,
-  ): Promise<Record<string, unknown>> {
-    const result = await this.apply(response, type, body, path);
-    const command = { type, ...body, ...path } as Parameters<typeof restAnswer>[0];
-    const answer = restAnswer(command, result);
-    if (answer.status >= 400)
-      throw new Problem(answer.status, String(answer.body.title), String(answer.body.detail));
-    return answer.body;
+    return applied;
   }
 
   /** Reads with the consistency the query asks for; what was found, and at which index. */
@@ -104,6 +157,22 @@ function strongCommand(
       errors: [...new Set(errors)],
     });
   return command;
+}
+
+type StrongWriteType = Exclude<Command['type'], 'clock' | 'mirror.cursor'>;
+
+/** The route's answer to an applied command: its status and body, or its Problem (404/409). */
+function routeAnswer(
+  command: Record<string, unknown>,
+  result: Record<string, unknown>,
+): { status: number; body: Record<string, unknown> } | Problem {
+  const answer = restAnswer(command as Parameters<typeof restAnswer>[0], result);
+  if (answer.status < 400) return answer;
+  return new Problem(answer.status, String(answer.body.title), String(answer.body.detail));
+}
+
+function withoutExtras({ unexpected: _, ...answer }: RenderedAnswer & { unexpected: boolean }) {
+  return answer;
 }
 
 function strongHeaders(response: Response, applied: Applied): void {

@@ -31,7 +31,8 @@ const KV_DELETE_QUERY_PIPE = new ZodValidationPipe(KV_DELETE_QUERY, 'query');
 /**
  * The strong routes of SPEC.md §3: each turns into one command on the Raft log (through the
  * leader) or one read with the requested consistency. Domain refusals (out of stock, over
- * budget) are decisions: 200 with status "rejected".
+ * budget) are decisions: 200 with status "rejected". A write's answer is its route's in
+ * STRONG_ANSWERS (strong-answers.ts); with `Prefer: respond-async` it is 202 and decided later.
  */
 @ApiTags('strong')
 @ApiBearerAuth()

@@ -33,6 +33,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Requests in this process's outbox waiting for a decision (respond-async, buffered). */
+  readonly outboxDepth = new Gauge({
+    name: 'parley_outbox_depth',
+    help: 'respond-async requests in this process outbox waiting for a decision',
+    registers: [this.registry],
+  });
+  readonly outboxBytes = new Gauge({
+    name: 'parley_outbox_bytes',
+    help: 'bytes of the commands in this process outbox waiting for a decision',
+    registers: [this.registry],
+  });
+  /** 1 while a command-log leader answers this process (so a quorum stands behind it). */
+  readonly quorumReachable = new Gauge({
+    name: 'parley_quorum_reachable',
+    help: '1 while a command-log leader answers this decision-api, 0 while none does',
+    registers: [this.registry],
+  });
+  /** Looks at the cluster the alert monitor took (is it alive?). */
+  readonly alertChecks = new Counter({
+    name: 'parley_alert_checks_total',
+    help: 'looks at the command-log leader and the outbox taken for partition alerts',
+    registers: [this.registry],
+  });
+  readonly leaderChanges = new Counter({
+    name: 'parley_leader_changes_total',
+    help: 'changes of the command-log leader seen by this decision-api',
+    registers: [this.registry],
+  });
+  readonly alertsRaised = new Counter({
+    name: 'parley_alerts_total',
+    help: 'partition alerts raised, by kind (quorum-lost, quorum-regained, leader-changes, outbox-depth)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly alertDeliveries = new Counter({
+    name: 'parley_alert_webhook_deliveries_total',
+    help: 'alert webhook deliveries by result (delivered, failed after every attempt, dropped from a full queue)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   /** Open `GET /v1/watch` streams on this process. */
   readonly watchers = new Gauge({
     name: 'parley_watchers',

@@ -171,6 +171,9 @@ function render(view) {
   $('leader').textContent = view.leader || 'none';
   $('term').textContent = view.term === null ? '—' : String(view.term);
   $('total').textContent = String(view.decisions.total);
+  $('outbox').textContent =
+    view.outbox.state === 'off' ? 'off' : `${view.outbox.depth} ${view.outbox.state}`;
+  document.body.dataset.outbox = view.outbox.state;
   document.body.dataset.leader = view.leader || '';
   renderNodes(view);
   renderMembers(view);

@@ -10,6 +10,7 @@ import {
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { prefersRespondAsync } from '../prefer';
 import { ArgSource, LaneRoute } from './lane-routes';
 
 type Next = (error?: unknown) => void;
@@ -85,6 +86,8 @@ export class FastLane {
   take(request: IncomingMessage, response: ServerResponse): boolean {
     const candidates = this.byMethod.get(request.method ?? '');
     if (!candidates) return false;
+    // Accept-now answers (202, thrown past the route's status) are Express's to write.
+    if (prefersRespondAsync(request.headers.prefer)) return false;
     const url = request.url ?? '';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);

@@ -3,6 +3,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
@@ -12,14 +13,24 @@ import { FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * Local durability of a crdt replica: an append-only log of records ([len u32][crc32c u32]
- * [json]) plus a full-state snapshot file. Appends are group-committed: whatever arrives while a
- * write+fdatasync is in flight goes out in the next one, so a 202 means "on this disk". On
- * start the snapshot is loaded and the log replayed; a torn or corrupt tail is cut off with a
- * log line (a crash mid-write loses only what was never acknowledged).
+ * Local durability of a process's own state (a crdt replica's, decision-api's outbox): an
+ * append-only log of records ([len u32][crc32c u32][json]) plus a full-state snapshot file.
+ * Appends are group-committed: whatever arrives while a write+fdatasync is in flight goes out in
+ * the next one, so a 202 means "on this disk". On start the snapshot is loaded and the log
+ * replayed; a torn or corrupt tail is cut off with a log line (a crash mid-write loses only what
+ * was never acknowledged). Replaying a record already in the snapshot must be harmless (see
+ * snapshot()).
  */
 const RECORD_BYTES_MAX = 16 * 1024 * 1024;
 const PENDING_MAX = 100_000;
+
+/** The two files in the log's folder; a crdt replica's names are the defaults. */
+export interface DeltaLogFiles {
+  log: string;
+  snapshot: string;
+}
+
+const CRDT_FILES: DeltaLogFiles = { log: 'deltas.log', snapshot: 'state.json' };
 
 export interface DeltaLogReplay {
   snapshot: unknown;
@@ -39,17 +50,22 @@ export class DeltaLog {
   private constructor(
     private readonly dir: string,
     private readonly fsync: boolean,
+    private readonly files: DeltaLogFiles,
   ) {}
 
-  static async open(dir: string, fsync = true): Promise<{ log: DeltaLog; replay: DeltaLogReplay }> {
-    const log = new DeltaLog(dir, fsync);
+  static async open(
+    dir: string,
+    fsync = true,
+    files: DeltaLogFiles = CRDT_FILES,
+  ): Promise<{ log: DeltaLog; replay: DeltaLogReplay }> {
+    const log = new DeltaLog(dir, fsync, files);
     const replay = log.read();
-    log.file = await open(join(dir, 'deltas.log'), 'a');
+    log.file = await open(join(dir, files.log), 'a');
     return { log, replay };
   }
 
   private read(): DeltaLogReplay {
-    const snapshotPath = join(this.dir, 'state.json');
+    const snapshotPath = join(this.dir, this.files.snapshot);
     let snapshot: unknown = undefined;
     if (existsSync(snapshotPath)) {
       try {
@@ -60,7 +76,7 @@ export class DeltaLog {
         );
       }
     }
-    const logPath = join(this.dir, 'deltas.log');
+    const logPath = join(this.dir, this.files.log);
     if (!existsSync(logPath)) return { snapshot, records: [] };
     const bytes = readFileSync(logPath);
     const records: unknown[] = [];
@@ -81,9 +97,11 @@ export class DeltaLog {
     }
     if (offset < bytes.length) {
       // Only the tail can be torn: everything before it was synced before it was acknowledged.
+      // Cut, not overwritten: left in place, the torn bytes would sit in front of every later
+      // append, and the next start would cut those too.
       const fd = openSync(logPath, 'r+');
       try {
-        writeFileSync(fd, bytes.subarray(0, offset));
+        ftruncateSync(fd, offset);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -157,7 +175,7 @@ export class DeltaLog {
   }
 
   private async replaceWithSnapshot(state: unknown): Promise<void> {
-    const tmp = join(this.dir, 'state.json.tmp');
+    const tmp = join(this.dir, `${this.files.snapshot}.tmp`);
     const fd = openSync(tmp, 'w');
     try {
       writeFileSync(fd, JSON.stringify(state));
@@ -165,7 +183,7 @@ export class DeltaLog {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, join(this.dir, 'state.json'));
+    renameSync(tmp, join(this.dir, this.files.snapshot));
     await this.file?.truncate(0);
     if (this.fsync) await this.file?.datasync();
     this.appendedSinceSnapshot = 0;
