@@ -387,7 +387,6 @@ describe('decision-api over a real local cluster', () => {
     'POST /v1/cluster/members',
     'DELETE /v1/cluster/members/{id}',
     'POST /v1/cluster/snapshot',
-    'GET /v1/watch',
     'GET /health/live',
     'GET /health/ready',
     'GET /metrics',
