@@ -200,6 +200,42 @@ describe('parley CLI against a running local cluster', () => {
     expect(eventual.json).toMatchObject({ workload: 'increment', ok: 100, failed: 0 });
   });
 
+  it('watch prints committed decisions from an index, filtered, and stops after --count', async () => {
+    const agent = cluster.secrets().agentKey;
+    for (const value of ['one', 'two'])
+      expect(
+        (
+          await cluster.call('PUT', '/v1/kv/watch-cli', agent, {
+            requestId: `watch-cli-${value}`,
+            value,
+          })
+        ).status,
+      ).toBe(200);
+    const lines = await parley('watch', '--from', '0', '--prefix', 'kv/watch-cli', '--count', '2');
+    expect(lines.code).toBe(0);
+    expect(lines.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^\d+ {2}kv\.put {2}kv\/watch-cli {2}ok$/),
+      expect.stringMatching(/^\d+ {2}kv\.put {2}kv\/watch-cli {2}ok$/),
+    ]);
+    const jsonLines = await parley(
+      'watch',
+      '--from',
+      '0',
+      '--prefix',
+      'kv/watch-cli',
+      '--count',
+      '2',
+      '--json',
+    );
+    const events = jsonLines.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => e.result.value)).toEqual(['one', 'two']);
+    const bad = await parley('watch', '--from', 'yesterday');
+    expect(bad.code).toBe(2);
+  });
+
   it('exit codes: usage 2, unauthorized 6, unreachable 5', async () => {
     expect((await parley('frobnicate')).code).toBe(2);
     expect((await parley('kv', 'get')).code).toBe(2);

@@ -84,6 +84,30 @@ export class DecisionApi {
     throw new Error(`no answer for ${method} ${path} after ${attempts} attempts`);
   }
 
+  /**
+   * `count` KV writes, one after another, over `keys` keys named `<prefix><n % keys>`, with
+   * request ids `<prefix><n>`; the index each answer named, in order.
+   */
+  async putKeys(prefix: string, count: number, keys: number): Promise<number[]> {
+    const indexes: number[] = [];
+    for (let n = 0; n < count; n += 1) {
+      const answer = await this.write('PUT', `/v1/kv/${prefix}${n % keys}`, {
+        requestId: `${prefix}${n}`,
+        value: `${n}`,
+      });
+      if (answer.status !== 200) throw new Error(`PUT answered ${answer.status}`);
+      indexes.push(Number(answer.json.index));
+    }
+    return indexes;
+  }
+
+  /** A metric's value (the first sample named `name`) from GET /metrics; 0 when absent. */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+    const sample = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return sample ? Number(sample[1]) : 0;
+  }
+
   /** Asks for a leadership transfer and waits until the cluster agrees on another leader. */
   async transferLeadership(cluster: CommandLogCluster): Promise<{ from: string; to: string }> {
     const from = await cluster.waitForLeader();

@@ -77,6 +77,10 @@ export class WatchStream {
     this.response?.pause();
   }
 
+  resume(): void {
+    this.response?.resume();
+  }
+
   close(): void {
     this.request.destroy();
     this.ended = true;

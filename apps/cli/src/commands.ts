@@ -9,6 +9,8 @@ export interface Outcome {
   text: string;
   json: unknown;
   exitCode?: number;
+  /** The command printed as it went (a stream): nothing is left to print. */
+  printed?: boolean;
 }
 
 export interface CommandContext {

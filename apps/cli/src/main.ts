@@ -6,6 +6,7 @@ import { cliErrorOf, connect } from './connect';
 import * as commands from './commands';
 import { CommandContext, Outcome } from './commands';
 import { CliError, EXIT } from './exit-codes';
+import { watch } from './watch';
 
 const USAGE = `parley — operate a Parley cluster through decision-api
 
@@ -29,6 +30,10 @@ commands:
   transfer-leadership [--to <id>]
   snapshot [--no-wait] [--wait-ms n]      take a snapshot, wait for its upload
   bench [--workload put|reserve|increment] [--requests n] [--concurrency n] [--seconds n]
+  watch [--prefix P] [--types T] [--from N] [--count N]
+                                          print decisions live as they are committed
+                                          (entity prefixes and types comma-separated;
+                                          --from: the last index already seen)
 
 options:
   --url <url>        decision-api (default $PARLEY_URL or http://127.0.0.1:18001); several,
@@ -43,7 +48,7 @@ exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 rejected or conflict,
             7 pending (parley request: accepted, not decided yet)`;
 
 type Handler = (context: CommandContext) => Promise<Outcome>;
-type Role = 'agent' | 'operator';
+type Role = 'agent' | 'operator' | 'reader';
 
 /**
  * Command words to handlers and the role each needs (SPEC §3: agents decide, operators run the
@@ -61,6 +66,7 @@ const COMMANDS: Record<string, { handler: Handler; role: Role }> = {
   'transfer-leadership': { handler: commands.transferLeadership, role: 'operator' },
   snapshot: { handler: commands.snapshot, role: 'operator' },
   bench: { handler: commands.bench, role: 'agent' },
+  watch: { handler: watch, role: 'reader' },
 };
 
 /**
@@ -131,6 +137,10 @@ export async function run(argv: string[]): Promise<number> {
         concurrency: { type: 'string' },
         seconds: { type: 'string' },
         workload: { type: 'string' },
+        prefix: { type: 'string' },
+        types: { type: 'string' },
+        from: { type: 'string' },
+        count: { type: 'string' },
       },
     }) as {
       values: Record<string, string | boolean | undefined>;
@@ -163,7 +173,8 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       client.close();
     }
-    process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
+    if (!outcome.printed)
+      process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
     return outcome.exitCode ?? EXIT.ok;
   } catch (error) {
     const known = error instanceof CliError;

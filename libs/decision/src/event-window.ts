@@ -54,7 +54,8 @@ export class EventWindow {
 
   /** Adds the events of the indexes (last, upTo], in log order. */
   append(events: readonly DecisionEvent[], upTo: number): void {
-    if (this.lastIndex === undefined) this.restartAfter(upTo);
+    // A fresh window starts with what it is first given.
+    if (this.lastIndex === undefined) this.restartAfter((events[0]?.index ?? upTo + 1) - 1);
     if (upTo < this.lastIndex!) throw new Error(`event window at ${this.lastIndex} given ${upTo}`);
     for (const event of events) {
       if (event.index <= this.lastIndex! || event.index > upTo)

@@ -324,17 +324,19 @@ export class CommandLogClient implements OnApplicationShutdown {
   }
 
   /**
-   * Decision events after an index (RPC.watch) from any replica that holds them. The replica
-   * that answered last is asked first (the stream stays on one replica while it answers); one
-   * that no longer holds the range (`compacted`, say after a restart from a newer snapshot)
-   * or fails passes the request on to the next. Compacted only when every replica says so,
-   * with the lowest index any of them holds.
+   * Decision events after an index (RPC.watch) from any replica that holds them. The known
+   * leader is asked first: it applies an entry as soon as it commits, a follower only when it
+   * hears of the commit (about a heartbeat later). Else the replica that answered last; one that
+   * no longer holds the range (`compacted`, say after a restart from a newer snapshot) or
+   * fails passes the request on to the next. Compacted only when every replica says so, with
+   * the lowest index any of them holds.
    */
   async watchEvents(request: WatchRequest): Promise<WatchResponse> {
     let compacted: number | undefined;
+    const known = this.leader && this.addressOf.get(this.leader);
+    const first = known && !this.liveness.isSuspect(known) ? known : this.watchAddress;
     for (let attempt = 0; attempt < this.nodes.length; attempt += 1) {
-      const address =
-        attempt === 0 && this.watchAddress !== undefined ? this.watchAddress : this.nextNode();
+      const address = attempt === 0 && first !== undefined ? first : this.nextNode();
       try {
         const answer = await this.call<WatchResponse>(address, RPC.watch, request);
         if (answer.status === 'compacted') {

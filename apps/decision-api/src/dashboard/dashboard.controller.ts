@@ -20,6 +20,11 @@ import { GossipUpstream } from '../cluster-client/http-upstream';
 import { clusterView } from '../http/cluster-view';
 import { AsyncRequests } from '../async/async-requests';
 import { DecisionActivity } from './decision-activity';
+import { WatchHub } from '../watch/watch-hub';
+import { recentRow } from './recent-row';
+
+/** Rows of the "recent decisions" table. */
+const RECENT_ROWS = 20;
 
 /** How often the dashboard's event stream sends a fresh view. */
 const VIEW_EVERY_MS = 1_000;
@@ -64,6 +69,7 @@ export class DashboardController {
     private readonly log: CommandLogClient,
     private readonly gossip: GossipUpstream,
     private readonly activity: DecisionActivity,
+    private readonly watch: WatchHub,
     private readonly asyncRequests: AsyncRequests,
   ) {}
 
@@ -124,7 +130,8 @@ export class DashboardController {
       members,
       outbox: this.asyncRequests.view(),
       decisions: { total: this.activity.total, series: this.activity.series() },
-      recent: this.activity.recent(),
+      // From the watch: decisions taken through any decision-api and through Kafka.
+      recent: this.watch.recent(RECENT_ROWS).map(recentRow),
     };
   }
 }

@@ -6,7 +6,6 @@ describe('DecisionActivity', () => {
     new DecisionActivity(
       () => now,
       5,
-      3,
       () => 0.5,
     );
   const decision = (latencyMs: number, subject = 'k') => ({
@@ -44,16 +43,10 @@ describe('DecisionActivity', () => {
     expect((tracker as unknown as { seconds: Map<number, unknown> }).seconds.size).toBeLessThan(8);
   });
 
-  it('keeps the newest decisions first, up to its limit', () => {
-    const tracker = activity();
-    for (const subject of ['a', 'b', 'c', 'd']) tracker.record(decision(1, subject));
-    expect(tracker.recent().map((d) => d.subject)).toEqual(['d', 'c', 'b']);
-  });
-
   it('samples latencies of a busy second without growing past its sample size', () => {
     let seed = 7;
     const seeded = () => ((seed = (seed * 48_271) % 2_147_483_647) - 1) / 2_147_483_646;
-    const tracker = new DecisionActivity(() => now, 5, 3, seeded);
+    const tracker = new DecisionActivity(() => now, 5, seeded);
     for (let n = 0; n < 10_000; n += 1) tracker.record(decision(n < 2_000 ? 1 : 9));
     now += 1_000;
     const [busy] = tracker.series().slice(-1);

@@ -1,8 +1,7 @@
 import { percentile } from '@parley/common';
 
-/** One strong decision as the dashboard lists it. */
-export interface RecentDecision {
-  at: number;
+/** One strong decision this decision-api took, with its latency. */
+export interface TakenDecision {
   type: string;
   subject: string;
   outcome: string;
@@ -23,22 +22,21 @@ const SAMPLES_PER_SECOND = 2_048;
 
 /**
  * The strong decisions this decision-api took, for the dashboard: a per-second series (count,
- * p50, p99) over the last `windowSeconds`, and the newest `recentLimit` decisions. Memory is
- * bounded whatever the load: a fixed number of seconds, each with a bounded latency sample.
+ * p50, p99) over the last `windowSeconds`. (The list of recent decisions comes from the watch,
+ * so it shows those taken through every decision-api and Kafka.) Memory is bounded whatever
+ * the load: a fixed number of seconds, each with a bounded latency sample.
  */
 export class DecisionActivity {
   private readonly seconds = new Map<number, { count: number; latencies: number[] }>();
-  private readonly recentDecisions: RecentDecision[] = [];
   private sampled = 0;
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly windowSeconds = 60,
-    private readonly recentLimit = 20,
     private readonly random: () => number = Math.random,
   ) {}
 
-  record(decision: Omit<RecentDecision, 'at'>): void {
+  record(decision: TakenDecision): void {
     const at = this.now();
     const second = Math.floor(at / 1_000);
     let bucket = this.seconds.get(second);
@@ -55,8 +53,6 @@ export class DecisionActivity {
       const slot = Math.floor(this.random() * bucket.count);
       if (slot < SAMPLES_PER_SECOND) bucket.latencies[slot] = decision.latencyMs;
     }
-    this.recentDecisions.unshift({ at, ...decision });
-    if (this.recentDecisions.length > this.recentLimit) this.recentDecisions.pop();
   }
 
   /** The last `windowSeconds` whole seconds, oldest first, with empty seconds as zero. */
@@ -74,10 +70,6 @@ export class DecisionActivity {
       });
     }
     return series;
-  }
-
-  recent(): RecentDecision[] {
-    return [...this.recentDecisions];
   }
 
   /** Decisions recorded since this process started. */

@@ -37,7 +37,7 @@ function setup(
 const body = { requestId: 'r-1', orderId: 'o-1', quantity: 1 };
 
 describe('StrongDecisions', () => {
-  it('proposes the command, sets the headers, counts the decision and lists it', async () => {
+  it('proposes the command, sets the headers and counts the decision', async () => {
     const { decisions, proposed, metrics, activity, headers, response } = setup(false);
     const result = await decisions.decide(response, 'inventory.reserve', body, { sku: 'gpu' });
     expect(result).toEqual({ status: 'accepted', available: 3, index: undefined });
@@ -46,14 +46,14 @@ describe('StrongDecisions', () => {
     expect(await metrics.registry.getSingleMetricAsString('parley_decisions_total')).toMatch(
       /type="inventory.reserve",outcome="accepted"} 1/,
     );
-    expect(activity.recent()).toMatchObject([{ subject: 'gpu', outcome: 'accepted', index: 42 }]);
+    expect(activity.total).toBe(1);
   });
 
-  it('marks a replay and neither counts nor lists it again', async () => {
+  it('marks a replay and does not count it again', async () => {
     const { decisions, activity, headers, response } = setup(true);
     await decisions.decide(response, 'inventory.reserve', body, { sku: 'gpu' });
     expect(headers).toEqual({ 'X-Raft-Index': '42', 'Idempotent-Replay': 'true' });
-    expect(activity.recent()).toEqual([]);
+    expect(activity.total).toBe(0);
   });
 
   it('refuses a command the state machine would refuse before it reaches the log', async () => {

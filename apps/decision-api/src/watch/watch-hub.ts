@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { assert } from '@parley/common';
 import { DecisionEvent, EventWindow } from '@parley/decision';
 import type { WatchAlert, WatchCompacted } from '@parley/decision-api-contract';
@@ -22,6 +27,8 @@ export interface WatchSubscriber {
   /** The hub lost the range the subscriber stood in: it must resync and is let go. */
   compacted(compacted: WatchCompacted): void;
   heartbeat(): void;
+  /** The process is stopping: end the stream now (the client resumes elsewhere). */
+  stop(): void;
 }
 
 export interface WatchHubOptions {
@@ -58,7 +65,7 @@ const delivery = (events: readonly DecisionEvent[], upTo: number): Delivery => (
  * Other parts of decision-api publish operational alerts to every watcher with publishAlert().
  */
 @Injectable()
-export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WatchHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WatchHub');
   private window: EventWindow;
   private readonly subscribers = new Set<WatchSubscriber>();
@@ -84,9 +91,11 @@ export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
     this.heartbeat.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the HTTP server closes: it would wait for every open stream to end. */
+  beforeApplicationShutdown(): void {
     this.running = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const subscriber of [...this.subscribers]) subscriber.stop();
   }
 
   // ---- the extension point ---------------------------------------------------------------
@@ -181,28 +190,35 @@ export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
 
   // ---- the one stream from the replicas ------------------------------------------------------
 
+  /**
+   * The long poll, for as long as the process runs. A failure, a refusal or a lost range backs
+   * off (exponentially, with jitter) before the next poll, so a replica in trouble is never
+   * hammered.
+   */
   private async tail(): Promise<void> {
     for (let failures = 0; this.running;) {
+      let trouble: string;
       try {
         const answer = await this.client.watchEvents({
           afterIndex: this.window.last,
           waitMs: this.options.pollWaitMs,
           eventsMax: WATCH_EVENTS_MAX,
         });
-        failures = 0;
-        if (answer.status === 'rejected') throw new Error(answer.reason);
+        if (answer.status === 'ok') {
+          this.advance(answer.events, answer.upTo);
+          failures = 0;
+          continue;
+        }
         if (answer.status === 'compacted') this.lostRange(answer.compactedIndex);
-        else this.advance(answer.events, answer.upTo);
+        trouble =
+          answer.status === 'rejected' ? answer.reason : `compacted at ${answer.compactedIndex}`;
       } catch (error) {
-        failures += 1;
-        if (failures === 1) this.logger.warn(`watch: ${(error as Error).message}; retrying`);
-        const delayMs = backoffDelayMs(
-          failures,
-          { delayMsBase: 50, delayMsMax: 2_000 },
-          Math.random,
-        );
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        trouble = (error as Error).message;
       }
+      failures += 1;
+      if (failures === 1) this.logger.warn(`watch: ${trouble}; retrying`);
+      const delayMs = backoffDelayMs(failures, { delayMsBase: 50, delayMsMax: 2_000 }, Math.random);
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     }
   }
 
@@ -228,6 +244,8 @@ export class WatchHub implements OnApplicationBootstrap, OnApplicationShutdown {
     );
     const compacted = { compactedIndex, resyncFrom: compactedIndex };
     for (const subscriber of [...this.subscribers]) subscriber.compacted(compacted);
+    // Let go: each gives its slot back when its connection closes (release).
+    this.subscribers.clear();
     this.window = new EventWindow(this.options.recentEventsMax);
   }
 }

@@ -83,6 +83,12 @@ export class WatchSession implements WatchSubscriber {
     }
   }
 
+  stop(): void {
+    this.close();
+    // What the client has not read would hold the socket, and the server's close with it.
+    if (this.response.writableLength > 0) this.response.destroy();
+  }
+
   /** Ends the stream with a last frame; a client that does not read it is cut after a grace. */
   close(lastFrame?: string): void {
     if (!this.open) return;

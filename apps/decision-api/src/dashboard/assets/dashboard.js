@@ -158,12 +158,11 @@ function renderRecent(view) {
   body.replaceChildren();
   for (const decision of view.recent) {
     const row = document.createElement('tr');
-    cell(row, new Date(decision.at).toLocaleTimeString());
-    cell(row, decision.type);
-    cell(row, decision.subject);
-    cell(row, decision.outcome);
     cell(row, decision.index);
-    cell(row, decision.latencyMs.toFixed(1));
+    cell(row, decision.type);
+    cell(row, decision.entity);
+    cell(row, decision.outcome);
+    cell(row, decision.decidedBy);
     body.appendChild(row);
   }
 }
