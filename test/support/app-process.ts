@@ -22,9 +22,16 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  /** `NODE_EXTRA_ARGS` in env (space-separated) goes to node itself, e.g. `--cpu-prof`. */
+  /**
+   * `NODE_EXTRA_ARGS` in env (space-separated) goes to node itself, e.g. `--cpu-prof`. A
+   * decision-api gets the test run's own PARLEY_HTTP_PLATFORM unless env names one, so any
+   * e2e spec runs against Fastify too: `PARLEY_HTTP_PLATFORM=fastify npx jest ...`.
+   */
   static start(name: AppName, env: Record<string, string>): AppProcess {
     const { NODE_EXTRA_ARGS: nodeArgs, ...appEnv } = env;
+    const platform = process.env.PARLEY_HTTP_PLATFORM;
+    if (name === 'decision-api' && platform && !appEnv.PARLEY_HTTP_PLATFORM)
+      appEnv.PARLEY_HTTP_PLATFORM = platform;
     const child = spawn(
       process.execPath,
       [

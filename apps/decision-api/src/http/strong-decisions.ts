@@ -1,11 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { validateCommand } from '@parley/decision';
-import type { Response } from 'express';
 import { Applied, CommandLogClient } from '../cluster-client/command-log-client';
 import { DecisionActivity } from '../dashboard/decision-activity';
 import { Metrics } from '../metrics/metrics';
 import { Problem } from './problem';
 import { ReadQuery } from '@parley/decision-api-contract';
+
+/**
+ * The answer a handler is building, as Express's response and Fastify's reply both expose it
+ * (`@Res({ passthrough: true })`): headers are set on it, the body is what the handler returns.
+ */
+export type Answer = { getHeader(name: string): unknown } & (
+  | { header(name: string, value: string): unknown }
+  // the fast lane hands handlers the raw ServerResponse
+  | { header?: undefined; setHeader(name: string, value: string): unknown }
+);
+
+function setHeader(response: Answer, name: string, value: string): void {
+  if (response.header) response.header(name, value);
+  else response.setHeader(name, value);
+}
 
 export type Found<T> = { found: boolean; value?: T };
 
@@ -25,7 +39,7 @@ export class StrongDecisions {
 
   /** Applies `type` with the (validated) body and the path's parameters; the state machine's result. */
   async apply(
-    response: Response,
+    response: Answer,
     type: string,
     body: Record<string, unknown>,
     path: Record<string, string>,
@@ -53,7 +67,7 @@ export class StrongDecisions {
 
   /** Reads with the consistency the query asks for; what was found, and at which index. */
   async read<T>(
-    response: Response,
+    response: Answer,
     query: Record<string, unknown>,
     { consistency, minIndex }: ReadQuery,
   ): Promise<{ index: number; found: Found<T> }> {
@@ -88,13 +102,13 @@ function strongCommand(
   return command;
 }
 
-function strongHeaders(response: Response, applied: Applied): void {
-  response.setHeader('X-Raft-Index', String(applied.index));
-  if (applied.replayed) response.setHeader('Idempotent-Replay', 'true');
+function strongHeaders(response: Answer, applied: Applied): void {
+  setHeader(response, 'X-Raft-Index', String(applied.index));
+  if (applied.replayed) setHeader(response, 'Idempotent-Replay', 'true');
 }
 
-function readHeaders(response: Response, read: { index: number; stalenessMs?: number }): void {
-  response.setHeader('X-Raft-Index', String(read.index));
+function readHeaders(response: Answer, read: { index: number; stalenessMs?: number }): void {
+  setHeader(response, 'X-Raft-Index', String(read.index));
   if (read.stalenessMs !== undefined)
-    response.setHeader('X-Staleness-Ms', String(read.stalenessMs));
+    setHeader(response, 'X-Staleness-Ms', String(read.stalenessMs));
 }

@@ -11,8 +11,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
-import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
+import { ApiKeys, Caller, CallerOf, Roles } from '../auth/api-keys';
 import {
   BODIES,
   KV_DELETE_QUERY,
@@ -23,7 +22,7 @@ import {
 import { CommandBody, ZodValidationPipe } from './validation';
 import { QueryDocs, ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
-import { StrongDecisions } from './strong-decisions';
+import { Answer, StrongDecisions } from './strong-decisions';
 
 const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
 const KV_DELETE_QUERY_PIPE = new ZodValidationPipe(KV_DELETE_QUERY, 'query');
@@ -54,7 +53,7 @@ export class StrongController {
   async putKv(
     @Param('key') key: string,
     @CommandBody(BODIES.kvPut) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'kv.put', body, { key });
     if (result.status === 'conflict') throw versionConflict(key, result);
@@ -67,7 +66,7 @@ export class StrongController {
   async getKv(
     @Param('key') key: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { index, found } = await this.decisions.read<{ value: string; version: number }>(
       res,
@@ -86,7 +85,7 @@ export class StrongController {
     @Param('key') key: string,
     @Query(KV_DELETE_QUERY_PIPE) { ifVersion }: KvDeleteQuery,
     @Headers('idempotency-key') idem: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const body = {
       requestId: idem,
@@ -107,7 +106,7 @@ export class StrongController {
   async restock(
     @Param('sku') sku: string,
     @CommandBody(BODIES.restock) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'inventory.restock', body, { sku });
     return { sku, available: result.available, reserved: result.reserved, index: result.index };
@@ -120,7 +119,7 @@ export class StrongController {
   async reserve(
     @Param('sku') sku: string,
     @CommandBody(BODIES.reserve) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'inventory.reserve', body, { sku });
     return {
@@ -138,7 +137,7 @@ export class StrongController {
     @Param('sku') sku: string,
     @Param('orderId') orderId: string,
     @Headers('idempotency-key') idem: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(
       res,
@@ -157,7 +156,7 @@ export class StrongController {
   async inventory(
     @Param('sku') sku: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<{ available: number; reserved: number }>(
       res,
@@ -176,7 +175,7 @@ export class StrongController {
   async setBudget(
     @Param('campaign') campaign: string,
     @CommandBody(BODIES.budgetSet) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'budget.set', body, { campaign });
     return { campaign, limit: result.limit, spent: result.spent, remaining: result.remaining };
@@ -189,7 +188,7 @@ export class StrongController {
   async spend(
     @Param('campaign') campaign: string,
     @CommandBody(BODIES.spend) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'budget.spend', body, { campaign });
     return {
@@ -206,7 +205,7 @@ export class StrongController {
   async budget(
     @Param('campaign') campaign: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
@@ -225,7 +224,7 @@ export class StrongController {
   @Roles('agent')
   async propose(
     @CommandBody(BODIES.propose) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const result = await this.decisions.apply(res, 'proposal.create', body, {});
     if (result.status === 'conflict')
@@ -249,10 +248,10 @@ export class StrongController {
   async vote(
     @Param('id') proposalId: string,
     @CommandBody(BODIES.vote) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @CallerOf() caller: Caller | undefined,
+    @Res({ passthrough: true }) res: Answer,
   ) {
-    // The guard left the caller on the request (Express's and the fast lane's alike).
-    const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
+    const refusal = this.keys.voteRefusal(caller, body);
     if (refusal) throw refusal;
     const result = await this.decisions.apply(res, 'proposal.vote', body, { proposalId });
     return {
@@ -269,7 +268,7 @@ export class StrongController {
   async proposal(
     @Param('id') proposalId: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
