@@ -164,6 +164,27 @@ function summary(runs: Run[], clients: number, seconds: number): string {
         )} |`,
       );
     }
+  // Paired by round (the two ran back to back), so a slow moment of the machine cancels out.
+  lines.push(
+    '',
+    'decision-api CPU per request against Fastify in the same round, median (min–max):',
+  );
+  for (const workload of new Set(runs.map((r) => r.workload)))
+    for (const variant of ['express+lane', 'express'] as const) {
+      const ratios = runs
+        .filter((r) => r.workload === workload && r.variant === variant)
+        .map((r) => {
+          const fastify = runs.find(
+            (f) => f.workload === workload && f.variant === 'fastify' && f.round === r.round,
+          )!;
+          return r.apiCpuUsPerRequest / fastify.apiCpuUsPerRequest;
+        })
+        .sort((a, b) => a - b);
+      const median = ratios[Math.floor(ratios.length / 2)];
+      lines.push(
+        `- ${workload}, ${variant}/fastify: ${median.toFixed(2)} (${ratios[0].toFixed(2)}–${ratios[ratios.length - 1].toFixed(2)})`,
+      );
+    }
   return lines.join('\n');
 }
 
