@@ -5,8 +5,13 @@
  * figures. Writes results.json, results.md and chart.svg under bench/results/<time>/ with the
  * machine's description. It prints and records figures; it asserts nothing about them.
  *
- * Options: --requests N (per level, default 10000), --levels 1,16,64,256, --seconds S (bound per
- * level, default 60), --recovery-entries N (default 1000000; 0 skips), --skip-sims, --out DIR.
+ * Strong writes load both systems with wrk (a compiled generator: the node:http one costs about
+ * three times the CPU per request on the cores the servers share); the decision workloads keep
+ * the node:http generator. Every level reports server CPU per request next to its latencies.
+ *
+ * Options: --wrk-seconds S (per strong-write level, default 15), --requests N (per decision
+ * level, default 10000), --levels 1,16,64,256, --seconds S (bound per decision level, default
+ * 60), --recovery-entries N (default 1000000; 0 skips), --skip-sims, --out DIR.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,17 +22,19 @@ import { raftCoreFigures } from './raft-core';
 import { throughputAndLatencyChart } from './suite/chart';
 import { EtcdCluster, etcdPutBody } from './suite/etcd-cluster';
 import { codecFloor, fsyncFloor, httpRoundTripFloor, tcpRoundTripFloor } from './suite/floors';
-import { HttpLoadResult, httpLoad } from './suite/http-load';
 import { ParleyClient } from '@parley/client';
 import { ClientLoadOptions, clientLoad } from './suite/client-load';
 import { BENCH_AGENT_KEY, ParleyStack } from './suite/parley-stack';
+import { cpuDuring, totalOf } from './suite/process-cpu';
 import { peakRssDuring, rssOf } from './suite/process-memory';
+import { WrkResult, WrkWorkload, wrkLoad } from './suite/wrk-load';
 import { recoveryBench } from './suite/recovery';
 import { LevelFigure, markdownReport } from './suite/report';
 
 const repoRoot = join(__dirname, '..', '..');
 const { values: flags } = parseArgs({
   options: {
+    'wrk-seconds': { type: 'string', default: '15' },
     requests: { type: 'string', default: '10000' },
     levels: { type: 'string', default: '1,16,64,256' },
     seconds: { type: 'string', default: '60' },
@@ -39,6 +46,9 @@ const { values: flags } = parseArgs({
 const REQUESTS = Number(flags.requests);
 const LEVELS = flags.levels!.split(',').map(Number);
 const SECONDS = Number(flags.seconds);
+const WRK_SECONDS = Number(flags['wrk-seconds']);
+/** wrk's warm-up before each strong-write level: every connection open and the JIT warm. */
+const WRK_WARMUP_SECONDS = 3;
 /**
  * Warm-up before each level: 200 requests, and at least 4 per client, so every keep-alive
  * connection is open and has served a few requests before timing starts (with 256 clients a
@@ -49,18 +59,50 @@ const RECOVERY_ENTRIES = Number(flags['recovery-entries']);
 const VALUE = 'x'.repeat(100);
 const KEYS = 1_000;
 
-function level(clients: number, result: HttpLoadResult): LevelFigure {
+/** What either generator reports of one level. */
+type Measured = Pick<WrkResult, 'ok' | 'failed' | 'perSecond' | 'p50Ms' | 'p99Ms' | 'p999Ms'> & {
+  firstFailure?: string;
+};
+
+/**
+ * Runs one level while reading the CPU of the system's server processes and their peak RSS;
+ * `requests` is what the level answered, the CPU's divisor.
+ */
+async function measuredLevel(
+  clients: number,
+  pids: Record<string, number>,
+  work: () => Promise<Measured & { requests: number }>,
+): Promise<{ figure: LevelFigure; peakMiB: Record<string, number | null> }> {
+  const { result: measured, peakMiB } = await peakRssDuring(pids, cpuDuring(pids, work));
+  const { result, cpuSeconds } = measured;
   const round = (v: number) => Math.round(v * 1000) / 1000;
   return {
-    clients,
-    ok: result.ok,
-    failed: result.failed,
-    perSecond: Math.round(result.perSecond),
-    p50Ms: round(result.p50Ms),
-    p99Ms: round(result.p99Ms),
-    p999Ms: round(result.p999Ms),
-    ...(result.firstFailure ? { firstFailure: result.firstFailure } : {}),
+    peakMiB,
+    figure: {
+      clients,
+      ok: result.ok,
+      failed: result.failed,
+      perSecond: Math.round(result.perSecond),
+      p50Ms: round(result.p50Ms),
+      p99Ms: round(result.p99Ms),
+      p999Ms: round(result.p999Ms),
+      serverCpuUsPerRequest: Math.round((totalOf(cpuSeconds) / Math.max(1, result.requests)) * 1e6),
+      ...(result.firstFailure ? { firstFailure: result.firstFailure } : {}),
+    },
   };
+}
+
+/** A strong-write level under wrk, after a short warm-up at the same concurrency. */
+async function wrkLevel(
+  url: string,
+  clients: number,
+  pids: Record<string, number>,
+  workload: WrkWorkload,
+) {
+  await wrkLoad({ url, clients, seconds: WRK_WARMUP_SECONDS, workload });
+  return measuredLevel(clients, pids, () =>
+    wrkLoad({ url, clients, seconds: WRK_SECONDS, workload }),
+  );
 }
 
 function log(line: string): void {
@@ -94,31 +136,23 @@ async function parleySide(run: string) {
     const put: LevelFigure[] = [];
     let underLoadMiB: Record<string, number | null> = {};
     for (const clients of LEVELS) {
-      const work = httpLoad({
-        url: stack.apiUrl,
-        clients,
-        requests: REQUESTS,
-        seconds: SECONDS,
-        warmup: warmupFor(clients),
-        request: (n) => ({
-          method: 'PUT',
-          path: `/v1/kv/${run}-${(n + KEYS) % KEYS}`,
-          headers: stack.headers(),
-          body: JSON.stringify({ requestId: `${run}-${clients}-${n}`, value: VALUE }),
-        }),
+      const { figure, peakMiB } = await wrkLevel(stack.apiUrl, clients, stack.pids(), {
+        method: 'PUT',
+        path: `/v1/kv/${run}-{k}`,
+        headers: stack.headers(),
+        body: `{"requestId":"{n}","value":"${VALUE}"}`,
+        keys: KEYS,
       });
-      const { result, peakMiB } = await peakRssDuring(stack.pids(), work);
       if (clients === 64) underLoadMiB = peakMiB;
-      put.push(level(clients, result));
+      put.push(figure);
       log(`Parley PUT /v1/kv  clients=${clients}  ${JSON.stringify(put[put.length - 1])}`);
     }
     const reservations: LevelFigure[] = [];
     const increments: LevelFigure[] = [];
     /** One decision workload level through decision-api, as an agent calls it: @parley/client. */
-    const workload = async (clients: number, operation: ClientLoadOptions['operation']) =>
-      level(
-        clients,
-        await clientLoad({
+    const workload = async (clients: number, operation: ClientLoadOptions['operation']) => {
+      const { figure } = await measuredLevel(clients, stack.pids(), async () => {
+        const result = await clientLoad({
           url: stack.apiUrl,
           apiKey: BENCH_AGENT_KEY,
           clients,
@@ -126,8 +160,12 @@ async function parleySide(run: string) {
           seconds: SECONDS,
           warmup: warmupFor(clients),
           operation,
-        }),
-      );
+        });
+        // The CPU reading spans the warm-up too, so its requests count.
+        return { ...result, requests: result.ok + result.failed + warmupFor(clients) };
+      });
+      return figure;
+    };
     const setup = new ParleyClient({ endpoints: stack.apiUrl, apiKey: BENCH_AGENT_KEY });
     try {
       await setup.inventory.restock(run, 10_000_000, { requestId: `${run}-restock` });
@@ -169,29 +207,32 @@ async function etcdSide(run: string) {
     // The load goes to one member, as Parley's goes to one decision-api; a follower forwards
     // to its leader, as decision-api does.
     const url = cluster.members[0].clientUrl;
+    // The same keys as Parley's, base64 as the gateway wants them, picked by wrk per request.
+    const keyed = Array.from({ length: KEYS }, (_, k) => etcdPutBody(`${run}-${k}`, VALUE));
     for (const clients of LEVELS) {
-      const work = httpLoad({
-        url,
-        clients,
-        requests: REQUESTS,
-        seconds: SECONDS,
-        warmup: warmupFor(clients),
-        request: (n) => ({
-          method: 'POST',
-          path: '/v3/kv/put',
-          body: etcdPutBody(`${run}-${(n + KEYS) % KEYS}`, VALUE),
-        }),
-        accept: (status, body) => status === 200 && body.includes('"header"'),
+      const { figure, peakMiB } = await wrkLevel(url, clients, cluster.pids(), {
+        method: 'POST',
+        path: '/v3/kv/put',
+        body: '{K}',
+        keyed,
       });
-      const { result, peakMiB } = await peakRssDuring(cluster.pids(), work);
       if (clients === 64) underLoadMiB = peakMiB;
-      put.push(level(clients, result));
+      put.push(figure);
       log(`etcd PUT /v3/kv/put  clients=${clients}  ${JSON.stringify(put[put.length - 1])}`);
     }
     return { put, memory: { atRestMiB, underLoad64MiB: underLoadMiB } };
   } finally {
     await cluster.stop();
   }
+}
+
+function chartPoint(p: LevelFigure) {
+  return {
+    clients: p.clients,
+    perSecond: p.perSecond,
+    p99Ms: p.p99Ms,
+    cpuUsPerRequest: p.serverCpuUsPerRequest,
+  };
 }
 
 /** The simulator benchmarks, run as they run alone; their printed figures go in the report. */
@@ -233,6 +274,9 @@ async function main(): Promise<void> {
       throughputRatio: Math.round((p.perSecond / e.perSecond) * 100) / 100,
       p50Ratio: Math.round((p.p50Ms / e.p50Ms) * 100) / 100,
       p99Ratio: Math.round((p.p99Ms / e.p99Ms) * 100) / 100,
+      p999Ratio: Math.round((p.p999Ms / e.p999Ms) * 100) / 100,
+      cpuPerRequestRatio:
+        Math.round((p.serverCpuUsPerRequest / e.serverCpuUsPerRequest) * 100) / 100,
     };
   });
   let recovery;
@@ -247,6 +291,7 @@ async function main(): Promise<void> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     settings: {
+      wrkSecondsPerLevel: WRK_SECONDS,
       requestsPerLevel: REQUESTS,
       levels: LEVELS,
       secondsBoundPerLevel: SECONDS,
@@ -270,24 +315,8 @@ async function main(): Promise<void> {
   writeFileSync(
     join(out, 'chart.svg'),
     throughputAndLatencyChart('Strong writes, 100-byte values, 3 nodes, fsync on, loopback', [
-      {
-        name: 'Parley',
-        colour: '#d9480f',
-        points: parley.put.map((p) => ({
-          clients: p.clients,
-          perSecond: p.perSecond,
-          p99Ms: p.p99Ms,
-        })),
-      },
-      {
-        name: 'etcd',
-        colour: '#1c7ed6',
-        points: etcd.put.map((p) => ({
-          clients: p.clients,
-          perSecond: p.perSecond,
-          p99Ms: p.p99Ms,
-        })),
-      },
+      { name: 'Parley', colour: '#d9480f', points: parley.put.map(chartPoint) },
+      { name: 'etcd', colour: '#1c7ed6', points: etcd.put.map(chartPoint) },
     ]),
   );
   console.log(markdownReport(results));

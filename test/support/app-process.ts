@@ -25,10 +25,15 @@ export class AppProcess {
   /**
    * `NODE_EXTRA_ARGS` in env (space-separated) goes to node itself, e.g. `--cpu-prof`;
    * `RUN_COMPILED=true` runs the compiled output in dist/ (`npm run build`), as a deployment
-   * does, instead of the sources: for benchmarks that time a start.
+   * does, instead of the sources: for benchmarks that time a start. A decision-api gets the test
+   * run's own PARLEY_HTTP_PLATFORM unless env names one, so any e2e spec runs against Fastify
+   * too: `PARLEY_HTTP_PLATFORM=fastify npx jest ...`.
    */
   static start(name: AppName, env: Record<string, string>): AppProcess {
     const { NODE_EXTRA_ARGS: nodeArgs, RUN_COMPILED: compiled, ...appEnv } = env;
+    const platform = process.env.PARLEY_HTTP_PLATFORM;
+    if (name === 'decision-api' && platform && !appEnv.PARLEY_HTTP_PLATFORM)
+      appEnv.PARLEY_HTTP_PLATFORM = platform;
     const child = spawn(
       process.execPath,
       [

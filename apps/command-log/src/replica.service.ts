@@ -15,7 +15,7 @@ import {
   TieredSnapshotStore,
 } from '@parley/snapshot';
 import { AddressBook } from './address-book';
-import { CommandLogConfig } from './config';
+import { CommandLogConfig, heartbeatTicksOf } from './config';
 import { DecisionStateMachineAdapter } from './decision-state-machine.adapter';
 import { TcpPeerTransport } from './peer-transport/peer-transport';
 import { SYSTEM_CLOCK } from './system-clock';
@@ -106,7 +106,10 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       random: { nextInt: (max) => randomInt(max) },
       tickMs: get('PARLEY_TICK_MS'),
       electionTicks: get('PARLEY_ELECTION_TICKS'),
-      heartbeatTicks: 1,
+      heartbeatTicks: heartbeatTicksOf({
+        PARLEY_HEARTBEAT_TICKS: get('PARLEY_HEARTBEAT_TICKS'),
+        PARLEY_ELECTION_TICKS: get('PARLEY_ELECTION_TICKS'),
+      }),
       snapshotEveryEntries: get('PARLEY_SNAPSHOT_EVERY_ENTRIES'),
       compactionTailEntries: get('PARLEY_COMPACTION_TAIL_ENTRIES'),
       inboxBatchMax: 10_000,

@@ -135,9 +135,17 @@ export const decisionApiConfigSchema = z
         'decision-api process: N processes allow up to N× the budget',
     ),
     /**
-     * Serve the decision routes through the fast lane (same middleware, guards, handlers and
-     * errors, without Express's router); `false` sends everything through Express, e.g. to
-     * compare the two.
+     * The HTTP server under Nest: `express`, or `fastify` (same routes, guards, pipes, problem
+     * answers and headers; measured side by side in docs/benchmarks.md).
+     */
+    PARLEY_HTTP_PLATFORM: z
+      .enum(['express', 'fastify'])
+      .default('express')
+      .describe('express or fastify'),
+    /**
+     * On Express, serve the decision routes through the fast lane (same middleware, guards,
+     * handlers and errors, without Express's router); `false` sends everything through Express,
+     * e.g. to compare the two. Fastify has no lane.
      */
     PARLEY_HTTP_FAST_LANE: booleanFlag(true),
     /**

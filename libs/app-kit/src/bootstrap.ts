@@ -1,10 +1,13 @@
 import { ConsoleLogger, DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { json } from 'express';
 import { ConfigError, loadConfig } from '@parley/config';
 import { z } from 'zod';
 import { HttpTlsConfig, httpsServerOptions } from './tls';
+import { parseJsonBody } from './json-body';
 
 /** What every app's main.ts hands to `bootstrapApp`. */
 export interface AppDefinition<S extends z.ZodObject> {
@@ -13,17 +16,36 @@ export interface AppDefinition<S extends z.ZodObject> {
   schema: S;
   /** Builds the root module from the validated configuration. */
   module: (config: z.output<S>) => DynamicModule | Type<unknown>;
+  /** Which HTTP server Nest runs on; Express unless the app says otherwise. */
+  platform?: (config: z.output<S>) => HttpPlatform;
   /**
    * Runs after the module is created and before listening, e.g. to connect a microservice.
-   * `jsonBodyParser` is the body parser the app gets after this returns (for an app that also
-   * serves requests outside Express, with the same limit and rules).
+   * On Express, `jsonBodyParser` is the body parser the app gets after this returns (for an app
+   * that also serves requests outside Express, with the same limit and rules).
    */
   beforeListen?: (
     app: INestApplication,
     config: z.output<S>,
-    parts: { jsonBodyParser: ReturnType<typeof json> },
+    parts: PlatformParts,
   ) => Promise<void>;
 }
+
+export type HttpPlatform = 'express' | 'fastify';
+
+/** What `beforeListen` gets to know about the HTTP server under Nest. */
+export type PlatformParts =
+  | { platform: 'express'; jsonBodyParser: ReturnType<typeof json> }
+  | {
+      platform: 'fastify';
+      /**
+       * Fastify refuses a URL it cannot decode before routing, where neither hooks nor Nest's
+       * exception filters run; `answer` answers it instead (else Fastify's own JSON).
+       */
+      answerUnroutable: (answer: UnroutableAnswer) => void;
+    };
+
+/** Answers a request Fastify refused before routing (`error` says why). */
+export type UnroutableAnswer = (error: Error, request: FastifyRequest, reply: FastifyReply) => void;
 
 const levelsFrom: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -66,29 +88,83 @@ export async function bootstrapApp<S extends z.ZodObject>(
     json: config.PARLEY_LOG_FORMAT === 'json',
     logLevels: levelsFrom[config.PARLEY_LOG_LEVEL],
   });
-  // HTTPS when PARLEY_TLS_CERT_FILE is set (validated with its key at load time).
-  const httpsOptions = httpsServerOptions(config);
-  const app = await NestFactory.create<NestExpressApplication>(definition.module(config), {
-    logger,
-    bodyParser: false,
-    abortOnError: false,
-    httpsOptions,
-  });
-  // Express names itself in a header on every answer unless told not to; nobody needs it.
-  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable(
-    'x-powered-by',
-  );
-  app.enableShutdownHooks();
-  // The app's own middleware (request ids, metrics, security headers) first, then the body
-  // parser: an answer to a body that does not parse gets them too.
-  const jsonBodyParser = json({ limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
-  if (definition.beforeListen) await definition.beforeListen(app, config, { jsonBodyParser });
-  app.use(jsonBodyParser);
-  await app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
-  const scheme = httpsOptions ? 'https' : 'http';
+  const platform = definition.platform?.(config) ?? 'express';
+  const app =
+    platform === 'fastify'
+      ? await createOnFastify(definition.module(config), logger, config)
+      : await createOnExpress(definition.module(config), logger, config);
+  app.app.enableShutdownHooks();
+  if (app.express) {
+    // The app's own middleware (request ids, metrics, security headers) first, then the body
+    // parser: an answer to a body that does not parse gets them too.
+    const jsonBodyParser = json({ limit: config.PARLEY_HTTP_BODY_BYTES_MAX });
+    if (definition.beforeListen)
+      await definition.beforeListen(app.app, config, { platform: 'express', jsonBodyParser });
+    app.app.use(jsonBodyParser);
+  } else if (definition.beforeListen) {
+    const answerUnroutable = (answer: UnroutableAnswer) => (app.unroutable.answer = answer);
+    await definition.beforeListen(app.app, config, { platform: 'fastify', answerUnroutable });
+  }
+  await app.app.listen(config.PARLEY_HTTP_PORT, config.PARLEY_HTTP_HOST);
+  const scheme = httpsServerOptions(config) ? 'https' : 'http';
   const clientAuth = config.PARLEY_TLS_CLIENT_CERT_AUTH ? ' (client certificates required)' : '';
   logger.log(
     `listening on ${scheme}://${config.PARLEY_HTTP_HOST}:${config.PARLEY_HTTP_PORT}${clientAuth}`,
   );
-  return app;
+  return app.app;
+}
+
+type AppModule = DynamicModule | Type<unknown>;
+
+async function createOnExpress(module: AppModule, logger: ConsoleLogger, config: BaseConfig) {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    logger,
+    bodyParser: false,
+    abortOnError: false,
+    // HTTPS when PARLEY_TLS_CERT_FILE is set (validated with its key at load time).
+    httpsOptions: httpsServerOptions(config),
+  });
+  // Express names itself in a header on every answer unless told not to; nobody needs it.
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  return { express: true as const, app };
+}
+
+/**
+ * Nest on Fastify, routing as Express does (case-insensitive, a trailing slash ignored, long
+ * path parameters left to the validators) and parsing bodies as express.json does: only JSON
+ * objects and arrays, within the same byte limit, and a body of another type left unread.
+ */
+async function createOnFastify(module: AppModule, logger: ConsoleLogger, config: BaseConfig) {
+  const https = httpsServerOptions(config);
+  const unroutable: { answer: UnroutableAnswer } = {
+    answer: (error, _request, reply) => void reply.send(error),
+  };
+  const adapter = new FastifyAdapter({
+    ...(https ? { https } : {}),
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      unroutable.answer(error, request, reply),
+    bodyLimit: config.PARLEY_HTTP_BODY_BYTES_MAX,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16_384 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const outcome = parseJsonBody(body as string);
+      if ('error' in outcome) done(outcome.error, undefined);
+      else done(null, outcome.value);
+    },
+  );
+  fastify.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    done(null, undefined);
+  });
+  return { express: false as const, app, unroutable };
 }

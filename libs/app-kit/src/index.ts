@@ -8,3 +8,4 @@ export * from './nats-options';
 export * from './no-delay-json-socket';
 export * from './tls';
 export * from './delta-log';
+export * from './json-body';

@@ -1,14 +1,15 @@
 /**
- * An SVG chart of throughput and p99 latency against concurrent clients, one line per system,
+ * An SVG chart of throughput, p99 latency and server CPU per request against concurrent clients,
+ * one line per system,
  * clients on a log scale (1, 16, 64, 256). Written by hand: two small line plots need no library.
  */
 export interface ChartSeries {
   name: string;
   colour: string;
-  points: { clients: number; perSecond: number; p99Ms: number }[];
+  points: { clients: number; perSecond: number; p99Ms: number; cpuUsPerRequest: number }[];
 }
 
-const WIDTH = 900;
+const WIDTH = 1330;
 const HEIGHT = 390;
 const PANEL = { width: 380, height: 250, top: 85 };
 
@@ -72,7 +73,7 @@ export function throughputAndLatencyChart(title: string, series: ChartSeries[]):
   const legend = series
     .map(
       (s, i) =>
-        `<rect x="${640 + i * 120}" y="14" width="14" height="14" fill="${s.colour}"/><text x="${660 + i * 120}" y="26" class="legend">${escapeXml(s.name)}</text>`,
+        `<rect x="${1070 + i * 120}" y="14" width="14" height="14" fill="${s.colour}"/><text x="${1090 + i * 120}" y="26" class="legend">${escapeXml(s.name)}</text>`,
     )
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">
@@ -89,6 +90,7 @@ export function throughputAndLatencyChart(title: string, series: ChartSeries[]):
 ${legend}
 ${panel(70, 'throughput (requests/s, higher is better)', series, (p) => p.perSecond, 'log scale')}
 ${panel(500, 'p99 latency (ms, lower is better)', series, (p) => p.p99Ms, 'log scale')}
+${panel(930, 'server CPU per request (µs, lower is better)', series, (p) => p.cpuUsPerRequest, 'log scale')}
 </svg>
 `;
 }

@@ -12,6 +12,11 @@ export interface LevelFigure {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /**
+   * CPU (user + system) of every server process of the system under load, from /proc before
+   * and after the level, divided by the requests answered, in µs.
+   */
+  serverCpuUsPerRequest: number;
   firstFailure?: string;
 }
 
@@ -25,7 +30,12 @@ interface Memory {
 export interface BenchResults {
   startedAt: string;
   finishedAt: string;
-  settings: { requestsPerLevel: number; levels: number[]; secondsBoundPerLevel: number };
+  settings: {
+    wrkSecondsPerLevel: number;
+    requestsPerLevel: number;
+    levels: number[];
+    secondsBoundPerLevel: number;
+  };
   machine: Record<string, string | number>;
   floors: {
     fsync4KiB: LatencyFigure;
@@ -36,7 +46,14 @@ export interface BenchResults {
   raftCore: RaftCoreFigure[];
   parley: { put: Level[]; reservations: Level[]; increments: Level[]; memory: Memory };
   etcd: { put: Level[]; memory: Memory };
-  comparison: { clients: number; throughputRatio: number; p50Ratio: number; p99Ratio: number }[];
+  comparison: {
+    clients: number;
+    throughputRatio: number;
+    p50Ratio: number;
+    p99Ratio: number;
+    p999Ratio: number;
+    cpuPerRequestRatio: number;
+  }[];
   recovery?: RecoveryFigure;
   simulators?: Record<string, string>;
 }
@@ -46,11 +63,11 @@ const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('e
 
 function levels(rows: Level[]): string {
   return [
-    '| clients | ok | failed | requests/s | p50 ms | p99 ms | p99.9 ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| clients | ok | failed | requests/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/request |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.clients} | ${r.ok} | ${r.failed} | ${int(r.perSecond)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.p999Ms)} |`,
+        `| ${r.clients} | ${r.ok} | ${r.failed} | ${int(r.perSecond)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.p999Ms)} | ${int(r.serverCpuUsPerRequest)} |`,
     ),
   ].join('\n');
 }
@@ -72,9 +89,12 @@ export function markdownReport(r: BenchResults): string {
     '## Machine',
     '',
     ...Object.entries(r.machine).map(([k, v]) => `- ${k}: ${v}`),
-    `- settings: ${r.settings.requestsPerLevel} requests per level after a warm-up of max(200, 4 × clients) requests, ` +
-      `levels ${r.settings.levels.join('/')}, each bounded by ${r.settings.secondsBoundPerLevel} s; ` +
-      'one keep-alive connection per client; the load generator runs on the same machine',
+    `- strong writes (both systems): wrk, ${r.settings.wrkSecondsPerLevel} s per level after a warm-up, ` +
+      `levels ${r.settings.levels.join('/')}; decision workloads: the node:http generator, ` +
+      `${r.settings.requestsPerLevel} requests per level after a warm-up of max(200, 4 × clients) requests, ` +
+      `each bounded by ${r.settings.secondsBoundPerLevel} s; one keep-alive connection per client; ` +
+      'the load generator runs on the same machine. Server CPU per request: user + system time of ' +
+      "every one of the system's server processes (/proc), before and after the level, over the requests",
     '',
     '## Floors',
     '',
@@ -108,13 +128,14 @@ export function markdownReport(r: BenchResults): string {
     '',
     '### Parley / etcd',
     '',
-    '| clients | throughput ratio | p50 ratio | p99 ratio |',
-    '|---:|---:|---:|---:|',
+    '| clients | throughput ratio | p50 ratio | p99 ratio | p99.9 ratio | server CPU per request ratio |',
+    '|---:|---:|---:|---:|---:|---:|',
     ...r.comparison.map(
-      (c) => `| ${c.clients} | ${c.throughputRatio} | ${c.p50Ratio} | ${c.p99Ratio} |`,
+      (c) =>
+        `| ${c.clients} | ${c.throughputRatio} | ${c.p50Ratio} | ${c.p99Ratio} | ${c.p999Ratio} | ${c.cpuPerRequestRatio} |`,
     ),
     '',
-    '![throughput and p99 against clients](chart.svg)',
+    '![throughput, p99 and server CPU per request against clients](chart.svg)',
     '',
     '## Decision workloads through REST (Parley)',
     '',

@@ -1,4 +1,10 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import {
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Problem } from '../http/problem';
@@ -87,6 +93,12 @@ export interface AuthenticatedRequest {
   caller?: Caller;
   apiKeyDigest?: Buffer;
 }
+
+/** The caller the guard let through (on whichever server's request object it ran). */
+export const CallerOf = createParamDecorator(
+  (_data: unknown, context: ExecutionContext) =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().caller,
+);
 
 /** 401 without a valid `Authorization: Bearer <key>`, 403 when its role is not allowed here. */
 @Injectable()

@@ -54,10 +54,9 @@ describe('ProblemFilter', () => {
       headers: {},
     };
     const response = {
-      setHeader: (name: string, value: string) => (sent.headers[name] = value),
+      header: (name: string, value: string) => (sent.headers[name] = value),
       status: (status: number) => ((sent.status = status), response),
-      type: () => response,
-      json: (body: unknown) => (sent.body = body),
+      send: (body: string) => (sent.body = JSON.parse(body)),
     };
     const host = {
       switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ url: '/v1/x' }) }),

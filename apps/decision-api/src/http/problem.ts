@@ -6,7 +6,6 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import { ClusterRefused } from '../cluster-client/outcomes';
 import { problemFor } from './outcome-to-problem';
 
@@ -85,17 +84,21 @@ export function renderProblem(
     status = error.getStatus();
     ({ title, detail } = error.getResponse() as { title: string; detail?: string });
     extra = error.extra;
+  } else if (
+    // the body parser's: too large (Express's own error; Fastify's arrives as a 413)
+    (error as { type?: string })?.type === 'entity.too.large' ||
+    (error instanceof HttpException && error.getStatus() === 413)
+  ) {
+    status = 413;
+    title = TITLES[413];
+    detail = 'the request body is larger than allowed';
   } else if (error instanceof HttpException) {
     status = error.getStatus();
     title = TITLES[status] ?? error.name;
     const body = error.getResponse();
     detail =
       typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? '');
-    // body-parser's own errors: too large or not JSON
-  } else if ((error as { type?: string })?.type === 'entity.too.large') {
-    status = 413;
-    title = TITLES[413];
-    detail = 'the request body is larger than allowed';
+    // body-parser's own error: not JSON
   } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
     status = 400;
     title = TITLES[400];
@@ -122,19 +125,36 @@ export function renderProblem(
   };
 }
 
-/** Writes a rendered answer on an Express response. */
-export function writeAnswer(response: Response, answer: RenderedAnswer): void {
-  for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
-  response.status(answer.status).type(answer.contentType).json(answer.body);
+/** What an answer is written to: Express's response and Fastify's reply both have these. */
+export interface ProblemResponse {
+  status(code: number): unknown;
+  header(name: string, value: string): unknown;
+  send(body: string): unknown;
+}
+
+/** Writes a rendered answer on an Express response or a Fastify reply. */
+export function writeAnswer(response: ProblemResponse, answer: RenderedAnswer): void {
+  for (const [name, value] of Object.entries(answer.headers)) response.header(name, value);
+  response.status(answer.status);
+  response.header('Content-Type', `${answer.contentType}; charset=utf-8`);
+  response.send(JSON.stringify(answer.body));
+}
+
+const logger = new Logger('Problem');
+
+/** Answers `thrown` (for the request to `url`) as a problem; a bug is logged, never shown. */
+export function sendProblem(response: ProblemResponse, thrown: unknown, url: string): void {
+  const answer = renderProblem(thrown, url);
+  if (answer.unexpected)
+    logger.error(`unhandled error on ${url}: ${(thrown as Error)?.stack ?? String(thrown)}`);
+  writeAnswer(response, answer);
 }
 
 /** Every error leaves as `application/problem+json`; a bug is a 500 without internals. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Problem');
-
   catch(thrown: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const response = host.switchToHttp().getResponse<ProblemResponse>();
     const request = host.switchToHttp().getRequest<{ url: string }>();
     if (thrown instanceof EarlyAnswer) {
       writeAnswer(response, {
@@ -145,11 +165,6 @@ export class ProblemFilter implements ExceptionFilter {
       });
       return;
     }
-    const answer = renderProblem(thrown, request.url);
-    if (answer.unexpected)
-      this.logger.error(
-        `unhandled error on ${request.url}: ${(thrown as Error)?.stack ?? String(thrown)}`,
-      );
-    writeAnswer(response, answer);
+    sendProblem(response, thrown, request.url);
   }
 }

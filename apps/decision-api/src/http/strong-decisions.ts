@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Command, restAnswer, validateCommand } from '@parley/decision';
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { AsyncRequests } from '../async/async-requests';
 import { Settled } from '../async/outbox-drainer';
 import { AcceptedRequest } from '../async/outbox-state';
@@ -11,6 +11,35 @@ import { Metrics } from '../metrics/metrics';
 import { prefersRespondAsync } from './prefer';
 import { Problem, RenderedAnswer, renderProblem } from './problem';
 import { ReadQuery } from '@parley/decision-api-contract';
+
+/**
+ * The answer a handler is building, as Express's response, Fastify's reply and the fast lane's
+ * raw ServerResponse all expose it (`@Res({ passthrough: true })`): headers are set on it, the
+ * body is what the handler returns, and it leads back to its request.
+ */
+export type Answer = {
+  getHeader(name: string): unknown;
+  /** Express's response and the raw ServerResponse. */
+  req?: IncomingMessage;
+  /** Fastify's reply. */
+  request?: { headers: IncomingMessage['headers']; url: string };
+} & (
+  | { header(name: string, value: string): unknown }
+  // the fast lane hands handlers the raw ServerResponse
+  | { header?: undefined; setHeader(name: string, value: string): unknown }
+);
+
+function setHeader(response: Answer, name: string, value: string): void {
+  if (response.header) response.header(name, value);
+  else response.setHeader(name, value);
+}
+
+/** The request an answer belongs to: its headers and URL, on any of the three. */
+function requestOf(response: Answer): { headers: IncomingMessage['headers']; url: string } {
+  const request = response.req ?? response.request;
+  if (!request) throw new Error('an answer without its request');
+  return { headers: request.headers, url: request.url ?? '' };
+}
 
 export type Found<T> = { found: boolean; value?: T };
 
@@ -42,13 +71,13 @@ export class StrongDecisions implements OnApplicationBootstrap {
    * once queued when the request prefers respond-async.
    */
   async decide(
-    response: Response,
+    response: Answer,
     type: StrongWriteType,
     body: Record<string, unknown>,
     path: Record<string, string>,
   ): Promise<Record<string, unknown>> {
     const command = strongCommand(type, body, path);
-    const request = response.req as Request;
+    const request = requestOf(response);
     if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer))
       throw await this.asyncRequests.accept({
         requestId: String(command.requestId),
@@ -124,7 +153,7 @@ export class StrongDecisions implements OnApplicationBootstrap {
 
   /** Reads with the consistency the query asks for; what was found, and at which index. */
   async read<T>(
-    response: Response,
+    response: Answer,
     query: Record<string, unknown>,
     { consistency, minIndex }: ReadQuery,
   ): Promise<{ index: number; found: Found<T> }> {
@@ -175,13 +204,13 @@ function withoutExtras({ unexpected: _, ...answer }: RenderedAnswer & { unexpect
   return answer;
 }
 
-function strongHeaders(response: Response, applied: Applied): void {
-  response.setHeader('X-Raft-Index', String(applied.index));
-  if (applied.replayed) response.setHeader('Idempotent-Replay', 'true');
+function strongHeaders(response: Answer, applied: Applied): void {
+  setHeader(response, 'X-Raft-Index', String(applied.index));
+  if (applied.replayed) setHeader(response, 'Idempotent-Replay', 'true');
 }
 
-function readHeaders(response: Response, read: { index: number; stalenessMs?: number }): void {
-  response.setHeader('X-Raft-Index', String(read.index));
+function readHeaders(response: Answer, read: { index: number; stalenessMs?: number }): void {
+  setHeader(response, 'X-Raft-Index', String(read.index));
   if (read.stalenessMs !== undefined)
-    response.setHeader('X-Staleness-Ms', String(read.stalenessMs));
+    setHeader(response, 'X-Staleness-Ms', String(read.stalenessMs));
 }

@@ -11,8 +11,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
-import { ApiKeys, AuthenticatedRequest, Roles } from '../auth/api-keys';
+import { ApiKeys, Caller, CallerOf, Roles } from '../auth/api-keys';
 import {
   BODIES,
   KV_DELETE_QUERY,
@@ -23,7 +22,7 @@ import {
 import { CommandBody, ZodValidationPipe } from './validation';
 import { QueryDocs, ReadQueryDocs, StrongWriteDocs } from './docs';
 import { Problem } from './problem';
-import { StrongDecisions } from './strong-decisions';
+import { Answer, StrongDecisions } from './strong-decisions';
 
 const READ_QUERY_PIPE = new ZodValidationPipe(READ_QUERY, 'query');
 const KV_DELETE_QUERY_PIPE = new ZodValidationPipe(KV_DELETE_QUERY, 'query');
@@ -51,7 +50,7 @@ export class StrongController {
   async putKv(
     @Param('key') key: string,
     @CommandBody(BODIES.kvPut) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'kv.put', body, { key });
   }
@@ -62,7 +61,7 @@ export class StrongController {
   async getKv(
     @Param('key') key: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { index, found } = await this.decisions.read<{ value: string; version: number }>(
       res,
@@ -81,7 +80,7 @@ export class StrongController {
     @Param('key') key: string,
     @Query(KV_DELETE_QUERY_PIPE) { ifVersion }: KvDeleteQuery,
     @Headers('idempotency-key') idem: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const body = {
       requestId: idem,
@@ -99,7 +98,7 @@ export class StrongController {
   async restock(
     @Param('sku') sku: string,
     @CommandBody(BODIES.restock) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'inventory.restock', body, { sku });
   }
@@ -111,7 +110,7 @@ export class StrongController {
   async reserve(
     @Param('sku') sku: string,
     @CommandBody(BODIES.reserve) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'inventory.reserve', body, { sku });
   }
@@ -123,7 +122,7 @@ export class StrongController {
     @Param('sku') sku: string,
     @Param('orderId') orderId: string,
     @Headers('idempotency-key') idem: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'inventory.release', { requestId: idem }, { sku, orderId });
   }
@@ -134,7 +133,7 @@ export class StrongController {
   async inventory(
     @Param('sku') sku: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<{ available: number; reserved: number }>(
       res,
@@ -153,7 +152,7 @@ export class StrongController {
   async setBudget(
     @Param('campaign') campaign: string,
     @CommandBody(BODIES.budgetSet) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'budget.set', body, { campaign });
   }
@@ -165,7 +164,7 @@ export class StrongController {
   async spend(
     @Param('campaign') campaign: string,
     @CommandBody(BODIES.spend) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'budget.spend', body, { campaign });
   }
@@ -176,7 +175,7 @@ export class StrongController {
   async budget(
     @Param('campaign') campaign: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<Record<string, unknown>>(
       res,
@@ -195,7 +194,7 @@ export class StrongController {
   @Roles('agent')
   async propose(
     @CommandBody(BODIES.propose) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     return this.decisions.decide(res, 'proposal.create', body, {});
   }
@@ -216,10 +215,10 @@ export class StrongController {
   async vote(
     @Param('id') proposalId: string,
     @CommandBody(BODIES.vote) body: Record<string, unknown>,
-    @Res({ passthrough: true }) res: Response,
+    @CallerOf() caller: Caller | undefined,
+    @Res({ passthrough: true }) res: Answer,
   ) {
-    // The guard left the caller on the request (Express's and the fast lane's alike).
-    const refusal = this.keys.voteRefusal((res.req as AuthenticatedRequest).caller, body);
+    const refusal = this.keys.voteRefusal(caller, body);
     if (refusal) throw refusal;
     return this.decisions.decide(res, 'proposal.vote', body, { proposalId });
   }
@@ -230,7 +229,7 @@ export class StrongController {
   async proposal(
     @Param('id') proposalId: string,
     @Query(READ_QUERY_PIPE) params: ReadQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: Answer,
   ) {
     const { found } = await this.decisions.read<Record<string, unknown>>(
       res,

@@ -63,7 +63,8 @@ interface LaneRequest extends IncomingMessage {
  * exception filter is written for it). Anything the lane does not recognise exactly — a
  * trailing slash, other letter case, a badly encoded parameter, HEAD, an unknown route — goes
  * to Express untouched, so Express stays the reference for every edge.
- * Measured side by side (npm run bench:fast-lane): see the README's benchmark section.
+ * Measured against Express and Fastify side by side (npm run bench:http-platforms): see
+ * docs/benchmarks.md.
  */
 export class FastLane {
   private readonly byMethod = new Map<string, LaneRoute[]>();

@@ -1,0 +1,109 @@
+/**
+ * CPU at rest (npm run bench:idle): a local 3-node Parley cluster as `npm start` runs it (ten
+ * processes, the compiled dist/ unless --from-source) against a 3-member etcd cluster, each
+ * left alone for --settle seconds, then each process's user + system time read from /proc over
+ * --seconds. Prints millicores per process and in total; asserts nothing.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { waitForHttp } from '../../test/support/app-process';
+import { freePort } from '../../test/support/ports';
+import { waitFor } from '../../test/support/wait';
+import { EtcdCluster } from './suite/etcd-cluster';
+import { cpuDuring } from './suite/process-cpu';
+
+const repoRoot = join(__dirname, '..', '..');
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    settle: { type: 'string', default: '10' },
+    'from-source': { type: 'boolean', default: false },
+    'skip-etcd': { type: 'boolean', default: false },
+  },
+});
+const SECONDS = Number(values.seconds);
+const SETTLE_MS = Number(values.settle) * 1000;
+
+/** Millicores each process used over the window, and their sum. */
+async function idle(pids: Record<string, number>): Promise<Record<string, number>> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const started = performance.now();
+  const { cpuSeconds } = await cpuDuring(
+    pids,
+    () => new Promise((resolve) => setTimeout(resolve, SECONDS * 1000)),
+  );
+  const wall = (performance.now() - started) / 1000;
+  return Object.fromEntries(
+    Object.entries(cpuSeconds).map(([name, cpu]) => [name, (cpu / wall) * 1000]),
+  );
+}
+
+function print(system: string, millicores: Record<string, number>): number {
+  const total = Object.values(millicores).reduce((a, b) => a + b, 0);
+  console.log(`\n${system}: ${total.toFixed(0)} millicores in total at rest over ${SECONDS} s`);
+  for (const [name, value] of Object.entries(millicores).sort())
+    console.log(`  ${name.padEnd(16)} ${value.toFixed(1).padStart(6)} millicores`);
+  return total;
+}
+
+async function parleyAtRest(): Promise<Record<string, number>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-idle-'));
+  // A base port with the cluster's whole range free (decision-api +1.., command-log +101..).
+  const basePort = (await freePort()) - 1;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'scripts', 'start-local.js'),
+      '--data-dir',
+      dataDir,
+      '--base-port',
+      String(basePort),
+      ...(values['from-source'] ? ['--from-source'] : []),
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await waitForHttp(`http://127.0.0.1:${basePort + 1}/health/ready`, 200, 180_000);
+    const processesFile = join(dataDir, 'processes.json');
+    const pids = await waitFor(
+      'ten processes in processes.json',
+      () => {
+        if (!existsSync(processesFile)) return undefined;
+        const listed = JSON.parse(readFileSync(processesFile, 'utf8')) as Record<string, number>;
+        return Object.keys(listed).length >= 10 ? listed : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    return await idle(pids);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function etcdAtRest(): Promise<Record<string, number>> {
+  EtcdCluster.ensureInstalled(repoRoot);
+  const cluster = await EtcdCluster.start(3);
+  try {
+    return await idle(cluster.pids());
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const parley = print('Parley (npm start, 3 nodes)', await parleyAtRest());
+  if (values['skip-etcd']) return;
+  const etcd = print('etcd (3 members)', await etcdAtRest());
+  console.log(`\nParley / etcd at rest: ${(parley / etcd).toFixed(1)}x`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
