@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { WatchAlert, WatchCompacted } from '@parley/decision-api-contract';
 import { Delivery, WatchSubscriber } from './watch-hub';
 import { sse, WatchFilter, wants, wantsAlerts } from './watch-filter';
@@ -20,7 +20,7 @@ export class WatchSession implements WatchSubscriber {
   started = false;
 
   constructor(
-    private readonly response: Response,
+    private readonly response: ServerResponse,
     private readonly filter: WatchFilter,
     fromIndex: number | undefined,
     private readonly bufferBytesMax: number,
@@ -38,7 +38,7 @@ export class WatchSession implements WatchSubscriber {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.response.status(200);
+    this.response.statusCode = 200;
     this.response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     this.response.setHeader('Cache-Control', 'no-cache, no-transform');
     this.response.setHeader('Connection', 'keep-alive');

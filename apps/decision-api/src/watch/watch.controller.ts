@@ -7,7 +7,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import {
   DECISION_EVENT,
   openApiSchema,
@@ -73,7 +73,7 @@ export class WatchController {
   async watch(
     @Query(WATCH_QUERY_PIPE) query: WatchQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Res() response: Response,
+    @Res() answer: ServerResponse | HijackableReply,
   ): Promise<void> {
     const from = resumePoint(query.fromIndex, lastEventId);
     if (!from.ok) throw new Problem(400, 'Bad Request', from.error, { errors: [from.error] });
@@ -87,6 +87,9 @@ export class WatchController {
           retryAfterSeconds: 5,
         },
       );
+    // A stream outlives the handler: it is written on the socket's own response, which Express's
+    // response is and Fastify's reply holds (and is told to leave alone).
+    const response = rawResponseOf(answer);
     const session = new WatchSession(
       response,
       { prefixes: query.prefix, types: query.types },
@@ -106,25 +109,40 @@ export class WatchController {
         resyncFrom: joined.compactedIndex,
       };
       if (session.started) return session.compacted(compacted);
-      response
-        .status(410)
-        .type('application/problem+json')
-        .json({
-          type: 'watch-compacted',
-          title: 'Gone',
-          status: 410,
-          detail: `the events after index ${from.index} are no longer retained; read the state again and watch from ${compacted.resyncFrom}`,
-          ...compacted,
-        });
+      writeProblem(response, 410, {
+        type: 'watch-compacted',
+        title: 'Gone',
+        status: 410,
+        detail: `the events after index ${from.index} are no longer retained; read the state again and watch from ${compacted.resyncFrom}`,
+        ...compacted,
+      });
       return;
     }
     if (session.started) return session.close();
     response.setHeader('Retry-After', '1');
-    response.status(503).type('application/problem+json').json({
+    writeProblem(response, 503, {
       type: 'about:blank',
       title: 'Service Unavailable',
       status: 503,
       detail: joined.detail,
     });
   }
+}
+
+/** Fastify's reply: the socket's response is `raw`, and `hijack()` takes it over from Fastify. */
+interface HijackableReply {
+  raw: ServerResponse;
+  hijack(): unknown;
+}
+
+function rawResponseOf(answer: ServerResponse | HijackableReply): ServerResponse {
+  if (!('raw' in answer)) return answer;
+  answer.hijack();
+  return answer.raw;
+}
+
+function writeProblem(response: ServerResponse, status: number, body: Record<string, unknown>) {
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  response.end(JSON.stringify(body));
 }
