@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTBOX_FILES, Outbox } from './outbox';
-import { AcceptedRequest, OutboxState } from './outbox-state';
+import { AcceptedRequest, mayReadStatus, OutboxState } from './outbox-state';
 
 const LIMITS = { entriesMax: 3, bytesMax: 10_000, decidedMax: 2 };
 
@@ -140,5 +140,18 @@ describe('OutboxState', () => {
     // Replaying a record the snapshot already has changes nothing.
     state.apply({ op: 'accepted', request: request(1, 'a') });
     expect(state.depth).toBe(3);
+  });
+});
+
+describe('mayReadStatus', () => {
+  it('lets operators read every request and an agent key only those of its own binding', () => {
+    expect(mayReadStatus({ role: 'operator' }, 'a1')).toBe(true);
+    expect(mayReadStatus({ role: 'operator' }, undefined)).toBe(true);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a1' }, 'a1')).toBe(true);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a2' }, 'a1')).toBe(false);
+    expect(mayReadStatus({ role: 'agent' }, 'a1')).toBe(false);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a1' }, undefined)).toBe(false);
+    expect(mayReadStatus({ role: 'agent' }, undefined)).toBe(true);
+    expect(mayReadStatus({ role: 'reader' }, undefined)).toBe(false);
   });
 });

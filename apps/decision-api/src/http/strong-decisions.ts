@@ -2,6 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Command, restAnswer, validateCommand } from '@parley/decision';
 import type { Request, Response } from 'express';
 import { AsyncRequests } from '../async/async-requests';
+import type { AuthenticatedRequest } from '../auth/api-keys';
 import { Settled } from '../async/outbox-drainer';
 import { AcceptedRequest } from '../async/outbox-state';
 import { Applied, CommandLogClient } from '../cluster-client/command-log-client';
@@ -48,8 +49,10 @@ export class StrongDecisions implements OnApplicationBootstrap {
     path: Record<string, string>,
   ): Promise<Record<string, unknown>> {
     const command = strongCommand(type, body, path);
-    const request = response.req as Request;
-    if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer))
+    const request = response.req as Request & AuthenticatedRequest;
+    if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer)) {
+      // The submitter's binding: only the same binding (or an operator) reads the status.
+      const agentId = request.caller?.agentId;
       throw await this.asyncRequests.accept({
         requestId: String(command.requestId),
         type,
@@ -57,7 +60,9 @@ export class StrongDecisions implements OnApplicationBootstrap {
         path,
         url: request.url,
         acceptedAt: Date.now(),
+        ...(agentId === undefined ? {} : { agentId }),
       });
+    }
     const traceId = response.getHeader('X-Request-Id');
     const applied = await this.propose(
       type,
