@@ -215,11 +215,16 @@ describe('the leader-changes alert (real processes)', () => {
       await waitFor(`leader change ${change} counted`, async () =>
         (await changes()) >= change ? true : undefined,
       );
-      // Two changes are within the limit: no alert yet.
-      // (The alert is raised in the same look that counts the change.)
-      if (change === 2)
-        expect(await api.metric('parley_alerts_total{kind="leader-changes"}')).toBe(0);
+      // Two changes are within the limit: no alert yet. (The alert is raised in the same look
+      // that counts the change; an election of its own on a loaded machine would count too.)
+      if (change === 2) {
+        const counted = await changes();
+        expect(await api.metric('parley_alerts_total{kind="leader-changes"}')).toBe(
+          counted > 2 ? 1 : 0,
+        );
+      }
     }
+    const counted = await changes();
 
     await waitFor('leader-changes at the webhook', () =>
       receiver.kinds().includes('leader-changes') ? true : undefined,
@@ -227,12 +232,11 @@ describe('the leader-changes alert (real processes)', () => {
     const received = receiver.alerts.filter((a) => a.kind === 'leader-changes');
     expect(received).toHaveLength(1);
     expect(received[0].validSignature).toBe(true);
-    expect(received[0].body).toMatchObject({
-      kind: 'leader-changes',
-      changes: 3,
-      windowMs: 600_000,
-      leader: leaders[3],
-    });
+    expect(received[0].body).toMatchObject({ kind: 'leader-changes', windowMs: 600_000 });
+    // Raised at the third change (the one past the limit): three, and the leader it brought,
+    // unless the cluster also held an election of its own meanwhile.
+    if (counted === 3) expect(received[0].body).toMatchObject({ changes: 3, leader: leaders[3] });
+    else expect(received[0].body.changes).toBeGreaterThan(2);
     // The watch carries the same body. (A poll during a transfer may also find no leader for a
     // moment: quorum-lost and quorum-regained may come too, and are not what is tested here.)
     const onWatch = () =>
