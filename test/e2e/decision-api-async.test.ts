@@ -1,10 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { IncomingHttpHeaders, Server, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_KEYS } from '../support/api-keys';
+import { AlertReceiver } from '../support/alert-receiver';
+import { TEST_API_KEYS, TEST_KEYS } from '../support/api-keys';
 import { FaultProxy } from '../support/chaos/fault-proxy';
 import { CommandLogCluster } from '../support/command-log-cluster';
 import { DecisionApi, RestAnswer } from '../support/decision-api-stack';
@@ -35,8 +33,9 @@ async function send(
   return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : {} };
 }
 
+/** The status as the submitter (the unbound agent test key) reads it. */
 const statusOf = (api: DecisionApi, requestId: string) =>
-  api.call('GET', `/v1/requests/${requestId}`, 'reader');
+  api.call('GET', `/v1/requests/${requestId}`, 'agent');
 
 /** Polls the request's status until it is decided (not 202); its answer. */
 const decided = (api: DecisionApi, requestId: string, timeoutMs = 60_000) =>
@@ -65,7 +64,7 @@ function expectAccepted(answer: RestAnswer, requestId: string): void {
 describe('accept now, decide later: an outbox with no cluster to drain to', () => {
   let dir: string;
   let api: DecisionApi;
-  let receiver: Receiver;
+  let receiver: AlertReceiver;
   const env = () => ({
     PARLEY_ALERT_WEBHOOK_URL: receiver.url,
     PARLEY_ALERT_OUTBOX_DEPTH: '1',
@@ -80,7 +79,7 @@ describe('accept now, decide later: an outbox with no cluster to drain to', () =
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
-    receiver = await Receiver.start('unused-secret-0123456789');
+    receiver = await AlertReceiver.start('unused-secret-0123456789');
     closedPort = await freePort();
     api = await DecisionApi.start({ replicas: [] } as unknown as CommandLogCluster, env());
   });
@@ -146,46 +145,79 @@ describe('accept now, decide later: an outbox with no cluster to drain to', () =
   });
 });
 
-/** A loopback webhook receiver that checks every signature itself. */
-class Receiver {
-  readonly alerts: { kind: string; validSignature: boolean; headers: IncomingHttpHeaders }[] = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(secret: string): Promise<Receiver> {
-    const holder: { receiver?: Receiver } = {};
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      request.on('end', () => {
-        const header = String(request.headers['parley-signature'] ?? '');
-        const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-        const mac = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-        const validSignature = v1 !== undefined && timingSafeEqual(mac, Buffer.from(v1, 'hex'));
-        holder.receiver!.alerts.push({
-          kind: (JSON.parse(body) as { kind: string }).kind,
-          validSignature,
-          headers: request.headers,
-        });
-        response.writeHead(204).end();
-      });
+describe('request status: only whoever may submit, and only their own', () => {
+  const BOUND = { a1: 'agent-a1-key-0123456789abcdef', a2: 'agent-a2-key-0123456789abcdef' };
+  let dir: string;
+  let api: DecisionApi;
+  let env: Record<string, string>;
+  /** A call with any key (the bound ones are not among the role keys of DecisionApi.call). */
+  const as = async (key: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${api.port}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        prefer: 'respond-async',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    holder.receiver = new Receiver(server, url);
-    return holder.receiver;
-  }
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
 
-  kinds(): string[] {
-    return this.alerts.map((a) => a.kind);
-  }
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
+    env = {
+      PARLEY_API_KEYS: `${TEST_API_KEYS},agent@a1:${BOUND.a1},agent@a2:${BOUND.a2}`,
+      // Nothing listens there: every request stays buffered.
+      PARLEY_COMMAND_LOG_NODES: `127.0.0.1:${await freePort()}`,
+      PARLEY_OUTBOX_DIR: dir,
+      PARLEY_COMMIT_TIMEOUT_MS: '500',
+    };
+    api = await DecisionApi.start({ replicas: [] } as unknown as CommandLogCluster, env);
+  });
 
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
+  afterAll(async () => {
+    await api?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the submitting binding and operators read a status; other agents get 404, readers 403, across a restart', async () => {
+    const bound = await as(BOUND.a1, 'PUT', '/v1/kv/priv', { requestId: 'priv-a1', value: '1' });
+    expect(bound.status).toBe(202);
+    const unbound = await as(TEST_KEYS.agent, 'PUT', '/v1/kv/priv', {
+      requestId: 'priv-any',
+      value: '2',
+    });
+    expect(unbound.status).toBe(202);
+    const readable = async () => ({
+      a1: (await as(BOUND.a1, 'GET', '/v1/requests/priv-a1')).status,
+      a2: (await as(BOUND.a2, 'GET', '/v1/requests/priv-a1')).status,
+      unboundAgent: (await as(TEST_KEYS.agent, 'GET', '/v1/requests/priv-a1')).status,
+      operator: (await as(TEST_KEYS.operator, 'GET', '/v1/requests/priv-a1')).status,
+      reader: (await as(TEST_KEYS.reader, 'GET', '/v1/requests/priv-a1')).status,
+      unboundOwn: (await as(TEST_KEYS.agent, 'GET', '/v1/requests/priv-any')).status,
+      a1OnUnbound: (await as(BOUND.a1, 'GET', '/v1/requests/priv-any')).status,
+    });
+    const expected = {
+      a1: 202,
+      a2: 404,
+      unboundAgent: 404,
+      operator: 202,
+      reader: 403,
+      unboundOwn: 202,
+      a1OnUnbound: 404,
+    };
+    expect(await readable()).toEqual(expected);
+    // Another agent's request looks exactly like an unknown one.
+    const other = await as(BOUND.a2, 'GET', '/v1/requests/priv-a1');
+    const unknown = await as(BOUND.a2, 'GET', '/v1/requests/never-sent');
+    expect(other.json.detail).toBe(String(unknown.json.detail).replace('never-sent', 'priv-a1'));
+    // The binding is in the outbox's journal: the same after kill -9.
+    await api.process.stop('SIGKILL');
+    api = await DecisionApi.start({ replicas: [] } as unknown as CommandLogCluster, env);
+    expect(await readable()).toEqual(expected);
+  });
+});
 
 describe('accept now, decide later: a real cluster and a real partition', () => {
   const ids = ['n1', 'n2', 'n3'];
@@ -196,13 +228,13 @@ describe('accept now, decide later: a real cluster and a real partition', () => 
   let cluster: CommandLogCluster;
   let a: DecisionApi;
   let b: DecisionApi;
-  let receiver: Receiver;
+  let receiver: AlertReceiver;
   let dir: string;
   let aEnv: Record<string, string>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
-    receiver = await Receiver.start(SECRET);
+    receiver = await AlertReceiver.start(SECRET);
     const holder: { cluster?: CommandLogCluster } = {};
     for (const from of ids) {
       rpcLinks.set(from, await FaultProxy.start(() => holder.cluster!.replica(from).rpcPort));

@@ -1,15 +1,6 @@
 import { crc32c } from '@parley/common';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
-import { FileHandle, open } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { FileHandle, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +14,8 @@ import { join } from 'node:path';
  */
 const RECORD_BYTES_MAX = 16 * 1024 * 1024;
 const PENDING_MAX = 100_000;
+/** Bytes of snapshot JSON gathered before one write to the file. */
+const SNAPSHOT_WRITE_BYTES = 256 * 1024;
 
 /** The two files in the log's folder; a crdt replica's names are the defaults. */
 export interface DeltaLogFiles {
@@ -44,6 +37,8 @@ export class DeltaLog {
   private writing = false;
   /** The write+sync in flight, so a snapshot can wait for it and hold the next one back. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** The snapshot being taken, if any: the next waits for it, close() too. */
+  private snapshotting: Promise<void> = Promise.resolve();
   appendedSinceSnapshot = 0;
   syncs = 0;
 
@@ -157,40 +152,133 @@ export class DeltaLog {
   }
 
   /**
-   * Replaces log + snapshot by one snapshot: written to a temporary file, synced, renamed over
-   * the old one, then the log is emptied. A crash in between replays old deltas into the new
-   * snapshot, which is harmless: joins are idempotent.
+   * Replaces log + snapshot by one snapshot, without holding appends back while it is written:
+   * the state is captured between two writes (so it holds every record up to the log's end at
+   * that moment, `cutAt`), serialized a slice at a time into a temporary file (the event loop
+   * and the appends go on meanwhile), synced and renamed over the old snapshot; then, held
+   * between two writes again, the log keeps only what was appended after `cutAt` (rewritten to
+   * a temporary file and renamed, so a crash leaves either log whole). A crash in between
+   * replays old records into the new snapshot, which must be harmless (joins, idempotent
+   * applies). `state()` must return a copy: it is serialized after appends went on.
    */
-  async snapshot(state: () => unknown): Promise<void> {
-    // Hold appends back while the snapshot replaces the log: taken after the last write
-    // finished, the captured state already holds every record written so far.
+  snapshot(state: () => unknown): Promise<void> {
+    const next = this.snapshotting.then(() => this.takeSnapshot(state));
+    this.snapshotting = next.catch(() => undefined);
+    return next;
+  }
+
+  private async takeSnapshot(state: () => unknown): Promise<void> {
+    if (!this.file) return;
+    const { captured, cutAt, records } = await this.betweenWrites(async () => ({
+      captured: state(),
+      cutAt: (await this.file!.stat()).size,
+      records: this.appendedSinceSnapshot,
+    }));
+    await this.writeSnapshotFile(captured);
+    await this.betweenWrites(() => this.dropLogBefore(cutAt));
+    this.appendedSinceSnapshot -= records;
+  }
+
+  /** Runs `work` with no write in flight and none starting (appends wait in `pending`). */
+  private async betweenWrites<T>(work: () => Promise<T>): Promise<T> {
     while (this.writing) await this.inFlight;
     this.writing = true;
     try {
-      await this.replaceWithSnapshot(state());
+      return await work();
     } finally {
       this.writing = false;
       void this.flush();
     }
   }
 
-  private async replaceWithSnapshot(state: unknown): Promise<void> {
+  private async writeSnapshotFile(state: unknown): Promise<void> {
     const tmp = join(this.dir, `${this.files.snapshot}.tmp`);
-    const fd = openSync(tmp, 'w');
+    const file = await open(tmp, 'w');
     try {
-      writeFileSync(fd, JSON.stringify(state));
-      fsyncSync(fd);
+      let gathered: string[] = [];
+      let bytes = 0;
+      for (const slice of jsonSlices(state)) {
+        gathered.push(slice);
+        bytes += slice.length;
+        if (bytes < SNAPSHOT_WRITE_BYTES) continue;
+        await file.write(gathered.join(''));
+        gathered = [];
+        bytes = 0;
+      }
+      await file.write(gathered.join(''));
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(tmp, join(this.dir, this.files.snapshot));
-    await this.file?.truncate(0);
-    if (this.fsync) await this.file?.datasync();
-    this.appendedSinceSnapshot = 0;
+    await rename(tmp, join(this.dir, this.files.snapshot));
+  }
+
+  /** Removes the log's first `cutAt` bytes (all of it when nothing came after). */
+  private async dropLogBefore(cutAt: number): Promise<void> {
+    const file = this.file!;
+    const size = (await file.stat()).size;
+    if (size === cutAt) {
+      await file.truncate(0);
+      if (this.fsync) await file.datasync();
+      return;
+    }
+    const logPath = join(this.dir, this.files.log);
+    // The log is open for appending only: read its tail through another handle.
+    const tail = Buffer.alloc(size - cutAt);
+    const reader = await open(logPath, 'r');
+    try {
+      await reader.read(tail, 0, tail.length, cutAt);
+    } finally {
+      await reader.close();
+    }
+    const tmp = `${logPath}.tmp`;
+    const rewritten = await open(tmp, 'w');
+    try {
+      await rewritten.write(tail);
+      await rewritten.sync();
+    } finally {
+      await rewritten.close();
+    }
+    await rename(tmp, logPath);
+    await file.close();
+    this.file = await open(logPath, 'a');
   }
 
   async close(): Promise<void> {
+    await this.snapshotting;
+    while (this.writing) await this.inFlight;
     await this.file?.close();
     this.file = undefined;
   }
+}
+
+/**
+ * `JSON.stringify(value)` in slices: the top `depth` levels of plain objects and arrays are
+ * cut member by member (deeper values are stringified whole), so a large snapshot such as
+ * `{decided: [100,000 answers]}` is serialized a little at a time between writes instead of in
+ * one long stop of the event loop. Joined, the slices are exactly what JSON.stringify gives
+ * (undefined, function and symbol object members left out; in arrays null).
+ */
+export function* jsonSlices(value: unknown, depth = 2): Generator<string> {
+  const plain =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+  if (depth === 0 || !plain) {
+    yield JSON.stringify(value) ?? 'null';
+    return;
+  }
+  const array = Array.isArray(value);
+  const entries: [string, unknown][] = array
+    ? value.map((item, i) => [String(i), item])
+    : Object.entries(value).filter(
+        ([, item]) => item !== undefined && typeof item !== 'function' && typeof item !== 'symbol',
+      );
+  yield array ? '[' : '{';
+  for (let i = 0; i < entries.length; i += 1) {
+    const [key, item] = entries[i];
+    yield (i === 0 ? '' : ',') + (array ? '' : `${JSON.stringify(key)}:`);
+    yield* jsonSlices(item, depth - 1);
+  }
+  yield array ? ']' : '}';
 }

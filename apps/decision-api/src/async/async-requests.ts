@@ -5,7 +5,7 @@ import { Metrics } from '../metrics/metrics';
 import { EarlyAnswer, Problem, RenderedAnswer } from '../http/problem';
 import { Outbox } from './outbox';
 import { OutboxDrainer, Settled } from './outbox-drainer';
-import { AcceptedRequest } from './outbox-state';
+import { AcceptedRequest, mayReadStatus, StatusReader } from './outbox-state';
 
 /** How long a client is told to wait when the outbox is full. */
 const FULL_RETRY_AFTER_S = 5;
@@ -113,12 +113,14 @@ export class AsyncRequests implements OnApplicationShutdown {
 
   /**
    * What GET /v1/requests/{id} answers: the decided answer, the waiting state, or undefined
-   * (unknown here: never accepted by this process, or its answer already forgotten).
+   * (unknown here: never accepted by this process, or its answer already forgotten, or
+   * submitted by another agent than `reader` may see: mayReadStatus).
    */
-  status(requestId: string): RenderedAnswer | undefined {
+  status(requestId: string, reader: StatusReader): RenderedAnswer | undefined {
     const decided = this.outbox?.decidedRequest(requestId);
-    if (decided) return decided.answer;
-    if (!this.outbox?.pendingRequest(requestId)) return undefined;
+    if (decided) return mayReadStatus(reader, decided.agentId) ? decided.answer : undefined;
+    const pending = this.outbox?.pendingRequest(requestId);
+    if (!pending || !mayReadStatus(reader, pending.agentId)) return undefined;
     const waiting: RequestWaiting = {
       requestId,
       state: this.drainer?.buffering ? 'buffered' : 'pending',

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { backoffDelayMs } from '@parley/resilience';
 import type { RenderedAnswer } from '../http/problem';
-import { entityOf, type AcceptedRequest } from './outbox-state';
+import { entityOf, type AcceptedRequest, type DecidedRequest } from './outbox-state';
 
 /** What settling one request came to: its answer, or "not now" (no leader, no quorum). */
 export type Settled = { kind: 'decided'; answer: RenderedAnswer } | { kind: 'not-now' };
@@ -19,7 +19,7 @@ export interface DrainerOptions {
 /** What the drainer needs of the outbox (Outbox, or a plain one in unit tests). */
 export interface DrainSource {
   heads(max: number): AcceptedRequest[];
-  decide(decided: { requestId: string; answer: RenderedAnswer; decidedAt: number }): Promise<void>;
+  decide(decided: DecidedRequest): Promise<void>;
 }
 
 /**
@@ -104,6 +104,7 @@ export class OutboxDrainer {
       requestId: request.requestId,
       answer: settled.answer,
       decidedAt: Date.now(),
+      ...(request.agentId === undefined ? {} : { agentId: request.agentId }),
     });
     return 'decided';
   }

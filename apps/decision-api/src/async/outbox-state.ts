@@ -14,12 +14,38 @@ export interface AcceptedRequest {
   /** The request's URL: a problem's `instance`. */
   url: string;
   acceptedAt: number;
+  /**
+   * The agent the submitting key is bound to (agent@<agentId>:key); absent for an unbound
+   * agent key or an operator. Only a caller with the same binding (or an operator) reads the
+   * request's status.
+   */
+  agentId?: string;
 }
 
 export interface DecidedRequest {
   requestId: string;
   answer: RenderedAnswer;
   decidedAt: number;
+  /** The submitter's binding, as on the AcceptedRequest. */
+  agentId?: string;
+}
+
+/** Who asks for a request's status: the role and binding of their key. */
+export interface StatusReader {
+  role: string;
+  agentId?: string;
+}
+
+/**
+ * Whether `reader` may see the status of a request submitted with the binding `owner`: an
+ * operator sees every request; an agent key only those submitted with the same binding (a key
+ * bound to agent a1 those of a1's keys; an unbound agent key those of unbound keys), as an etcd
+ * lease or a Consul session is readable by whoever holds the token that made it. Everyone else
+ * gets what an unknown id gets (404), so a request id reveals nothing about other agents.
+ */
+export function mayReadStatus(reader: StatusReader, owner: string | undefined): boolean {
+  if (reader.role === 'operator') return true;
+  return reader.role === 'agent' && reader.agentId === owner;
 }
 
 /** One line of the outbox's journal. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTBOX_FILES, Outbox } from './outbox';
-import { AcceptedRequest, OutboxState } from './outbox-state';
+import { AcceptedRequest, mayReadStatus, OutboxState } from './outbox-state';
 
 const LIMITS = { entriesMax: 3, bytesMax: 10_000, decidedMax: 2 };
 
@@ -112,8 +112,9 @@ describe('Outbox', () => {
       await outbox.accept(request(n, `sku-${n % 7}`));
       await outbox.decide({ requestId: `r-${n}`, answer: answer(n), decidedAt: n });
     }
-    expect(readFileSync(join(dir, OUTBOX_FILES.log)).length).toBeLessThan(200 * 1000);
+    // Compaction runs beside the decisions; close() waits for the one under way.
     await outbox.close();
+    expect(readFileSync(join(dir, OUTBOX_FILES.log)).length).toBeLessThan(200 * 1000);
     const reopened = await Outbox.open(dir, { entriesMax: 10, bytesMax: 1e6, decidedMax: 5 });
     expect(reopened.depth).toBe(0);
     expect(reopened.decidedRequest('r-599')?.answer).toEqual(answer(599));
@@ -140,5 +141,18 @@ describe('OutboxState', () => {
     // Replaying a record the snapshot already has changes nothing.
     state.apply({ op: 'accepted', request: request(1, 'a') });
     expect(state.depth).toBe(3);
+  });
+});
+
+describe('mayReadStatus', () => {
+  it('lets operators read every request and an agent key only those of its own binding', () => {
+    expect(mayReadStatus({ role: 'operator' }, 'a1')).toBe(true);
+    expect(mayReadStatus({ role: 'operator' }, undefined)).toBe(true);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a1' }, 'a1')).toBe(true);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a2' }, 'a1')).toBe(false);
+    expect(mayReadStatus({ role: 'agent' }, 'a1')).toBe(false);
+    expect(mayReadStatus({ role: 'agent', agentId: 'a1' }, undefined)).toBe(false);
+    expect(mayReadStatus({ role: 'agent' }, undefined)).toBe(true);
+    expect(mayReadStatus({ role: 'reader' }, undefined)).toBe(false);
   });
 });

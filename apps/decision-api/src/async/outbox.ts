@@ -111,10 +111,12 @@ export class Outbox {
     this.state.apply({ op: 'decided', decided });
     try {
       await this.log.append({ op: 'decided', decided } satisfies OutboxRecord);
-      await this.compactIfLarge();
     } catch (error) {
       this.logger.error(`could not journal the answer of ${decided.requestId}: ${String(error)}`);
     }
+    // Not awaited: the drainer goes on while the snapshot is written (appends are not held
+    // back by it either, see DeltaLog.snapshot), and close() waits for it.
+    void this.compactIfLarge();
   }
 
   pendingRequest(requestId: string): AcceptedRequest | undefined {
@@ -140,6 +142,9 @@ export class Outbox {
     this.compacting = true;
     try {
       await this.log.snapshot(() => this.state.snapshot());
+    } catch (error) {
+      // The journal stays as it was (longer): the next decision tries again.
+      this.logger.error(`could not compact the outbox: ${String(error)}`);
     } finally {
       this.compacting = false;
     }

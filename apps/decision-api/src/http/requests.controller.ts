@@ -1,8 +1,8 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AsyncRequests } from '../async/async-requests';
-import { Roles } from '../auth/api-keys';
+import { AuthenticatedRequest, Roles } from '../auth/api-keys';
 import { REQUEST_WAITING, openApiSchema } from '@parley/decision-api-contract';
 import { Problem, writeAnswer } from './problem';
 
@@ -21,18 +21,26 @@ export class RequestsController {
       'decided: exactly the status, headers and body the synchronous call would have given ' +
       '(a reservation that lost the race for stock is 200 status "rejected"). 404 for an id ' +
       'this decision-api process did not accept, or whose answer it no longer keeps ' +
-      '(PARLEY_OUTBOX_DECIDED_MAX): ask the process that answered the 202.',
+      '(PARLEY_OUTBOX_DECIDED_MAX): ask the process that answered the 202. Only whoever may ' +
+      'submit reads a status: an operator reads every request; an agent key only the requests ' +
+      'submitted with the same binding (a key bound to agent a1 those of a1, an unbound agent ' +
+      'key those of unbound keys); for anyone else the id is unknown (404). Readers get 403.',
   })
   @ApiResponse({
     status: 202,
     description: 'not decided yet',
     content: { 'application/json': { schema: openApiSchema(REQUEST_WAITING) } },
   })
-  @ApiResponse({ status: 404, description: 'unknown request id' })
+  @ApiResponse({ status: 404, description: 'unknown request id, or another agent`s request' })
   @Get('requests/:requestId')
-  @Roles('reader', 'agent', 'operator')
-  status(@Param('requestId') requestId: string, @Res() response: Response): void {
-    const answer = this.requests.status(requestId);
+  @Roles('agent', 'operator')
+  status(
+    @Param('requestId') requestId: string,
+    @Req() request: AuthenticatedRequest,
+    @Res() response: Response,
+  ): void {
+    // The guard let only agent and operator keys through, and left the caller here.
+    const answer = this.requests.status(requestId, request.caller!);
     if (!answer) throw new Problem(404, 'Not Found', `no request ${requestId} here`);
     writeAnswer(response, answer);
   }

@@ -2,6 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Command, restAnswer, validateCommand } from '@parley/decision';
 import type { IncomingMessage } from 'node:http';
 import { AsyncRequests } from '../async/async-requests';
+import type { AuthenticatedRequest } from '../auth/api-keys';
 import { Settled } from '../async/outbox-drainer';
 import { AcceptedRequest } from '../async/outbox-state';
 import { Applied, CommandLogClient } from '../cluster-client/command-log-client';
@@ -34,12 +35,17 @@ function setHeader(response: Answer, name: string, value: string): void {
   else response.setHeader(name, value);
 }
 
-/** The request an answer belongs to: its headers and URL, on any of the three. */
-function requestOf(response: Answer): { headers: IncomingMessage['headers']; url: string } {
-  const request = response.req ?? response.request;
+/** The request an answer belongs to (as the API key guard left it), on any of the three. */
+function requestOf(response: Answer): AnsweredRequest {
+  const request = (response.req ?? response.request) as AnsweredRequest | undefined;
   if (!request) throw new Error('an answer without its request');
-  return { headers: request.headers, url: request.url ?? '' };
+  return request;
 }
+
+type AnsweredRequest = Pick<AuthenticatedRequest, 'caller'> & {
+  headers: IncomingMessage['headers'];
+  url: string;
+};
 
 export type Found<T> = { found: boolean; value?: T };
 
@@ -78,7 +84,9 @@ export class StrongDecisions implements OnApplicationBootstrap {
   ): Promise<Record<string, unknown>> {
     const command = strongCommand(type, body, path);
     const request = requestOf(response);
-    if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer))
+    if (this.asyncRequests.enabled && prefersRespondAsync(request.headers.prefer)) {
+      // The submitter's binding: only the same binding (or an operator) reads the status.
+      const agentId = request.caller?.agentId;
       throw await this.asyncRequests.accept({
         requestId: String(command.requestId),
         type,
@@ -86,7 +94,9 @@ export class StrongDecisions implements OnApplicationBootstrap {
         path,
         url: request.url,
         acceptedAt: Date.now(),
+        ...(agentId === undefined ? {} : { agentId }),
       });
+    }
     const traceId = response.getHeader('X-Request-Id');
     const applied = await this.propose(
       type,

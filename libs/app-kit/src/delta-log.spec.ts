@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeltaLog, jsonSlices } from './delta-log';
+
+const FILES = { log: 'test.log', snapshot: 'test.json' };
+
+describe('jsonSlices', () => {
+  it('joins to exactly what JSON.stringify gives, cut member by member two levels down', () => {
+    const values: unknown[] = [
+      { pending: [{ a: 1 }, { b: [2, 3] }], decided: [], gone: undefined, f: () => 1 },
+      [1, undefined, 'x', { y: null }, () => 2],
+      Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`k${i}`, { v: i }])),
+      Array.from({ length: 25 }, (_, i) => i),
+      {},
+      [],
+      'text',
+      7,
+      null,
+      { toJSON: () => ({ replaced: true }) },
+      new Date(0),
+      { deep: { deeper: { deepest: [1, undefined, { x: undefined }] } }, list: [[1], { a: [2] }] },
+    ];
+    for (const value of values)
+      for (const depth of [0, 1, 2, 3])
+        expect([...jsonSlices(value, depth)].join('')).toBe(JSON.stringify(value));
+    // {decided: [25 answers]}: braces, the key, brackets, and each answer on its own.
+    const slices = [...jsonSlices({ decided: Array.from({ length: 25 }, (_, i) => ({ i })) })];
+    expect(slices.length).toBe(2 + 1 + 2 + 2 * 25);
+  });
+});
+
+describe('DeltaLog.snapshot', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'parley-delta-log-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('does not hold appends back while a large snapshot is written, and keeps them after it', async () => {
+    const { log } = await DeltaLog.open(dir, true, FILES);
+    for (let i = 0; i < 10; i += 1) await log.append({ before: i });
+    // ~10 MB of state: serialized and written in many slices.
+    const state = {
+      decided: Array.from({ length: 50_000 }, (_, i) => ({ id: `r-${i}`, body: 'x'.repeat(180) })),
+    };
+    let snapshotDone = false;
+    const during = [{ during: 1 }, { during: 2 }];
+    let appended: Promise<unknown> = Promise.resolve();
+    const snapshot = log
+      .snapshot(() => {
+        // Appended just as the state is captured: written while the snapshot file is.
+        appended = Promise.all(during.map((record) => log.append(record)));
+        return state;
+      })
+      .then(() => (snapshotDone = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Durable before the 10 MB snapshot is done (they used to wait for all of it).
+    await appended;
+    expect(snapshotDone).toBe(false);
+    await snapshot;
+    expect(log.appendedSinceSnapshot).toBe(2);
+    await log.append({ after: 1 });
+    await log.close();
+
+    const { log: reopened, replay } = await DeltaLog.open(dir, true, FILES);
+    expect(replay.snapshot).toEqual(state);
+    // Exactly what came after the state was captured, once, in order.
+    expect(replay.records).toEqual([...during, { after: 1 }]);
+    await reopened.close();
+  }, 60_000);
+
+  it('empties the log when nothing came during the snapshot, and takes snapshots one at a time', async () => {
+    const { log } = await DeltaLog.open(dir, true, FILES);
+    await log.append({ a: 1 });
+    await Promise.all([log.snapshot(() => ({ n: 1 })), log.snapshot(() => ({ n: 2 }))]);
+    expect(log.appendedSinceSnapshot).toBe(0);
+    expect(readFileSync(join(dir, FILES.log)).length).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, FILES.snapshot), 'utf8'))).toEqual({ n: 2 });
+    await log.close();
+  });
+});
