@@ -20,6 +20,8 @@ function mirrorOf(
     nodeId,
     bufferedRecordsMax: 100,
     batchRecordsMax: 10,
+    decisionsPartitions: 1,
+    replicationFactor: 1,
     isLeader: () => seen.leader,
     replicatedCursor: () => 0,
     proposeCursor: (index) => seen.proposed.push(index),

@@ -207,6 +207,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       nodeId: id,
       rawLogTopic: 'raft-log',
       decisionsTopic: 'decisions',
+      decisionsPartitions: this.config.get('PARLEY_KAFKA_DECISIONS_PARTITIONS', { infer: true }),
+      replicationFactor: this.config.get('PARLEY_KAFKA_REPLICATION_FACTOR', { infer: true }),
       bufferedRecordsMax: 1_000_000,
       batchRecordsMax: 500,
       isLeader: () => this.replicaInstance?.status().role === Role.Leader,

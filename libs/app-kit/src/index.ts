@@ -7,3 +7,4 @@ export * from './sealed-message';
 export * from './nats-options';
 export * from './no-delay-json-socket';
 export * from './tls';
+export * from './kafka-topics';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import CircuitBreaker from 'opossum';
 import { Admin, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { ensureTopics } from '@parley/app-kit';
 import { createBreaker } from '@parley/resilience';
 import { AppliedRecord, entityKey } from './mirror-record';
 
@@ -37,6 +38,9 @@ export interface KafkaMirrorOptions {
   nodeId: string;
   rawLogTopic: string;
   decisionsTopic: string;
+  decisionsPartitions: number;
+  /** Of both topics; raft-log always has one partition (the log, in index order). */
+  replicationFactor: number;
   /** Records kept in memory waiting for Kafka; beyond it the oldest are dropped (and logged). */
   bufferedRecordsMax: number;
   batchRecordsMax: number;
@@ -191,17 +195,20 @@ export class KafkaMirror {
       await this.admin.connect();
     }
     if (!this.topicsReady) {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: this.options.rawLogTopic,
-            numPartitions: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-          { topic: this.options.decisionsTopic, numPartitions: 1 },
-        ],
-      });
+      const { replicationFactor } = this.options;
+      await ensureTopics(this.admin, [
+        {
+          topic: this.options.rawLogTopic,
+          numPartitions: 1,
+          replicationFactor,
+          cleanupPolicy: 'compact',
+        },
+        {
+          topic: this.options.decisionsTopic,
+          numPartitions: this.options.decisionsPartitions,
+          replicationFactor,
+        },
+      ]);
       this.topicsReady = true;
     }
     if (!this.producer) {
@@ -288,8 +295,9 @@ export class KafkaMirror {
   private async publish(records: AppliedRecord[]): Promise<void> {
     const producer = await this.connect();
     if (records.length === 0) return;
+    // Keyed per cluster too: clusters sharing the topic must not compact each other's records.
     const raftLog: Message[] = records.map((r) => ({
-      key: entityKey(r.command),
+      key: `${this.options.clusterId}/${entityKey(r.command)}`,
       value: JSON.stringify({
         cluster: this.options.clusterId,
         index: r.index,
