@@ -1,4 +1,5 @@
 import {
+  Command,
   DEFAULT_STATE_MACHINE_OPTIONS,
   DecisionStateMachine,
   StateMachineOptions,
@@ -14,6 +15,8 @@ import type { ReplicatedStateMachine } from '@parley/replica';
 /** Adapts the decision state machine (libs/decision) to the replica's port. */
 export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   private sm: DecisionStateMachine;
+  /** The entry applied last, decoded: the Kafka mirror takes it instead of decoding again. */
+  private lastApplied: { index: number; command: Command } | undefined;
 
   constructor(private readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
     this.sm = new DecisionStateMachine(options);
@@ -29,9 +32,20 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   /** Applies a committed entry: `{result, replayed}`; a malformed entry gives an error result. */
   apply(index: number, data: Uint8Array): unknown {
     const decoded = decodeCommand(data);
-    if (!decoded.ok)
+    if (!decoded.ok) {
+      this.lastApplied = undefined;
       return { result: { status: 'invalid', errors: [decoded.error] }, replayed: false };
+    }
+    this.lastApplied = { index, command: decoded.command };
     return this.sm.apply(index, decoded.command);
+  }
+
+  /**
+   * The command of entry `index` as apply() decoded it, when it was the last one applied (the
+   * replica reports each entry right after applying it); undefined otherwise.
+   */
+  appliedCommand(index: number): Command | undefined {
+    return this.lastApplied?.index === index ? this.lastApplied.command : undefined;
   }
 
   /** The Kafka mirror's cursor as replicated through the log. */

@@ -9,6 +9,12 @@ import { AppliedRecord, entityKey } from './mirror-record';
 const MAX_TAIL_WINDOWS = 50;
 /** Silence that ends a tail scan: what is left are aborted records and markers. */
 const TAIL_IDLE_MS = 2_000;
+/**
+ * The replicated cursor is proposed at most this often: each proposal is a Raft entry every
+ * replica writes and applies, and the cursor only bounds snapshots and a new leader's resume
+ * (which also reads raft-log's tail), so a second's lag costs nothing.
+ */
+const CURSOR_EVERY_MS = 1_000;
 
 /**
  * The index in a raft-log record of cluster `clusterId`, or undefined for a record that is not
@@ -70,9 +76,11 @@ export class KafkaMirror {
   /** Highest index known to be committed in Kafka, once resolved for this leadership. */
   private published: number | undefined;
   private pumping = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private topicsReady = false;
   private lastProposedCursor = 0;
+  private lastProposedAt = 0;
   dropped = 0;
 
   constructor(private readonly options: KafkaMirrorOptions) {
@@ -117,6 +125,7 @@ export class KafkaMirror {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.breaker.shutdown();
     await this.producer?.disconnect().catch(() => undefined);
@@ -128,7 +137,7 @@ export class KafkaMirror {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping) return;
+    if (this.pumping || this.stopped) return;
     this.pumping = true;
     try {
       this.trim();
@@ -155,6 +164,8 @@ export class KafkaMirror {
       await this.breaker.fire(batch);
       this.published = batch[batch.length - 1].index;
       this.maybeProposeCursor();
+      // More waiting: the next transaction goes at once, not at the next tick.
+      if (this.buffer.has(this.published + 1)) setImmediate(() => void this.pump());
     } catch (error) {
       // The breaker counts it; the records stay buffered and go out once Kafka is back.
       this.options.logger.warn(`mirror: ${(error as Error).message}`);
@@ -184,8 +195,9 @@ export class KafkaMirror {
     const published = this.published ?? 0;
     const meaningful =
       published > this.lastProposedCursor && published > this.options.replicatedCursor();
-    if (!meaningful) return;
+    if (!meaningful || Date.now() - this.lastProposedAt < CURSOR_EVERY_MS) return;
     this.lastProposedCursor = published;
+    this.lastProposedAt = Date.now();
     this.options.proposeCursor(published);
   }
 
