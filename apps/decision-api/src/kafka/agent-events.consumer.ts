@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ConfigService } from '@nestjs/config';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import { ensureTopics } from '@parley/app-kit';
-import { CrdtBatchAnswer, CrdtWrite } from '@parley/crdt';
+import { CRDT_BATCH_WRITES_MAX, CrdtBatchAnswer, CrdtWrite } from '@parley/crdt';
 import {
   Admin,
   Consumer,
@@ -17,13 +17,18 @@ import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { DecisionApiConfig } from '../config';
 import { problemFor } from '../http/outcome-to-problem';
 import { parseAgentEvent } from './agent-event';
-import { EventualRecord, foldEventual } from './fold';
+import { EventualRecord, foldEventual, rangesBySize } from './fold';
 
 export const AGENT_EVENTS_TOPIC = 'agent-events';
 export const DLQ_TOPIC = 'agent-events.dlq';
 const LAG_INTERVAL_MS = 5_000;
 /** Back-off between attempts at what was refused for now: full jitter, capped (no give-up). */
 const RETRY_BACKOFF = { delayMsBase: 50, delayMsMax: 5_000 };
+/**
+ * The most record bytes behind one crdt batch: its JSON stays well within the replica's
+ * default body limit (PARLEY_HTTP_BODY_BYTES_MAX, 1 MiB), whatever the chunk size.
+ */
+const CRDT_BATCH_BYTES_MAX = 256 * 1024;
 /** A dead-lettered record keeps at most this much of its value. */
 const DEAD_RECORD_BYTES_MAX = 64 * 1024;
 
@@ -304,10 +309,11 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   /**
-   * The chunk's eventual writes, folded, as one crdt batch for the chunk's offset range. The
-   * replica applies a range once; if it holds part of it (a chunk cut differently before), the
-   * records beyond what it holds are folded again; a write it refuses for good dead-letters the
-   * records behind it and the rest go again.
+   * The chunk's eventual writes, folded, as one crdt batch for the chunk's offset range (or a
+   * few consecutive ones, each within the replica's body limit). The replica applies a range
+   * once; if it holds part of it (a chunk cut differently before), the records beyond what it
+   * holds are folded again; a write it refuses for good dead-letters the records behind it and
+   * the rest go again.
    */
   private async applyEventual(
     topic: string,
@@ -318,10 +324,30 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
   ): Promise<DeadLetter[]> {
     if (records.length === 0) return [];
     const dead: DeadLetter[] = [];
-    const source = `${topic}/${partition}`;
-    let from = Number(messages[0].offset);
-    const through = Number(messages[messages.length - 1].offset);
-    let pending = records;
+    const ranges = rangesBySize(
+      records.map((r) => ({ ...r, bytes: r.message.value?.length ?? 0 })),
+      Number(messages[0].offset),
+      Number(messages[messages.length - 1].offset),
+      CRDT_BATCH_BYTES_MAX,
+      CRDT_BATCH_WRITES_MAX,
+    );
+    for (const range of ranges)
+      dead.push(...(await this.applyRange(`${topic}/${partition}`, range, stillOurs)));
+    return dead;
+  }
+
+  private async applyRange(
+    source: string,
+    range: {
+      from: number;
+      through: number;
+      records: (EventualRecord & { message: KafkaMessage })[];
+    },
+    stillOurs: () => Promise<void>,
+  ): Promise<DeadLetter[]> {
+    const dead: DeadLetter[] = [];
+    const { through } = range;
+    let { from, records: pending } = range;
     for (let attempt = 0; pending.length > 0;) {
       const folded = foldEventual(pending);
       const writes: CrdtWrite[] = folded.map((f) => f.write);

@@ -1,5 +1,5 @@
 import { INCREMENT_ABS_MAX } from '@parley/crdt';
-import { EventualRecord, foldEventual } from './fold';
+import { EventualRecord, foldEventual, rangesBySize } from './fold';
 
 const at = (offset: number, write: EventualRecord['write'], requestId = `r${offset}`) => ({
   offset,
@@ -53,5 +53,31 @@ describe('folding a partition’s eventual records into crdt writes', () => {
       at(2, { op: 'increment', name: 'a', delta: 1 }, 'same'),
     ]);
     expect(folded).toEqual([{ write: { op: 'increment', name: 'a', delta: 1 }, offsets: [1, 2] }]);
+  });
+});
+
+describe('cutting a batch’s offset range by size', () => {
+  const record = (offset: number, bytes: number) => ({ offset, bytes });
+
+  it('keeps one range when everything fits', () => {
+    const records = [record(3, 10), record(5, 10)];
+    expect(rangesBySize(records, 0, 9, 100, 10)).toEqual([{ from: 0, through: 9, records }]);
+  });
+
+  it('cuts consecutive ranges without gaps, by bytes and by count', () => {
+    const records = [record(1, 60), record(2, 60), record(4, 10), record(6, 10), record(7, 10)];
+    expect(rangesBySize(records, 0, 9, 100, 2)).toEqual([
+      { from: 0, through: 1, records: [records[0]] },
+      { from: 2, through: 4, records: [records[1], records[2]] },
+      { from: 5, through: 9, records: [records[3], records[4]] },
+    ]);
+  });
+
+  it('gives a record larger than the bound a range of its own', () => {
+    const records = [record(0, 500), record(1, 10)];
+    expect(rangesBySize(records, 0, 1, 100, 10)).toEqual([
+      { from: 0, through: 0, records: [records[0]] },
+      { from: 1, through: 1, records: [records[1]] },
+    ]);
   });
 });

@@ -64,3 +64,35 @@ export function foldEventual(records: readonly EventualRecord[]): FoldedWrite[] 
   }
   return out;
 }
+
+/**
+ * A partition batch's offset range `from`..`through` cut into consecutive ranges whose records
+ * stay within `bytesMax` (their encoded size) and `countMax`, so each crdt batch fits the
+ * replica's body limit. The ranges cover `from`..`through` without gaps, in order: the
+ * replica's per-partition offset moves forward through them one by one.
+ */
+export function rangesBySize<T extends { offset: number; bytes: number }>(
+  records: readonly T[],
+  from: number,
+  through: number,
+  bytesMax: number,
+  countMax: number,
+): { from: number; through: number; records: T[] }[] {
+  const ranges: { from: number; through: number; records: T[] }[] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  let start = from;
+  for (const record of records) {
+    if (current.length > 0 && (bytes + record.bytes > bytesMax || current.length >= countMax)) {
+      const end = current[current.length - 1].offset;
+      ranges.push({ from: start, through: end, records: current });
+      start = end + 1;
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += record.bytes;
+  }
+  if (current.length > 0) ranges.push({ from: start, through, records: current });
+  return ranges;
+}
