@@ -15,6 +15,8 @@ const TAIL_IDLE_MS = 2_000;
  * (which also reads raft-log's tail), so a second's lag costs nothing.
  */
 const CURSOR_EVERY_MS = 1_000;
+/** Record bytes per produce request: well within a broker's default message.max.bytes. */
+const SEND_BYTES_MAX = 512 * 1024;
 
 /**
  * The index in a raft-log record of cluster `clusterId`, or undefined for a record that is not
@@ -333,15 +335,37 @@ export class KafkaMirror {
       }));
     const transaction = await producer.transaction();
     try {
-      await transaction.send({ topic: this.options.rawLogTopic, messages: raftLog });
-      if (decisions.length > 0)
-        await transaction.send({ topic: this.options.decisionsTopic, messages: decisions });
+      // A produce request carries one record batch per partition, which the broker refuses
+      // beyond its message.max.bytes (1 MB by default): a large transaction goes in several.
+      for (const messages of byBytes(raftLog, SEND_BYTES_MAX))
+        await transaction.send({ topic: this.options.rawLogTopic, messages });
+      for (const messages of byBytes(decisions, SEND_BYTES_MAX))
+        await transaction.send({ topic: this.options.decisionsTopic, messages });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
   }
+}
+
+/** Consecutive runs of messages whose keys and values add up to at most `bytesMax` each. */
+function byBytes(messages: Message[], bytesMax: number): Message[][] {
+  const runs: Message[][] = [];
+  let run: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = String(message.key ?? '').length + String(message.value ?? '').length;
+    if (run.length > 0 && bytes + size > bytesMax) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(message);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 function isSessionRefusal(result: unknown): boolean {
