@@ -232,6 +232,17 @@ async function main(): Promise<void> {
         quantity: 1,
       }));
       const sentAt = new Map<string, number>();
+      // Where the time goes: when the state holds every reservation (read through REST), against
+      // when `decisions` has every outcome.
+      const reservedOfFirstSku = async () =>
+        Number(((await api('/v1/inventory/sku-0')).reserved as number | undefined) ?? 0);
+      const firstSkuTarget = (await reservedOfFirstSku()) + Math.ceil(total / KEYS);
+      let stateDoneAt = 0;
+      const stateWatch = until(async () => {
+        if ((await reservedOfFirstSku()) < firstSkuTarget) return false;
+        stateDoneAt = Date.now();
+        return true;
+      }, OUTCOME_DEADLINE_MS);
       const started = Date.now();
       let next = 0;
       while (next < total) {
@@ -248,15 +259,19 @@ async function main(): Promise<void> {
         }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      const producedAt = Date.now();
       await until(() => records.every((r) => watch.seen.has(r.requestId)), OUTCOME_DEADLINE_MS);
+      const decisionsDoneAt = Date.now();
+      await stateWatch;
       const latencies = records
         .filter((r) => watch.seen.has(r.requestId))
         .map((r) => watch.seen.get(r.requestId)! - sentAt.get(r.requestId)!)
         .sort((a, b) => a - b);
       console.log(
-        `steady ${rate}/s for ${STEADY_SECONDS} s: produce→decision p50 ${percentile(latencies, 50)} ms, ` +
+        `steady ${rate}/s for ${STEADY_SECONDS} s: produce→decision min ${latencies[0]} ms, p50 ${percentile(latencies, 50)} ms, ` +
           `p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms ` +
-          `(${latencies.length}/${total} outcomes)`,
+          `(${latencies.length}/${total} outcomes; after the last produce, the state held them ` +
+          `in ${stateDoneAt - producedAt} ms, decisions in ${decisionsDoneAt - producedAt} ms)`,
       );
     }
   } finally {

@@ -50,7 +50,9 @@ describe('decision-api: agent-events in batches, exactly once', () => {
       PARLEY_KAFKA_BROKERS: kafka.brokers,
       PARLEY_CLUSTER_ID: `batches-${Date.now()}`,
     });
-    crdt = await CrdtCluster.create(1, () => ({}));
+    // A body limit below one fetch of a partition (kafkajs reads up to 1 MB a partition), so a
+    // batch of large eventual records must be cut to fit it.
+    crdt = await CrdtCluster.create(1, () => ({ PARLEY_HTTP_BODY_BYTES_MAX: '400000' }));
     await cluster.waitForLeader();
   });
 
@@ -83,10 +85,11 @@ describe('decision-api: agent-events in batches, exactly once', () => {
   };
 
   const produce = async (records: (object | string)[], partition?: number) => {
-    for (let i = 0; i < records.length; i += 1_000)
+    // 400 records a request: within the broker's 1 MB per batch for records of up to ~2 KB.
+    for (let i = 0; i < records.length; i += 400)
       await producer.send({
         topic: 'agent-events',
-        messages: records.slice(i, i + 1_000).map((r) => ({
+        messages: records.slice(i, i + 400).map((r) => ({
           ...(partition === undefined ? {} : { partition }),
           key: typeof r === 'string' ? 'poison' : String(Object.values(r)[2]),
           value: typeof r === 'string' ? r : JSON.stringify(r),
@@ -203,6 +206,31 @@ describe('decision-api: agent-events in batches, exactly once', () => {
     await api.stop();
   });
 
+  it('applies a batch of eventual records larger than the crdt replica takes in one request', async () => {
+    const api = await startApi();
+    // 2,000 elements of 1,000 characters in one partition: fetched ~1 MB at a time, folded
+    // into crdt batches of at most 256 KiB of records, where the replica takes 400 kB a body.
+    const elements = Array.from(
+      { length: 2_000 },
+      (_, i) => `${String(i).padStart(4, '0')}${'e'.repeat(996)}`,
+    );
+    await produce(
+      elements.map((element, i) => ({
+        type: 'set-add',
+        requestId: `big-${i}`,
+        name: 'big-set',
+        element,
+      })),
+      1,
+    );
+    await waitFor(
+      'every element in the set',
+      async () => ((await set('big-set')).length === elements.length ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    await api.stop();
+  });
+
   it('applies every event exactly once when the consumer is killed mid-batch and restarted', async () => {
     const events = 6_000;
     // Small batches, so the kill falls between some committed and some not.
@@ -254,7 +282,8 @@ describe('decision-api: agent-events in batches, exactly once', () => {
           await admin.resetOffsets({ groupId: GROUP, topic: 'agent-events', earliest: true });
           return true;
         },
-        { timeoutMs: 60_000, intervalMs: 500 },
+        // A member that went away without leaving counts until its session (30 s) times out.
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
       api = await startApi();
       const ends = await admin.fetchTopicOffsets('agent-events');

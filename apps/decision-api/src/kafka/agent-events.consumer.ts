@@ -22,6 +22,8 @@ import { EventualRecord, foldEventual, rangesBySize } from './fold';
 export const AGENT_EVENTS_TOPIC = 'agent-events';
 export const DLQ_TOPIC = 'agent-events.dlq';
 const LAG_INTERVAL_MS = 5_000;
+/** How often the offsets of applied records are committed (a redelivery after a crash repeats at most this much, without effect). */
+const OFFSETS_COMMIT_EVERY_MS = 1_000;
 /** Back-off between attempts at what was refused for now: full jitter, capped (no give-up). */
 const RETRY_BACKOFF = { delayMsBase: 50, delayMsMax: 5_000 };
 /**
@@ -37,7 +39,7 @@ export interface ConsumerCounters {
   replayed: number;
   deadLettered: number;
   retries: number;
-  /** Batches (chunks of a partition's fetch) whose offsets were committed. */
+  /** Batches (chunks of a partition's fetch) applied and their offsets resolved. */
   batches: number;
 }
 
@@ -60,7 +62,8 @@ class ChunkAbandoned extends Error {}
  * chunks of PARLEY_KAFKA_BATCH_RECORDS_MAX records: a chunk's strong commands are proposed
  * together, in offset order (so per entity key too: they share one propose-batch and are
  * appended in that order), and its eventual writes are folded into one crdt batch. The
- * chunk's offsets are committed once, after every effect is committed (at-least-once in);
+ * chunk's last offset is resolved once every effect is committed, and resolved offsets are
+ * committed once a second (at-least-once in);
  * effects are exactly-once: strong ones through their requestId in the Raft state machine,
  * eventual ones because the crdt replica records the last offset it applied per partition
  * with the deltas and skips a range it holds (a redelivery after a restart or a rebalance).
@@ -201,7 +204,11 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     await this.consumer!.connect();
     await this.consumer!.subscribe({ topic: AGENT_EVENTS_TOPIC, fromBeginning: true });
     await this.consumer!.run({
-      autoCommit: false,
+      // Offsets are resolved by hand, once a chunk's effects are committed, and kafkajs commits
+      // what is resolved once a second (and on a rebalance or a stop): never an offset whose
+      // record is not applied, and no broker round trip between one chunk and the next.
+      autoCommit: true,
+      autoCommitInterval: OFFSETS_COMMIT_EVERY_MS,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.get('PARLEY_KAFKA_PARTITIONS_CONCURRENT'),
       eachBatch: (payload) => this.eachBatch(payload),
@@ -209,9 +216,10 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     this.logger.log('consuming agent-events');
   }
 
-  /** A partition's fetch, chunk by chunk; each chunk's offsets committed after its effects. */
+  /** A partition's fetch, chunk by chunk; each chunk's offsets resolved after its effects. */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } =
+      payload;
     const chunkMax = this.get('PARLEY_KAFKA_BATCH_RECORDS_MAX');
     const stillOurs = async () => {
       if (!isRunning() || isStale()) throw new ChunkAbandoned();
@@ -222,11 +230,8 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
         await stillOurs();
         const chunk = batch.messages.slice(start, start + chunkMax);
         await this.handleChunk(batch.topic, batch.partition, chunk, stillOurs);
-        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await this.consumer!.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
-        ]);
+        resolveOffset(chunk[chunk.length - 1].offset);
+        await commitOffsetsIfNecessary();
         this.counters.batches += 1;
       }
     } catch (error) {
