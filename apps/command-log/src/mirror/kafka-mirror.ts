@@ -5,8 +5,13 @@ import { ensureTopics } from '@parley/app-kit';
 import { createBreaker } from '@parley/resilience';
 import { AppliedRecord, entityKey } from './mirror-record';
 
-/** How many windows of the raft-log tail a new leader reads looking for the last commit. */
-const MAX_TAIL_WINDOWS = 50;
+/**
+ * How many raft-log records (of every cluster sharing the topic) a new leader reads at most,
+ * backwards from the end, looking for its cluster's last commit; in windows of
+ * 2 * batchRecordsMax + 2, and at least MIN_TAIL_WINDOWS of them.
+ */
+const MAX_TAIL_RECORDS = 50_000;
+const MIN_TAIL_WINDOWS = 5;
 /** Silence that ends a tail scan: what is left are aborted records and markers. */
 const TAIL_IDLE_MS = 2_000;
 /**
@@ -264,7 +269,7 @@ export class KafkaMirror {
     const window = 2 * this.options.batchRecordsMax + 2;
     for (
       let end = high, windows = 0;
-      end > low && windows < MAX_TAIL_WINDOWS;
+      end > low && windows < Math.max(MIN_TAIL_WINDOWS, Math.ceil(MAX_TAIL_RECORDS / window));
       end -= window, windows += 1
     ) {
       const found = await this.highestIndexIn(Math.max(low, end - window), end);
