@@ -88,7 +88,9 @@ describe('command-log: the raft-log topic on the real broker', () => {
     );
     for (const record of records) {
       const command = record.value.command;
-      expect(record.key).toBe(command.type === 'kv.put' ? `kv:${command.key}` : 'inventory:gpu');
+      // Keyed per cluster: clusters sharing the topic never compact each other's records.
+      const entity = command.type === 'kv.put' ? `kv:${command.key}` : 'inventory:gpu';
+      expect(record.key).toBe(`${clusterId}/${entity}`);
       expect(Number.isSafeInteger(record.value.index) && record.value.index > 0).toBe(true);
       expect(Number.isSafeInteger(record.value.term) && record.value.term > 0).toBe(true);
     }
@@ -101,10 +103,10 @@ describe('command-log: the raft-log topic on the real broker', () => {
     for (const record of records) latest.set(record.key, record);
     expect(new Map([...latest].map(([key, r]) => [key, r.value.command.requestId]))).toEqual(
       new Map([
-        ['kv:alpha', `${clusterId}-alpha-3`],
-        ['kv:beta', `${clusterId}-beta-3`],
-        ['kv:gamma', `${clusterId}-gamma-3`],
-        ['inventory:gpu', `${clusterId}-gpu-3`],
+        [`${clusterId}/kv:alpha`, `${clusterId}-alpha-3`],
+        [`${clusterId}/kv:beta`, `${clusterId}-beta-3`],
+        [`${clusterId}/kv:gamma`, `${clusterId}-gamma-3`],
+        [`${clusterId}/inventory:gpu`, `${clusterId}-gpu-3`],
       ]),
     );
     for (const [key, record] of latest)

@@ -12,14 +12,19 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 function mirrorOf(
   nodeId: string,
   shared: Pick<KafkaMirrorOptions, 'clusterId' | 'rawLogTopic' | 'decisionsTopic'>,
+  sizes: Pick<KafkaMirrorOptions, 'batchRecordsMax' | 'bufferedRecordsMax'> = {
+    batchRecordsMax: 10,
+    bufferedRecordsMax: 100,
+  },
 ) {
   const seen = { leader: true, proposed: [] as number[], warnings: [] as string[] };
   const mirror = new KafkaMirror({
     ...shared,
     brokers,
     nodeId,
-    bufferedRecordsMax: 100,
-    batchRecordsMax: 10,
+    ...sizes,
+    decisionsPartitions: 1,
+    replicationFactor: 1,
     isLeader: () => seen.leader,
     replicatedCursor: () => 0,
     proposeCursor: (index) => seen.proposed.push(index),
@@ -123,5 +128,30 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it('publishes a transaction larger than a broker takes in one produce request', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const shared = {
+      clusterId: `large-${suffix}`,
+      rawLogTopic: `raft-log-large-${suffix}`,
+      decisionsTopic: `decisions-large-${suffix}`,
+    };
+    topics.push(shared.rawLogTopic, shared.decisionsTopic);
+    // 3,000 entries of ~1 KB: ~3 MB to each topic in one transaction (the broker's default
+    // message.max.bytes is 1 MB per record batch).
+    const { mirror, seen } = mirrorOf('n1', shared, {
+      batchRecordsMax: 5_000,
+      bufferedRecordsMax: 10_000,
+    });
+    mirrors.push(mirror);
+    for (let index = 1; index <= 3_000; index += 1) mirror.record(put(index, 'x'.repeat(1_000)));
+    mirror.start(20);
+    await waitFor(
+      'every entry published',
+      () => (seen.proposed.includes(3_000) ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+    expect(seen.warnings).toEqual([]);
   });
 });

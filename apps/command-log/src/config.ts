@@ -104,6 +104,13 @@ export const commandLogConfigSchema = z
     PARLEY_MIRROR_LAG_MAX_ENTRIES: boundedInt(1_000_000, 1_000, 100_000_000, 'entries'),
     /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
     PARLEY_KAFKA_BROKERS: hostPortList(),
+    /** Partitions of `decisions` when the mirror creates it (checked when it exists). */
+    PARLEY_KAFKA_DECISIONS_PARTITIONS: boundedInt(1, 1, 1_000, 'partitions'),
+    /**
+     * Replication factor of `raft-log` and `decisions` (created so, checked when they exist).
+     * raft-log always has one partition: it is the log, in index order.
+     */
+    PARLEY_KAFKA_REPLICATION_FACTOR: boundedInt(1, 1, 16, 'replicas'),
     /** S3-compatible endpoint for snapshots; the filesystem store is used when unset. */
     PARLEY_S3_ENDPOINT: url(['http', 'https']),
     PARLEY_S3_BUCKET: z

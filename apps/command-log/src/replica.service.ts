@@ -218,8 +218,12 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       nodeId: id,
       rawLogTopic: 'raft-log',
       decisionsTopic: 'decisions',
+      decisionsPartitions: this.config.get('PARLEY_KAFKA_DECISIONS_PARTITIONS', { infer: true }),
+      replicationFactor: this.config.get('PARLEY_KAFKA_REPLICATION_FACTOR', { infer: true }),
       bufferedRecordsMax: 1_000_000,
-      batchRecordsMax: 500,
+      // One Kafka transaction costs the broker a few round trips whatever it holds: large ones
+      // keep up with the log (500 a transaction fell behind at ~1,300 writes/s).
+      batchRecordsMax: 5_000,
       isLeader: () => this.replicaInstance?.status().role === Role.Leader,
       replicatedCursor: () => this.stateMachine.mirroredIndex(),
       proposeCursor: (index) =>

@@ -10,27 +10,36 @@ import {
   Param,
   Post,
   Put,
+  Res,
 } from '@nestjs/common';
-import { CrdtKind, LWWRegister, NAME_PATTERN, ORSet, PNCounter, flagValue } from '@parley/crdt';
+import {
+  CrdtKind,
+  LWWRegister,
+  ORSet,
+  PNCounter,
+  checkDelta,
+  checkElement,
+  checkName,
+  flagValue,
+  parseCrdtBatch,
+} from '@parley/crdt';
 import { CrdtService } from './crdt.service';
 import { StoreFullError } from './replica-store';
 
-const AMOUNT_ABS_MAX = 1_000_000_000_000;
-const ELEMENT_BYTES_MAX = 1_024;
-
-function name(raw: string): string {
-  if (!NAME_PATTERN.test(raw))
-    throw new BadRequestException(
-      'name must be 1-128 characters [A-Za-z0-9_.:-], starting alphanumeric',
-    );
-  return raw;
+/** A check from @parley/crdt whose refusal is the client's fault: 400 with its message. */
+function badRequestUnless<T>(check: (raw: unknown) => T): (raw: unknown) => T {
+  return (raw) => {
+    try {
+      return check(raw);
+    } catch (error) {
+      throw new BadRequestException((error as Error).message);
+    }
+  };
 }
 
-function element(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.length === 0 || Buffer.byteLength(raw) > ELEMENT_BYTES_MAX)
-    throw new BadRequestException('element must be a non-empty string of at most 1 KiB');
-  return raw;
-}
+const name = badRequestUnless(checkName);
+const element = badRequestUnless(checkElement);
+const amount = badRequestUnless(checkDelta);
 
 /**
  * The eventual-decision routes of SPEC.md §3 as this replica serves them (decision-api fronts
@@ -58,13 +67,7 @@ export class CrdtController {
   @Post('counters/:name/increment')
   @HttpCode(202)
   increment(@Param('name') raw: string, @Body() body: { delta?: unknown }) {
-    const delta = body?.delta;
-    if (
-      typeof delta !== 'number' ||
-      !Number.isSafeInteger(delta) ||
-      Math.abs(delta) > AMOUNT_ABS_MAX
-    )
-      throw new BadRequestException('delta must be an integer between -1e12 and 1e12');
+    const delta = amount(body?.delta);
     const n = name(raw);
     return this.accept('counter', n, (store) => store.increment(n, delta));
   }
@@ -118,6 +121,25 @@ export class CrdtController {
     const n = name(raw);
     const value = this.crdt.store.get('flag', n) as LWWRegister | undefined;
     return { name: n, value: value?.value ?? null };
+  }
+
+  /**
+   * Writes of one source partition's offset range, applied once (see CrdtBatch): 200 applied
+   * or already held, 409 overlapping what is held, 400/507 with the index of the refused write.
+   */
+  @Post('crdt/batches')
+  async batch(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: { status(code: number): unknown },
+  ) {
+    const parsed = parseCrdtBatch(body);
+    if (!parsed.ok) {
+      reply.status(400);
+      return { refused: true, index: parsed.index ?? -1, reason: parsed.reason };
+    }
+    const answer = await this.crdt.applyBatch(parsed.batch);
+    reply.status('overlap' in answer ? 409 : 'refused' in answer ? 507 : 200);
+    return answer;
   }
 
   @Get('crdt/status')

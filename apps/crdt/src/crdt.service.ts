@@ -1,7 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DeltaLog, PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
-import { CrdtKind, CrdtObject } from '@parley/crdt';
+import {
+  CrdtBatch,
+  CrdtBatchAnswer,
+  CrdtKind,
+  CrdtObject,
+  CrdtWrite,
+  mergeCrdt,
+} from '@parley/crdt';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrdtConfig } from './config';
@@ -15,9 +22,12 @@ const SNAPSHOT_EVERY_RECORDS = 10_000;
 const DIGEST_KEYS_PER_MESSAGE = 500;
 const STATES_PER_DIGEST_MAX = 1_000;
 const MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+/** Source partitions whose applied offsets a replica remembers (a Kafka topic has a few). */
+const SOURCES_MAX = 10_000;
 
 type BusMessage =
   | { t: 'delta' | 'state'; from: string; key: string; kind: CrdtKind; body: unknown }
+  | { t: 'source'; from: string; source: string; through: number }
   | { t: 'digest'; from: string; digests: [string, string, Version][] }
   | { t: 'want'; from: string; keys: string[] };
 
@@ -46,6 +56,11 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
   private bus?: DeltaBus;
   private opener?: PacketOpener;
   private timer?: NodeJS.Timeout;
+  /**
+   * The last offset applied per source partition (CrdtBatch), with the write that made it
+   * durable: an answer that a batch is held waits for that write.
+   */
+  private readonly sources = new Map<string, { through: number; durable: Promise<void> }>();
   readonly counters: CrdtCounters = {
     deltasPublished: 0,
     deltasJoined: 0,
@@ -103,7 +118,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.bus?.close();
-    if (this.log && this.storeInstance) await this.log.snapshot(() => this.store.snapshot());
+    if (this.log && this.storeInstance) await this.log.snapshot(() => this.snapshotState());
     await this.log?.close();
   }
 
@@ -121,12 +136,100 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     this.counters.deltasPublished += 1;
   }
 
+  /**
+   * A batch of writes from one source partition, applied at most once per offset: its deltas
+   * and its `through` go to disk in one log record (so a crash keeps both or neither); a batch
+   * held already is answered as such once durable; one that overlaps what is held is refused
+   * with the last offset held, for the sender to send what lies beyond it.
+   */
+  async applyBatch(batch: CrdtBatch): Promise<CrdtBatchAnswer> {
+    const held = this.sources.get(batch.source);
+    if (held && batch.through <= held.through) {
+      await held.durable;
+      return { applied: false, through: held.through };
+    }
+    if (held && batch.from <= held.through) return { overlap: true, through: held.through };
+    if (!held && this.sources.size >= SOURCES_MAX)
+      return { refused: true, index: 0, reason: `this replica tracks ${SOURCES_MAX} sources` };
+    const keys = batch.writes.map((write) => objectKey(kindOf(write), write.name));
+    const beyond = this.store.firstBeyondBound(keys);
+    if (beyond !== undefined)
+      return {
+        refused: true,
+        index: beyond,
+        reason: `the crdt replica is full (PARLEY_CRDT_OBJECTS_MAX objects)`,
+      };
+    const deltas = new Map<string, { kind: CrdtKind; delta: CrdtObject }>();
+    batch.writes.forEach((write, i) => {
+      const delta = applyWrite(this.store, write);
+      const same = deltas.get(keys[i]);
+      if (same) mergeCrdt(same.delta, delta);
+      else deltas.set(keys[i], { kind: kindOf(write), delta });
+    });
+    const entries = [...deltas].map(([key, { kind, delta }]) => ({
+      key,
+      kind,
+      body: delta.toJSON(),
+    }));
+    const durable = this.log!.append({
+      batch: entries,
+      source: batch.source,
+      through: batch.through,
+    });
+    this.sources.set(batch.source, { through: batch.through, durable });
+    try {
+      await durable;
+    } catch (error) {
+      // Not on disk: the range is not held (memory is ahead of disk, as for a failed write).
+      if (this.sources.get(batch.source)?.durable === durable)
+        if (held) this.sources.set(batch.source, held);
+        else this.sources.delete(batch.source);
+      throw error;
+    }
+    for (const entry of entries) {
+      this.publish({ t: 'delta', from: this.store.replicaId, ...entry });
+      this.counters.deltasPublished += 1;
+    }
+    this.publish({
+      t: 'source',
+      from: this.store.replicaId,
+      source: batch.source,
+      through: batch.through,
+    });
+    return { applied: true, through: batch.through };
+  }
+
+  /** A peer's (or the disk's) word that a source range is applied: the highest one wins. */
+  private noteSource(source: unknown, through: unknown): boolean {
+    if (typeof source !== 'string' || source.length > 256) return false;
+    if (typeof through !== 'number' || !Number.isSafeInteger(through) || through < 0) return false;
+    const held = this.sources.get(source);
+    if (held && held.through >= through) return true;
+    if (!held && this.sources.size >= SOURCES_MAX) return false;
+    this.sources.set(source, { through, durable: held?.durable ?? Promise.resolve() });
+    return true;
+  }
+
+  private snapshotState(): unknown {
+    const sources = Object.fromEntries([...this.sources].map(([s, { through }]) => [s, through]));
+    return { version: 2, objects: this.store.snapshot(), sources };
+  }
+
   busState() {
     return this.bus?.state();
   }
 
-  private replay(snapshot: unknown, records: unknown[]): void {
+  private replay(raw: unknown, records: unknown[]): void {
     const now = Date.now();
+    // Version 2 adds the applied source offsets; before it, the snapshot was the objects alone.
+    const versioned = (raw as { version?: unknown } | undefined)?.version === 2;
+    const snapshot = versioned ? (raw as { objects?: unknown }).objects : raw;
+    if (versioned)
+      for (const [source, through] of Object.entries(
+        ((raw as { sources?: unknown }).sources ?? {}) as Record<string, unknown>,
+      ))
+        if (!this.noteSource(source, through))
+          throw new Error(`snapshot source ${source.slice(0, 80)} is invalid`);
     if (snapshot && typeof snapshot === 'object')
       for (const [key, entry] of Object.entries(snapshot as Record<string, unknown>)) {
         const { kind, state } = (entry ?? {}) as { kind?: unknown; state?: unknown };
@@ -135,16 +238,19 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
           throw new Error(`snapshot entry ${key.slice(0, 80)} is invalid: ${joined.error}`);
       }
     for (const record of records) {
-      const { key, kind, body } = (record ?? {}) as {
-        key?: unknown;
-        kind?: unknown;
-        body?: unknown;
-      };
-      const joined =
-        typeof key === 'string'
-          ? this.store.join(key, kind, body, now)
-          : { ok: false as const, error: 'no key' };
-      if (!joined.ok) throw new Error(`delta log record is invalid: ${joined.error}`);
+      const { batch, source, through } = (record ?? {}) as Record<string, unknown>;
+      // A batch record: its deltas and the source offset it brings, together.
+      const deltas = Array.isArray(batch) ? (batch as unknown[]) : [record];
+      for (const delta of deltas) {
+        const { key, kind, body } = (delta ?? {}) as Record<string, unknown>;
+        const joined =
+          typeof key === 'string'
+            ? this.store.join(key, kind, body, now)
+            : { ok: false as const, error: 'no key' };
+        if (!joined.ok) throw new Error(`delta log record is invalid: ${joined.error}`);
+      }
+      if (Array.isArray(batch) && !this.noteSource(source, through))
+        throw new Error('delta log record is invalid: bad source offset');
     }
   }
 
@@ -167,7 +273,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
         digests: digests.slice(i, i + DIGEST_KEYS_PER_MESSAGE),
       });
     if (this.log && this.log.appendedSinceSnapshot >= SNAPSHOT_EVERY_RECORDS)
-      await this.log.snapshot(() => this.store.snapshot());
+      await this.log.snapshot(() => this.snapshotState());
   }
 
   private onBytes(bytes: Uint8Array): void {
@@ -189,6 +295,10 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     if (message.from === this.store.replicaId) return;
     if (message.t === 'digest') return this.onDigest(message.from, message.digests);
     if (message.t === 'want') return this.onWant(message.from, message.keys);
+    if (message.t === 'source') {
+      if (!this.noteSource(message.source, message.through)) this.counters.messagesMalformed += 1;
+      return;
+    }
     if (message.t !== 'delta' && message.t !== 'state') {
       this.counters.messagesMalformed += 1;
       return;
@@ -260,5 +370,22 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
       to,
     );
     this.counters.statesSent += 1;
+  }
+}
+
+function kindOf(write: CrdtWrite): CrdtKind {
+  return write.op === 'increment' ? 'counter' : write.op === 'flag' ? 'flag' : 'set';
+}
+
+function applyWrite(store: ReplicaStore, write: CrdtWrite): CrdtObject {
+  switch (write.op) {
+    case 'increment':
+      return store.increment(write.name, write.delta);
+    case 'set-add':
+      return store.addElement(write.name, write.element);
+    case 'set-remove':
+      return store.removeElement(write.name, write.element);
+    case 'flag':
+      return store.setFlag(write.name, write.value, Date.now());
   }
 }

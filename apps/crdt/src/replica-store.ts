@@ -41,6 +41,20 @@ export class ReplicaStore {
     this.clock = new HlcClock(replicaId);
   }
 
+  /**
+   * The position of the first key that would need an object beyond the bound (each key not
+   * held yet takes one), or undefined when they all fit: a batch is refused before any change.
+   */
+  firstBeyondBound(keys: readonly string[]): number | undefined {
+    const added = new Set<string>();
+    for (let i = 0; i < keys.length; i += 1) {
+      if (this.objects.has(keys[i]) || added.has(keys[i])) continue;
+      added.add(keys[i]);
+      if (this.objects.size + added.size > this.objectsMax) return i;
+    }
+    return undefined;
+  }
+
   get size(): number {
     return this.objects.size;
   }

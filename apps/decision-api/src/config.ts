@@ -85,6 +85,19 @@ export const decisionApiConfigSchema = z
       .regex(/^[A-Za-z0-9._-]{1,128}$/)
       .default('parley-decision-api')
       .describe('a Kafka group id'),
+    /** agent-events partitions consumed at once by this node (kafkajs partitionsConsumedConcurrently). */
+    PARLEY_KAFKA_PARTITIONS_CONCURRENT: boundedInt(3, 1, 64, 'partitions'),
+    /**
+     * The most agent-events records handled as one batch: its strong commands proposed
+     * together, its eventual writes folded into one crdt batch, its offsets committed once.
+     */
+    PARLEY_KAFKA_BATCH_RECORDS_MAX: boundedInt(2_000, 1, 10_000, 'records'),
+    /** Partitions of agent-events when this node creates it (checked when it exists). */
+    PARLEY_KAFKA_AGENT_EVENTS_PARTITIONS: boundedInt(3, 1, 1_000, 'partitions'),
+    /** Partitions of agent-events.dlq when this node creates it (checked when it exists). */
+    PARLEY_KAFKA_DLQ_PARTITIONS: boundedInt(1, 1, 1_000, 'partitions'),
+    /** Replication factor of agent-events and its DLQ (created so, checked when they exist). */
+    PARLEY_KAFKA_REPLICATION_FACTOR: boundedInt(1, 1, 16, 'replicas'),
     PARLEY_NATS_URL: url(['nats', 'tls']),
     /** How long a strong command may wait for its commit before answering 504. */
     PARLEY_COMMIT_TIMEOUT_MS: boundedInt(5_000, 10, 120_000, 'milliseconds'),

@@ -9,3 +9,4 @@ export * from './no-delay-json-socket';
 export * from './tls';
 export * from './delta-log';
 export * from './json-body';
+export * from './kafka-topics';

@@ -6,3 +6,4 @@ export * from './orset';
 export * from './lww';
 export * from './mvregister';
 export * from './codec';
+export * from './batch';

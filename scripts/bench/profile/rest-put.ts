@@ -120,7 +120,12 @@ async function main(): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const prof = { NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${out}` };
-  const stack = await ParleyStack.start(3, { api: prof, commandLog: prof });
+  // PROFILE_KAFKA_BROKERS: the replicas mirror to that Kafka, to see what the mirror costs.
+  const brokers = process.env.PROFILE_KAFKA_BROKERS;
+  const mirror: Record<string, string> = brokers
+    ? { PARLEY_KAFKA_BROKERS: brokers, PARLEY_CLUSTER_ID: `profile-${Date.now().toString(36)}` }
+    : {};
+  const stack = await ParleyStack.start(3, { api: prof, commandLog: { ...prof, ...mirror } });
   const clients = Number(values.clients);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await httpLoad({

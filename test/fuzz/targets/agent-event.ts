@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { validateCommand } from '@parley/decision';
+import { parseCrdtBatch } from '@parley/crdt';
 import { parseAgentEvent } from '../../../apps/decision-api/src/kafka/agent-event';
 import { FuzzTarget, ensure } from '../harness';
 import { applyMutations, jsonTexts, mutations } from '../mutators';
@@ -138,13 +139,17 @@ export const agentEventTarget: FuzzTarget<Buffer | null> = {
         `an accepted event is not a valid command: ${validated.ok || validated.errors.join('; ')}`,
       );
     } else {
+      // What goes to the crdt replica must be a write it accepts (else it would be refused
+      // after the record was taken, instead of dead-lettered with its reason).
+      const checked = parseCrdtBatch({
+        source: 's/0',
+        from: 0,
+        through: 0,
+        writes: [effect.write],
+      });
       ensure(
-        ['POST', 'PUT', 'DELETE'].includes(effect.method),
-        `unexpected method ${effect.method}`,
-      );
-      ensure(
-        /^\/v1\/(counters|sets|flags)\/[^/]+(\/|$)/.test(effect.path),
-        `unexpected path ${effect.path}`,
+        checked.ok,
+        `an accepted event is a write the crdt refuses: ${JSON.stringify(checked)}`,
       );
       ensure(
         effect.requestId.length >= 1 && effect.requestId.length <= 128,

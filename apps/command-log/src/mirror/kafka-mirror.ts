@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import CircuitBreaker from 'opossum';
 import { Admin, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { ensureTopics } from '@parley/app-kit';
 import { createBreaker } from '@parley/resilience';
 import { AppliedRecord, entityKey } from './mirror-record';
 
-/** How many windows of the raft-log tail a new leader reads looking for the last commit. */
-const MAX_TAIL_WINDOWS = 50;
+/**
+ * How many raft-log records (of every cluster sharing the topic) a new leader reads at most,
+ * backwards from the end, looking for its cluster's last commit; in windows of
+ * 2 * batchRecordsMax + 2, and at least MIN_TAIL_WINDOWS of them.
+ */
+const MAX_TAIL_RECORDS = 50_000;
+const MIN_TAIL_WINDOWS = 5;
 /** Silence that ends a tail scan: what is left are aborted records and markers. */
 const TAIL_IDLE_MS = 2_000;
+/**
+ * The replicated cursor is proposed at most this often: each proposal is a Raft entry every
+ * replica writes and applies, and the cursor only bounds snapshots and a new leader's resume
+ * (which also reads raft-log's tail), so a second's lag costs nothing.
+ */
+const CURSOR_EVERY_MS = 1_000;
+/** Record bytes per produce request: well within a broker's default message.max.bytes. */
+const SEND_BYTES_MAX = 512 * 1024;
 
 /**
  * The index in a raft-log record of cluster `clusterId`, or undefined for a record that is not
@@ -37,6 +51,9 @@ export interface KafkaMirrorOptions {
   nodeId: string;
   rawLogTopic: string;
   decisionsTopic: string;
+  decisionsPartitions: number;
+  /** Of both topics; raft-log always has one partition (the log, in index order). */
+  replicationFactor: number;
   /** Records kept in memory waiting for Kafka; beyond it the oldest are dropped (and logged). */
   bufferedRecordsMax: number;
   batchRecordsMax: number;
@@ -66,9 +83,11 @@ export class KafkaMirror {
   /** Highest index known to be committed in Kafka, once resolved for this leadership. */
   private published: number | undefined;
   private pumping = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private topicsReady = false;
   private lastProposedCursor = 0;
+  private lastProposedAt = 0;
   dropped = 0;
 
   constructor(private readonly options: KafkaMirrorOptions) {
@@ -115,6 +134,7 @@ export class KafkaMirror {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.breaker.shutdown();
     await this.producer?.disconnect().catch(() => undefined);
@@ -126,7 +146,7 @@ export class KafkaMirror {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping) return;
+    if (this.pumping || this.stopped) return;
     this.pumping = true;
     try {
       this.trim();
@@ -153,6 +173,8 @@ export class KafkaMirror {
       await this.breaker.fire(batch);
       this.published = batch[batch.length - 1].index;
       this.maybeProposeCursor();
+      // More waiting: the next transaction goes at once, not at the next tick.
+      if (this.buffer.has(this.published + 1)) setImmediate(() => void this.pump());
     } catch (error) {
       // The breaker counts it; the records stay buffered and go out once Kafka is back.
       this.options.logger.warn(`mirror: ${(error as Error).message}`);
@@ -182,8 +204,9 @@ export class KafkaMirror {
     const published = this.published ?? 0;
     const meaningful =
       published > this.lastProposedCursor && published > this.options.replicatedCursor();
-    if (!meaningful) return;
+    if (!meaningful || Date.now() - this.lastProposedAt < CURSOR_EVERY_MS) return;
     this.lastProposedCursor = published;
+    this.lastProposedAt = Date.now();
     this.options.proposeCursor(published);
   }
 
@@ -193,17 +216,20 @@ export class KafkaMirror {
       await this.admin.connect();
     }
     if (!this.topicsReady) {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: this.options.rawLogTopic,
-            numPartitions: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-          { topic: this.options.decisionsTopic, numPartitions: 1 },
-        ],
-      });
+      const { replicationFactor } = this.options;
+      await ensureTopics(this.admin, [
+        {
+          topic: this.options.rawLogTopic,
+          numPartitions: 1,
+          replicationFactor,
+          cleanupPolicy: 'compact',
+        },
+        {
+          topic: this.options.decisionsTopic,
+          numPartitions: this.options.decisionsPartitions,
+          replicationFactor,
+        },
+      ]);
       this.topicsReady = true;
     }
     if (!this.producer) {
@@ -245,7 +271,7 @@ export class KafkaMirror {
     const window = 2 * this.options.batchRecordsMax + 2;
     for (
       let end = high, windows = 0;
-      end > low && windows < MAX_TAIL_WINDOWS;
+      end > low && windows < Math.max(MIN_TAIL_WINDOWS, Math.ceil(MAX_TAIL_RECORDS / window));
       end -= window, windows += 1
     ) {
       const found = await this.highestIndexIn(Math.max(low, end - window), end);
@@ -290,10 +316,11 @@ export class KafkaMirror {
   private async publish(records: AppliedRecord[]): Promise<void> {
     const producer = await this.connect();
     if (records.length === 0) return;
+    // Keyed per cluster too: clusters sharing the topic must not compact each other's records.
     const raftLog: Message[] = records
       .filter((r) => r.command.type !== 'clock')
       .map((r) => ({
-        key: entityKey(r.command),
+        key: `${this.options.clusterId}/${entityKey(r.command)}`,
         value: JSON.stringify({
           cluster: this.options.clusterId,
           index: r.index,
@@ -311,14 +338,46 @@ export class KafkaMirror {
     );
     const transaction = await producer.transaction();
     try {
-      if (raftLog.length > 0)
-        await transaction.send({ topic: this.options.rawLogTopic, messages: raftLog });
-      if (decisions.length > 0)
-        await transaction.send({ topic: this.options.decisionsTopic, messages: decisions });
+      // Both topics in one produce request (one round trip to add the partitions to the
+      // transaction and one to produce, not two of each: on a busy broker each is slow). A
+      // request carries one record batch per partition, which the broker refuses beyond its
+      // message.max.bytes (1 MB by default): a large transaction goes in several requests.
+      const raftLogRuns = byBytes(raftLog, SEND_BYTES_MAX);
+      const decisionRuns = byBytes(decisions, SEND_BYTES_MAX);
+      for (let i = 0; i < Math.max(raftLogRuns.length, decisionRuns.length); i += 1)
+        await transaction.sendBatch({
+          topicMessages: [
+            ...(raftLogRuns[i]
+              ? [{ topic: this.options.rawLogTopic, messages: raftLogRuns[i] }]
+              : []),
+            ...(decisionRuns[i]
+              ? [{ topic: this.options.decisionsTopic, messages: decisionRuns[i] }]
+              : []),
+          ],
+        });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
   }
+}
+
+/** Consecutive runs of messages whose keys and values add up to at most `bytesMax` each. */
+function byBytes(messages: Message[], bytesMax: number): Message[][] {
+  const runs: Message[][] = [];
+  let run: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = String(message.key ?? '').length + String(message.value ?? '').length;
+    if (run.length > 0 && bytes + size > bytesMax) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(message);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }

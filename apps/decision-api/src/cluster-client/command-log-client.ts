@@ -26,7 +26,14 @@ import {
   TEMPORARY_REFUSALS,
   commandLogSubject,
 } from '@parley/command-log-api';
-import { ClusterRefused, sessionRefusal, temporarilyRefused, unavailable } from './outcomes';
+import {
+  ClusterRefused,
+  isFinal,
+  isFinalRefusal,
+  sessionRefusal,
+  temporarilyRefused,
+  unavailable,
+} from './outcomes';
 import {
   REPLICA_LIVENESS_DEFAULTS,
   ReplicaDeposedError,
@@ -84,6 +91,12 @@ export interface Applied {
   result: Record<string, unknown>;
   replayed: boolean;
 }
+
+/** One proposal's fate after one attempt (see CommandLogClient.proposeOnce). */
+export type ProposalOutcome =
+  | { kind: 'applied'; applied: Applied }
+  | { kind: 'refused'; refusal: ClusterRefused }
+  | { kind: 'retry'; reason: string };
 
 /**
  * decision-api's way to the Raft leader over command-log's signed microservice API. It learns
@@ -202,6 +215,43 @@ export class CommandLogClient implements OnApplicationShutdown {
         detail: 'the commit outcome is unknown; retrying with the same requestId is safe',
       });
     }
+  }
+
+  /**
+   * One attempt at a proposal, with no waiting of its own, for a caller that proposes many in
+   * order and retries the ones that did not pass together (the Kafka consumer): submitted in
+   * the same turn, they travel in one propose-batch and are appended in that order. `retry`
+   * covers everything that may pass if proposed again with the same requestId (no leader,
+   * back-pressure, a transfer, a dropped entry, an unknown outcome).
+   */
+  async proposeOnce(command: Record<string, unknown>, traceId?: string): Promise<ProposalOutcome> {
+    let answer: ProposeResponse;
+    try {
+      answer = await this.proposeOne({ command, ...(traceId ? { traceId } : {}) });
+    } catch (error) {
+      if (isFinalRefusal(error)) return { kind: 'refused', refusal: error };
+      return { kind: 'retry', reason: (error as Error).message };
+    }
+    if (answer.status === 'applied') {
+      const outcome = answer.result as { result: Record<string, unknown>; replayed: boolean };
+      const refused = sessionRefusal(outcome.result);
+      if (!refused)
+        return {
+          kind: 'applied',
+          applied: { index: answer.index, result: outcome.result, replayed: outcome.replayed },
+        };
+      if (isFinal(refused)) return { kind: 'refused', refusal: new ClusterRefused(refused) };
+      return { kind: 'retry', reason: refused.kind };
+    }
+    const temporary = temporaryRefusal(answer);
+    if (answer.status === 'rejected' && !temporary)
+      return {
+        kind: 'refused',
+        refusal: new ClusterRefused({ kind: 'invalid', detail: answer.reason }),
+      };
+    if (answer.status === 'not-leader' || temporary === 'transferring-leadership')
+      this.leader = undefined;
+    return { kind: 'retry', reason: temporary ?? answer.status };
   }
 
   /** Forgets the leader and backs off (full jitter) before a proposal goes again. */

@@ -36,6 +36,15 @@ export function isFinal(outcome: ClusterOutcome): boolean {
   return ['invalid', 'not-found', 'conflict', 'key-reuse', 'window-passed'].includes(outcome.kind);
 }
 
+/**
+ * A final refusal (invalid, requestId reused with another body, idempotency window passed) will
+ * never succeed: a Kafka record refused so is dead-lettered. Anything else is retried with
+ * back-off, including the temporary refusals (back-pressure, a leadership transfer).
+ */
+export function isFinalRefusal(error: unknown): error is ClusterRefused {
+  return error instanceof ClusterRefused && isFinal(error.outcome);
+}
+
 /** May the same request pass if sent again shortly (same requestId, so at most once)? */
 export function isTransient(outcome: ClusterOutcome): boolean {
   return ['unavailable', 'ids-full', 'outcome-unknown'].includes(outcome.kind);

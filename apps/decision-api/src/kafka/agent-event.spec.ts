@@ -54,7 +54,21 @@ describe('agent-events records, checked with the REST bodies’ schemas', () => 
     });
     expect(parse({ type: 'increment', requestId: 'r', name: 'c', delta: 3 })).toMatchObject({
       ok: true,
-      effect: { path: '/v1/counters/c/increment', body: { delta: 3 } },
+      effect: { kind: 'eventual', write: { op: 'increment', name: 'c', delta: 3 } },
+    });
+  });
+});
+
+describe('agent-events records, checked with the crdt replica’s bounds too', () => {
+  it('dead-letters a flag value the replica would refuse (over 4 KiB encoded)', () => {
+    const value = Array.from({ length: 2_100 }, () => 0); // "0," x 2100: about 4.2 KB of JSON
+    expect(
+      parseAgentEvent(
+        Buffer.from(JSON.stringify({ type: 'flag', requestId: 'r', name: 'f', value })),
+      ),
+    ).toEqual({
+      ok: false,
+      reason: 'a flag value must be JSON of at most 4 KiB',
     });
   });
 });

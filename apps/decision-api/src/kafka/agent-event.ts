@@ -1,3 +1,4 @@
+import { CrdtWrite, checkWrite } from '@parley/crdt';
 import { validateCommand } from '@parley/decision';
 import { z } from 'zod';
 import { BODIES, id, requestId as requestIdSchema } from '@parley/decision-api-contract';
@@ -10,7 +11,7 @@ import { issueMessages } from '../http/validation';
  */
 export type AgentEffect =
   | { kind: 'strong'; command: Record<string, unknown> }
-  | { kind: 'eventual'; requestId: string; method: string; path: string; body?: unknown };
+  | { kind: 'eventual'; requestId: string; write: CrdtWrite };
 
 /**
  * Each strong record is its REST body (the same zod schema) with what REST takes from the path.
@@ -83,29 +84,18 @@ export function parseAgentEvent(
     return { ok: true, effect: { kind: 'strong', command }, entity };
   }
   const name = record.name as string;
-  const path = encodeURIComponent(name);
-  const eventualEffect = (method: string, route: string, body?: Record<string, unknown>) => ({
-    ok: true as const,
-    entity: name,
-    effect: {
-      kind: 'eventual' as const,
-      requestId,
-      method,
-      path: route,
-      ...(body ? { body } : {}),
-    },
-  });
-  switch (type) {
-    case 'increment':
-      return eventualEffect('POST', `/v1/counters/${path}/increment`, { delta: record.delta });
-    case 'set-add':
-      return eventualEffect('POST', `/v1/sets/${path}/elements`, { element: record.element });
-    case 'set-remove':
-      return eventualEffect(
-        'DELETE',
-        `/v1/sets/${path}/elements/${encodeURIComponent(record.element as string)}`,
-      );
-    default:
-      return eventualEffect('PUT', `/v1/flags/${path}`, { value: record.value });
+  const wire: Record<string, unknown> =
+    type === 'increment'
+      ? { op: 'increment', name, delta: record.delta }
+      : type === 'flag'
+        ? { op: 'flag', name, value: record.value }
+        : { op: type, name, element: record.element };
+  // The crdt replica's own bounds (a flag value's encoded size): refused here, the record is
+  // dead-lettered with the reason instead of being refused after it was taken.
+  try {
+    const write = checkWrite(wire);
+    return { ok: true, entity: name, effect: { kind: 'eventual', requestId, write } };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
   }
 }

@@ -1,7 +1,6 @@
-import { temporaryRefusal } from '../cluster-client/command-log-client';
-import { ClusterRefused, temporarilyRefused } from '../cluster-client/outcomes';
+import { temporaryRefusal } from './command-log-client';
+import { ClusterRefused, isFinalRefusal, temporarilyRefused } from './outcomes';
 import { Problem } from '../http/problem';
-import { isFinalRefusal } from './agent-events.consumer';
 
 describe('agent-events: which refusals are dead-lettered', () => {
   it('never a temporary refusal (back-pressure, a leadership transfer): it is retried', () => {

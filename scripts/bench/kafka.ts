@@ -1,0 +1,349 @@
+/**
+ * Kafka-driven agents benchmark (npm run bench:kafka): a broker of the bench's own (KRaft, from
+ * the jars scripts/infra/kafka.sh fetched), three command-log replicas (fsync on, mirror on),
+ * one crdt replica and decision-api consuming `agent-events`, each its own process on loopback.
+ *
+ * Prints, never asserts:
+ * - events/s from produce to outcome for reservations and votes (strong: each outcome read back
+ *   from `decisions`) and counter increments (eventual: the counter read back), at 20,000 events
+ *   (and 200,000 with BENCH_KAFKA_LARGE=1);
+ * - produce → decision p50/p99 at a steady 1,000 and 2,000 reservations/s (BENCH_KAFKA_RATES);
+ * - REST strong PUT throughput (64 clients) with the brokers on (mirror publishing) and off,
+ *   in the same run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Consumer, Kafka, Producer, logLevel } from 'kafkajs';
+import { KafkaProcess } from '../../test/support/kafka-process';
+import { freePort } from '../../test/support/ports';
+import { ParleyStack } from './suite/parley-stack';
+import { httpLoad } from './suite/http-load';
+
+const SIZES = process.env.BENCH_KAFKA_LARGE === '1' ? [20_000, 200_000] : [20_000];
+const RATES = (process.env.BENCH_KAFKA_RATES ?? '1000,2000').split(',').map(Number);
+const STEADY_SECONDS = Number(process.env.BENCH_KAFKA_STEADY_SECONDS ?? 10);
+/** No workload waits longer than this for its outcomes (then it prints what it got). */
+const OUTCOME_DEADLINE_MS = Number(process.env.BENCH_KAFKA_DEADLINE_MS ?? 180_000);
+const REST_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const KEYS = 48;
+/** Which parts run (all by default): `events`, `steady`, `rest`. */
+const PARTS = new Set((process.env.BENCH_KAFKA_PARTS ?? 'events,steady,rest').split(','));
+
+type Record = { type: string; requestId: string } & { [field: string]: unknown };
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Reads `decisions` from its end and notes when each requestId's outcome arrives. */
+class DecisionsWatch {
+  readonly seen = new Map<string, number>();
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(client: Kafka): Promise<DecisionsWatch> {
+    const consumer = client.consumer({
+      groupId: `bench-decisions-${Date.now()}`,
+      maxWaitTimeInMs: 20,
+      readUncommitted: false,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'decisions', fromBeginning: false });
+    const watch = new DecisionsWatch(consumer);
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        const now = Date.now();
+        for (const message of batch.messages) {
+          const requestId = (JSON.parse(message.value!.toString()) as { requestId?: string })
+            .requestId;
+          if (requestId && !watch.seen.has(requestId)) watch.seen.set(requestId, now);
+        }
+      },
+    });
+    while (!joined) await new Promise((resolve) => setTimeout(resolve, 50));
+    return watch;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+async function until(
+  probe: () => Promise<boolean> | boolean,
+  deadlineMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+async function produceAll(producer: Producer, records: Record[], key: (r: Record) => string) {
+  const sentAt = new Map<string, number>();
+  for (let i = 0; i < records.length; i += 2_000) {
+    const slice = records.slice(i, i + 2_000);
+    const now = Date.now();
+    for (const r of slice) sentAt.set(r.requestId, now);
+    await producer.send({
+      topic: 'agent-events',
+      messages: slice.map((r) => ({ key: key(r), value: JSON.stringify(r) })),
+    });
+  }
+  return sentAt;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-kafka-'));
+  const kafka = new KafkaProcess(await freePort(), await freePort(), dir);
+  await kafka.start();
+  const client = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: 'agent-events', numPartitions: 3 },
+      { topic: 'agent-events.dlq', numPartitions: 1 },
+      { topic: 'decisions', numPartitions: 1 },
+      {
+        topic: 'raft-log',
+        numPartitions: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+  });
+  await admin.disconnect();
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const run = Date.now().toString(36);
+  console.log(
+    'kafka bench: own broker, 3 command-log replicas (fsync, mirror on), 1 crdt replica, ' +
+      '1 decision-api consuming agent-events (3 partitions); a 2-core machine shared with other work',
+  );
+
+  let stack = await ParleyStack.start(3, {
+    commandLog: { PARLEY_KAFKA_BROKERS: kafka.brokers, PARLEY_CLUSTER_ID: `bench-${run}` },
+    api: { PARLEY_KAFKA_BROKERS: kafka.brokers, PARLEY_KAFKA_GROUP_ID: `bench-${run}` },
+  });
+  const watch = await DecisionsWatch.start(client);
+  const api = async (path: string) =>
+    (await (await fetch(`${stack.apiUrl}${path}`, { headers: stack.headers() })).json()) as {
+      [field: string]: unknown;
+    };
+  try {
+    // Stock and proposals first, so the workloads below are reservations and votes only.
+    const setup: Record[] = [];
+    for (let k = 0; k < KEYS; k += 1) {
+      setup.push({
+        type: 'restock',
+        requestId: `${run}-restock-${k}`,
+        sku: `sku-${k}`,
+        quantity: 1_000_000,
+      });
+      setup.push({
+        type: 'propose',
+        requestId: `${run}-propose-${k}`,
+        proposalId: `${run}-p-${k}`,
+        options: ['yes', 'no'],
+        policy: { kind: 'majority', quorum: 10_000, deadlineMs: 3_600_000, onDeadline: 'reject' },
+      });
+    }
+    await produceAll(producer, setup, (r) => String(r.sku ?? r.proposalId));
+    await until(() => setup.every((r) => watch.seen.has(r.requestId)), OUTCOME_DEADLINE_MS);
+
+    for (const size of PARTS.has('events') ? SIZES : []) {
+      // Reservations and votes: strong, each outcome read back from `decisions`.
+      for (const kind of ['reservations', 'votes'] as const) {
+        const records: Record[] = Array.from({ length: size }, (_, i) =>
+          kind === 'reservations'
+            ? {
+                type: 'reserve',
+                requestId: `${run}-${kind}-${size}-${i}`,
+                sku: `sku-${i % KEYS}`,
+                orderId: `o-${size}-${i}`,
+                quantity: 1,
+              }
+            : {
+                type: 'vote',
+                requestId: `${run}-${kind}-${size}-${i}`,
+                proposalId: `${run}-p-${i % KEYS}`,
+                agentId: `agent-${size}-${i}`,
+                option: i % 2 === 0 ? 'yes' : 'no',
+              },
+        );
+        const started = Date.now();
+        const sentAt = await produceAll(producer, records, (r) => String(r.sku ?? r.proposalId));
+        const produced = Date.now() - started;
+        const done = await until(
+          () => records.every((r) => watch.seen.has(r.requestId)),
+          OUTCOME_DEADLINE_MS,
+        );
+        const outcomes = records.filter((r) => watch.seen.has(r.requestId));
+        const last = Math.max(...outcomes.map((r) => watch.seen.get(r.requestId)!));
+        const latencies = outcomes
+          .map((r) => watch.seen.get(r.requestId)! - sentAt.get(r.requestId)!)
+          .sort((a, b) => a - b);
+        console.log(
+          `${kind.padEnd(13)} ${String(size).padStart(7)} events: ` +
+            `${Math.round(outcomes.length / ((last - started) / 1000))} events/s produce→decision ` +
+            `(${outcomes.length}/${size} outcomes${done ? '' : ', deadline passed'}; produced in ${produced} ms; ` +
+            `latency p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms)`,
+        );
+      }
+      // Increments: eventual, the counter read back through decision-api.
+      const name = `${run}-hits-${size}`;
+      const increments: Record[] = Array.from({ length: size }, (_, i) => ({
+        type: 'increment',
+        requestId: `${run}-inc-${size}-${i}`,
+        name: `${name}-${i % 3}`,
+        delta: 1,
+      }));
+      const started = Date.now();
+      await produceAll(producer, increments, (r) => String(r.name));
+      let total = 0;
+      const done = await until(async () => {
+        const values = await Promise.all(
+          [0, 1, 2].map(async (k) => Number((await api(`/v1/counters/${name}-${k}`)).value ?? 0)),
+        );
+        total = values.reduce((a, b) => a + b, 0);
+        return total >= size;
+      }, OUTCOME_DEADLINE_MS);
+      const elapsedS = (Date.now() - started) / 1000;
+      console.log(
+        `${'increments'.padEnd(13)} ${String(size).padStart(7)} events: ` +
+          `${Math.round(total / elapsedS)} events/s produce→counter (${total}/${size}${done ? '' : ', deadline passed'})`,
+      );
+    }
+
+    // Latency at a steady rate: reservations produced every 10 ms in slices.
+    for (const rate of PARTS.has('steady') ? RATES : []) {
+      const total = rate * STEADY_SECONDS;
+      const records: Record[] = Array.from({ length: total }, (_, i) => ({
+        type: 'reserve',
+        requestId: `${run}-steady-${rate}-${i}`,
+        sku: `sku-${i % KEYS}`,
+        orderId: `s-${rate}-${i}`,
+        quantity: 1,
+      }));
+      const sentAt = new Map<string, number>();
+      // Where the time goes: when the state holds every reservation (read through REST), against
+      // when `decisions` has every outcome.
+      const reservedOfFirstSku = async () =>
+        Number(((await api('/v1/inventory/sku-0')).reserved as number | undefined) ?? 0);
+      const firstSkuTarget = (await reservedOfFirstSku()) + Math.ceil(total / KEYS);
+      let stateDoneAt = 0;
+      const stateWatch = until(async () => {
+        if ((await reservedOfFirstSku()) < firstSkuTarget) return false;
+        stateDoneAt = Date.now();
+        return true;
+      }, OUTCOME_DEADLINE_MS);
+      const started = Date.now();
+      let next = 0;
+      while (next < total) {
+        const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate));
+        if (due > next) {
+          const slice = records.slice(next, due);
+          next = due;
+          const now = Date.now();
+          for (const r of slice) sentAt.set(r.requestId, now);
+          void producer.send({
+            topic: 'agent-events',
+            messages: slice.map((r) => ({ key: String(r.sku), value: JSON.stringify(r) })),
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const producedAt = Date.now();
+      await until(() => records.every((r) => watch.seen.has(r.requestId)), OUTCOME_DEADLINE_MS);
+      const decisionsDoneAt = Date.now();
+      await stateWatch;
+      const latencies = records
+        .filter((r) => watch.seen.has(r.requestId))
+        .map((r) => watch.seen.get(r.requestId)! - sentAt.get(r.requestId)!)
+        .sort((a, b) => a - b);
+      console.log(
+        `steady ${rate}/s for ${STEADY_SECONDS} s: produce→decision min ${latencies[0]} ms, p50 ${percentile(latencies, 50)} ms, ` +
+          `p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms ` +
+          `(${latencies.length}/${total} outcomes; after the last produce, the state held them ` +
+          `in ${stateDoneAt - producedAt} ms, decisions in ${decisionsDoneAt - producedAt} ms)`,
+      );
+    }
+  } finally {
+    await watch.stop();
+    await stack.stop();
+  }
+
+  // REST strong PUTs with the mirror publishing, then without brokers at all, same run.
+  const restPut = async (label: string) => {
+    const result = await httpLoad({
+      url: stack.apiUrl,
+      clients: 64,
+      requests: 1_000_000,
+      seconds: REST_SECONDS,
+      warmup: 500,
+      request: (n) => ({
+        method: 'PUT',
+        path: `/v1/kv/bench-${n % 1_000}`,
+        body: JSON.stringify({ requestId: `${label}-${run}-${n}`, value: `v${n}` }),
+        headers: stack.headers(),
+      }),
+    });
+    console.log(
+      `REST PUT /v1/kv, 64 clients, ${label.padEnd(12)}: ${Math.round(result.perSecond)}/s ` +
+        `(p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed)`,
+    );
+    return result.perSecond;
+  };
+  if (PARTS.has('rest')) {
+    const withKafka = { PARLEY_KAFKA_BROKERS: kafka.brokers };
+    const raftLogEnd = async () => {
+      const topics = client.admin();
+      await topics.connect();
+      const [partition] = await topics.fetchTopicOffsets('raft-log');
+      await topics.disconnect();
+      return Number(partition.high);
+    };
+    // On and off twice, alternating, so a change in the machine's other load shows.
+    const rounds: { on: number; off: number; mirrored: number }[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      const before = await raftLogEnd();
+      stack = await ParleyStack.start(3, {
+        commandLog: { ...withKafka, PARLEY_CLUSTER_ID: `rest-${run}-${round}` },
+        api: { PARLEY_KAFKA_BROKERS: kafka.brokers },
+      });
+      const on = await restPut('brokers on');
+      // What the mirror published by a second after the load shows it was on (and keeping up).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const mirrored = (await raftLogEnd()) - before;
+      await stack.stop();
+      stack = await ParleyStack.start(3);
+      const off = await restPut('brokers off');
+      await stack.stop();
+      rounds.push({ on, off, mirrored });
+      console.log(
+        `REST round ${round + 1}: brokers on ${((on / off) * 100).toFixed(0)}% of off ` +
+          `(the mirror published ${mirrored} raft-log records by 1 s after the load)`,
+      );
+    }
+    const sum = (pick: (r: (typeof rounds)[number]) => number) =>
+      rounds.reduce((total, r) => total + pick(r), 0);
+    console.log(
+      `REST overall: brokers on ${((sum((r) => r.on) / sum((r) => r.off)) * 100).toFixed(0)}% of off`,
+    );
+  }
+
+  await producer.disconnect();
+  await kafka.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
