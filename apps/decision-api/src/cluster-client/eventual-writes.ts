@@ -29,7 +29,7 @@ export class EventualWrites {
   private readonly batcher: RequestBatcher<CrdtWrite, EventualAnswer>;
 
   constructor(
-    private readonly crdt: HttpUpstream,
+    private readonly crdt: Pick<HttpUpstream, 'call'>,
     options: EventualWritesOptions,
   ) {
     this.batcher = new RequestBatcher((writes) => this.send(writes), {
