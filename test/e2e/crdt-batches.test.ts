@@ -92,4 +92,37 @@ describe('crdt: batches of writes applied once per source offset range (real pro
       through: 2,
     });
   });
+
+  it('POST /v1/crdt/writes answers each write (202, 400, 507) and its 202s outlive a kill -9', async () => {
+    cluster = await CrdtCluster.create(1, () => ({ PARLEY_CRDT_OBJECTS_MAX: '2' }));
+    const post = (body: unknown) => cluster.call('c1', 'POST', '/v1/crdt/writes', body);
+    const increment = (name: string, delta = 1) => ({ op: 'increment', name, delta });
+    expect(
+      await post({
+        writes: [
+          increment('events'),
+          increment('other'),
+          increment('third'),
+          increment('events', 4),
+          increment('bad name'),
+        ],
+      }),
+    ).toEqual({
+      status: 200,
+      json: {
+        answers: [
+          { status: 202 },
+          { status: 202 },
+          { status: 507, message: 'this replica holds 2 objects already' },
+          { status: 202 },
+          { status: 400, message: expect.stringMatching(/^name must be 1-128 characters/) },
+        ],
+      },
+    });
+    expect(await post({ writes: 'many' })).toMatchObject({ status: 400 });
+    await cluster.kill('c1');
+    await cluster.start('c1');
+    // The log record of REST writes carries no source offset; it replays all the same.
+    expect(await counter()).toBe(5);
+  });
 });

@@ -21,7 +21,10 @@ import {
   checkElement,
   checkName,
   flagValue,
+  CrdtWrite,
+  CrdtWriteAnswer,
   parseCrdtBatch,
+  parseCrdtWrites,
 } from '@parley/crdt';
 import { CrdtService } from './crdt.service';
 import { StoreFullError } from './replica-store';
@@ -140,6 +143,26 @@ export class CrdtController {
     const answer = await this.crdt.applyBatch(parsed.batch);
     reply.status('overlap' in answer ? 409 : 'refused' in answer ? 507 : 200);
     return answer;
+  }
+
+  /**
+   * Eventual REST writes that decision-api gathered from concurrent callers: 200 with one answer
+   * per write, in order (202 on this disk, 400 invalid, 507 no room), once they are durable;
+   * 400 for a body that is not `{ writes: [...] }` of at most CRDT_WRITES_MAX.
+   */
+  @Post('crdt/writes')
+  @HttpCode(200)
+  async writes(@Body() body: unknown): Promise<{ answers: CrdtWriteAnswer[] }> {
+    const parsed = parseCrdtWrites(body);
+    if (!parsed.ok) throw new BadRequestException(parsed.reason);
+    const valid = parsed.writes.filter((write): write is CrdtWrite => !('invalid' in write));
+    const applied = await this.crdt.applyWrites(valid);
+    let next = 0;
+    return {
+      answers: parsed.writes.map((write) =>
+        'invalid' in write ? { status: 400, message: write.invalid } : applied[next++],
+      ),
+    };
   }
 
   @Get('crdt/status')

@@ -7,6 +7,7 @@ import {
   CrdtKind,
   CrdtObject,
   CrdtWrite,
+  CrdtWriteAnswer,
   mergeCrdt,
 } from '@parley/crdt';
 import { mkdirSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { DeltaBus } from './delta-bus/delta-bus.port';
 import { DirectDeltaBus } from './delta-bus/direct-delta-bus';
 import { NatsDeltaBus } from './delta-bus/nats-delta-bus';
 import { Version, whatPeerLacks } from './anti-entropy';
-import { ReplicaStore, objectKey } from './replica-store';
+import { ReplicaStore, StoreFullError, objectKey } from './replica-store';
 
 const SNAPSHOT_EVERY_RECORDS = 10_000;
 const DIGEST_KEYS_PER_MESSAGE = 500;
@@ -159,18 +160,9 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
         index: beyond,
         reason: `the crdt replica is full (PARLEY_CRDT_OBJECTS_MAX objects)`,
       };
-    const deltas = new Map<string, { kind: CrdtKind; delta: CrdtObject }>();
-    batch.writes.forEach((write, i) => {
-      const delta = applyWrite(this.store, write);
-      const same = deltas.get(keys[i]);
-      if (same) mergeCrdt(same.delta, delta);
-      else deltas.set(keys[i], { kind: kindOf(write), delta });
-    });
-    const entries = [...deltas].map(([key, { kind, delta }]) => ({
-      key,
-      kind,
-      body: delta.toJSON(),
-    }));
+    const deltas = new MergedDeltas();
+    for (const write of batch.writes) deltas.add(write, applyWrite(this.store, write));
+    const entries = deltas.entries();
     const durable = this.log!.append({
       batch: entries,
       source: batch.source,
@@ -186,10 +178,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
         else this.sources.delete(batch.source);
       throw error;
     }
-    for (const entry of entries) {
-      this.publish({ t: 'delta', from: this.store.replicaId, ...entry });
-      this.counters.deltasPublished += 1;
-    }
+    this.publishDeltas(entries);
     this.publish({
       t: 'source',
       from: this.store.replicaId,
@@ -197,6 +186,39 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
       through: batch.through,
     });
     return { applied: true, through: batch.through };
+  }
+
+  /**
+   * The eventual writes of concurrent REST callers, gathered by decision-api into one call:
+   * applied in order, the deltas of one object merged, all of them in one log record (one
+   * fdatasync, shared with whatever else is waiting: group commit), then one delta per object
+   * broadcast. A write with no room for its object is refused alone (507); the rest are
+   * applied. Resolves once the record is durable: every 202 in the answer is on this disk.
+   */
+  async applyWrites(writes: readonly CrdtWrite[]): Promise<CrdtWriteAnswer[]> {
+    const deltas = new MergedDeltas();
+    const answers = writes.map((write): CrdtWriteAnswer => {
+      try {
+        deltas.add(write, applyWrite(this.store, write));
+        return { status: 202 };
+      } catch (error) {
+        if (!(error instanceof StoreFullError)) throw error;
+        return { status: 507, message: error.message };
+      }
+    });
+    const entries = deltas.entries();
+    if (entries.length > 0) {
+      await this.log!.append({ batch: entries });
+      this.publishDeltas(entries);
+    }
+    return answers;
+  }
+
+  private publishDeltas(entries: { key: string; kind: CrdtKind; body: unknown }[]): void {
+    for (const entry of entries) {
+      this.publish({ t: 'delta', from: this.store.replicaId, ...entry });
+      this.counters.deltasPublished += 1;
+    }
   }
 
   /** A peer's (or the disk's) word that a source range is applied: the highest one wins. */
@@ -239,7 +261,8 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
       }
     for (const record of records) {
       const { batch, source, through } = (record ?? {}) as Record<string, unknown>;
-      // A batch record: its deltas and the source offset it brings, together.
+      // A batch record: its deltas and the source offset it brings, together (REST writes
+      // gathered into one call bring none).
       const deltas = Array.isArray(batch) ? (batch as unknown[]) : [record];
       for (const delta of deltas) {
         const { key, kind, body } = (delta ?? {}) as Record<string, unknown>;
@@ -249,7 +272,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
             : { ok: false as const, error: 'no key' };
         if (!joined.ok) throw new Error(`delta log record is invalid: ${joined.error}`);
       }
-      if (Array.isArray(batch) && !this.noteSource(source, through))
+      if (Array.isArray(batch) && source !== undefined && !this.noteSource(source, through))
         throw new Error('delta log record is invalid: bad source offset');
     }
   }
@@ -370,6 +393,23 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
       to,
     );
     this.counters.statesSent += 1;
+  }
+}
+
+/** The deltas of a batch's writes, those of one object merged into one. */
+class MergedDeltas {
+  private readonly byKey = new Map<string, { kind: CrdtKind; delta: CrdtObject }>();
+
+  add(write: CrdtWrite, delta: CrdtObject): void {
+    const kind = kindOf(write);
+    const key = objectKey(kind, write.name);
+    const same = this.byKey.get(key);
+    if (same) mergeCrdt(same.delta, delta);
+    else this.byKey.set(key, { kind, delta });
+  }
+
+  entries(): { key: string; kind: CrdtKind; body: unknown }[] {
+    return [...this.byKey].map(([key, { kind, delta }]) => ({ key, kind, body: delta.toJSON() }));
   }
 }
 

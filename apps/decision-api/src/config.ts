@@ -75,6 +75,17 @@ export const decisionApiConfigSchema = z
     PARLEY_COMMAND_LOG_NODES: hostPortList(),
     /** The local crdt replica's HTTP address, `host:port` (others are fallbacks). */
     PARLEY_CRDT_NODES: hostPortList(),
+    /**
+     * The most eventual REST writes (increments, set adds/removes, flags) of concurrent callers
+     * sent to the crdt replica as one call; 1 sends each write alone. At most 200, so a call of
+     * the largest writes (4 KiB flags) stays within the replica's default 1 MiB body limit.
+     */
+    PARLEY_CRDT_BATCH_WRITES_MAX: boundedInt(200, 1, 200, 'writes'),
+    /**
+     * Calls of gathered eventual writes out to the crdt replica at once; writes arriving
+     * meanwhile wait and leave together when one returns (the replica group-commits them).
+     */
+    PARLEY_CRDT_BATCHES_IN_FLIGHT: boundedInt(2, 1, 64, 'calls'),
     /** The local gossip member's HTTP address, `host:port`. */
     PARLEY_GOSSIP_NODES: hostPortList(),
     /** Kafka bootstrap brokers for agent-events and decisions; off when unset. */

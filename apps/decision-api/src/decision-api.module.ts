@@ -8,6 +8,7 @@ import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { SlidingWindowStorage } from './auth/sliding-window-storage';
 import { CommandLogClient } from './cluster-client/command-log-client';
+import { EventualWrites } from './cluster-client/eventual-writes';
 import { CrdtUpstream, GossipUpstream } from './cluster-client/http-upstream';
 import { DecisionApiConfig } from './config';
 import { DashboardController } from './dashboard/dashboard.controller';
@@ -113,6 +114,15 @@ export class DecisionApiModule {
         {
           provide: CrdtUpstream,
           useValue: new CrdtUpstream('crdt', config.PARLEY_CRDT_NODES ?? [], tls),
+        },
+        {
+          provide: EventualWrites,
+          inject: [CrdtUpstream],
+          useFactory: (crdt: CrdtUpstream) =>
+            new EventualWrites(crdt, {
+              batchMax: config.PARLEY_CRDT_BATCH_WRITES_MAX,
+              inFlightMax: config.PARLEY_CRDT_BATCHES_IN_FLIGHT,
+            }),
         },
         {
           provide: GossipUpstream,

@@ -1,4 +1,4 @@
-import { CRDT_BATCH_WRITES_MAX, parseCrdtBatch } from './batch';
+import { CRDT_BATCH_WRITES_MAX, CRDT_WRITES_MAX, parseCrdtBatch, parseCrdtWrites } from './batch';
 
 describe('a crdt batch from the wire', () => {
   const batch = (writes: unknown[], extra: object = {}) => ({
@@ -49,5 +49,38 @@ describe('a crdt batch from the wire', () => {
     expect(parseCrdtBatch(batch(many))).toMatchObject({ ok: false });
     expect(parseCrdtBatch(batch(many))).not.toHaveProperty('index');
     expect(parseCrdtBatch(null)).toEqual({ ok: false, reason: 'not an object' });
+  });
+});
+
+describe('parseCrdtWrites', () => {
+  it('checks each write on its own: a valid one comes back checked, an invalid one as why', () => {
+    expect(
+      parseCrdtWrites({
+        writes: [
+          { op: 'increment', name: 'a', delta: 2 },
+          { op: 'set-add', name: 'bad name', element: 'x' },
+          { op: 'flag', name: 'f' },
+        ],
+      }),
+    ).toEqual({
+      ok: true,
+      writes: [
+        { op: 'increment', name: 'a', delta: 2 },
+        { invalid: expect.stringMatching(/^name must be 1-128 characters/) },
+        { invalid: 'value is required' },
+      ],
+    });
+  });
+
+  it('refuses a body that is not { writes } of at most CRDT_WRITES_MAX', () => {
+    const reason = `writes must be an array of at most ${CRDT_WRITES_MAX}`;
+    expect(parseCrdtWrites(null)).toEqual({ ok: false, reason });
+    expect(parseCrdtWrites({ writes: 'x' })).toEqual({ ok: false, reason });
+    const many = Array.from({ length: CRDT_WRITES_MAX + 1 }, () => ({
+      op: 'increment',
+      name: 'a',
+      delta: 1,
+    }));
+    expect(parseCrdtWrites({ writes: many })).toEqual({ ok: false, reason });
   });
 });

@@ -41,6 +41,37 @@ export type CrdtBatchAnswer =
   /** (400, 507) write `index` is refused for good (invalid, or no room): nothing was applied. */
   | { refused: true; index: number; reason: string };
 
+/**
+ * Eventual writes of concurrent REST callers, gathered by decision-api into one call
+ * (POST /v1/crdt/writes, body `{ writes }`): no source offsets, each write answered on its own.
+ */
+export const CRDT_WRITES_MAX = 200;
+
+/**
+ * The replica's answer to one write of such a call, as the REST route answers it: 202 once on
+ * this replica's disk, 400 invalid (with why), 507 no room for another object.
+ */
+export type CrdtWriteAnswer = { status: 202 } | { status: 400 | 507; message: string };
+
+/** Each write of a `{ writes }` body checked on its own: a valid write, or why it is not. */
+export function parseCrdtWrites(
+  raw: unknown,
+): { ok: true; writes: (CrdtWrite | { invalid: string })[] } | { ok: false; reason: string } {
+  const writes = (raw as { writes?: unknown } | null)?.writes;
+  if (!Array.isArray(writes) || writes.length > CRDT_WRITES_MAX)
+    return { ok: false, reason: `writes must be an array of at most ${CRDT_WRITES_MAX}` };
+  return {
+    ok: true,
+    writes: writes.map((write) => {
+      try {
+        return checkWrite(write);
+      } catch (error) {
+        return { invalid: (error as Error).message };
+      }
+    }),
+  };
+}
+
 export function checkDelta(raw: unknown): number {
   if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || Math.abs(raw) > INCREMENT_ABS_MAX)
     throw new Error('delta must be an integer between -1e12 and 1e12');

@@ -1,6 +1,7 @@
 /**
- * CPU profiles of the strong-write path (npm run profile:rest -- --clients 64): the Parley
- * stack with --cpu-prof on decision-api and every command-log replica, a bounded PUT load, then
+ * CPU profiles of a REST write path (npm run profile:rest -- --clients 64 [--route increment]):
+ * the Parley stack with --cpu-prof on decision-api, every command-log replica and the crdt
+ * replica, a bounded load of strong PUTs (or eventual counter increments), then
  * a stop so the profiles are written. Prints the hottest functions of each process by self time
  * and leaves the .cpuprofile files (open them in Chrome DevTools) in the output folder.
  */
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '64' },
     requests: { type: 'string', default: '8000' },
     out: { type: 'string', default: '/tmp/parley-profiles' },
+    route: { type: 'string', default: 'put' },
   },
 });
 
@@ -125,7 +127,12 @@ async function main(): Promise<void> {
   const mirror: Record<string, string> = brokers
     ? { PARLEY_KAFKA_BROKERS: brokers, PARLEY_CLUSTER_ID: `profile-${Date.now().toString(36)}` }
     : {};
-  const stack = await ParleyStack.start(3, { api: prof, commandLog: { ...prof, ...mirror } });
+  const stack = await ParleyStack.start(3, {
+    api: prof,
+    commandLog: { ...prof, ...mirror },
+    crdt: prof,
+  });
+  const increments = values.route === 'increment';
   const clients = Number(values.clients);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await httpLoad({
@@ -134,12 +141,20 @@ async function main(): Promise<void> {
     requests: Number(values.requests),
     seconds: 120,
     warmup: WARMUP_REQUESTS,
-    request: (n) => ({
-      method: 'PUT',
-      path: `/v1/kv/p-${(n + 1000) % 1000}`,
-      headers: stack.headers(),
-      body: JSON.stringify({ requestId: `p-${Date.now()}-${n}`, value: 'x'.repeat(100) }),
-    }),
+    request: (n) =>
+      increments
+        ? {
+            method: 'POST',
+            path: `/v1/counters/p-${(n + 1000) % 100}/increment`,
+            headers: stack.headers(),
+            body: '{"delta":1}',
+          }
+        : {
+            method: 'PUT',
+            path: `/v1/kv/p-${(n + 1000) % 1000}`,
+            headers: stack.headers(),
+            body: JSON.stringify({ requestId: `p-${Date.now()}-${n}`, value: 'x'.repeat(100) }),
+          },
   });
   const window: Window = {
     fromUs,
@@ -152,6 +167,7 @@ async function main(): Promise<void> {
   const pids = stack.pids();
   // A graceful stop, so that every process writes its profile (kill -9 would not).
   for (const replica of stack.commandLog.replicas) await replica.process?.stop('SIGTERM');
+  await stack.crdt.replica('c1').process?.stop('SIGTERM');
   await stack.stop();
   for (const file of readdirSync(out).filter((f) => f.endsWith('.cpuprofile'))) {
     const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);

@@ -22,13 +22,20 @@ export class ParleyStack {
 
   static async start(
     replicas = 3,
-    extraEnv: { api?: Record<string, string>; commandLog?: Record<string, string> } = {},
+    extraEnv: {
+      api?: Record<string, string>;
+      commandLog?: Record<string, string>;
+      crdt?: Record<string, string>;
+    } = {},
   ): Promise<ParleyStack> {
     const commandLog = await CommandLogCluster.create(replicas, {
       PARLEY_LOG_LEVEL: 'error',
       ...extraEnv.commandLog,
     });
-    const crdt = await CrdtCluster.create(1, () => ({ PARLEY_LOG_LEVEL: 'error' }));
+    const crdt = await CrdtCluster.create(1, () => ({
+      PARLEY_LOG_LEVEL: 'error',
+      ...extraEnv.crdt,
+    }));
     const port = await freePort();
     const apiEnv = {
       PARLEY_HTTP_PORT: String(port),

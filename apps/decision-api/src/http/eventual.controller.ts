@@ -4,18 +4,43 @@ import { Roles } from '../auth/api-keys';
 import { BODIES } from '@parley/decision-api-contract';
 import { DocumentedBody } from './docs';
 import { ValidBody } from './validation';
+import { CrdtWrite, checkWrite } from '@parley/crdt';
+import { EventualWrites } from '../cluster-client/eventual-writes';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { Problem } from './problem';
 
 /**
- * The eventual routes of SPEC.md §3 (counters, sets, flags): forwarded to the local crdt
- * replica, which answers 202 once the delta is on its disk. Its 400s come back as problems.
+ * The eventual routes of SPEC.md §3 (counters, sets, flags). Writes are checked here as the
+ * replica checks them (a bad name or element is a 400 without a hop), then gathered with those
+ * of concurrent callers into one call to the local crdt replica (EventualWrites), which answers
+ * each 202 once its delta is on its disk. Reads are forwarded; the replica's 400s come back as
+ * problems.
  */
 @ApiTags('eventual')
 @ApiBearerAuth()
 @Controller('v1')
 export class EventualController {
-  constructor(private readonly crdt: CrdtUpstream) {}
+  constructor(
+    private readonly crdt: CrdtUpstream,
+    private readonly writes: EventualWrites,
+  ) {}
+
+  private async write(raw: Record<string, unknown>) {
+    let write: CrdtWrite;
+    try {
+      write = checkWrite(raw);
+    } catch (error) {
+      throw new Problem(400, 'Bad Request', (error as Error).message);
+    }
+    const answer = await this.writes.submit(write);
+    if (answer.status !== 202)
+      throw new Problem(
+        answer.status,
+        answer.status === 400 ? 'Bad Request' : 'Error',
+        answer.message,
+      );
+    return { accepted: true, name: write.name };
+  }
 
   private async forward(method: string, path: string, body?: unknown) {
     const { status, json } = await this.crdt.call(method, path, body);
@@ -34,8 +59,11 @@ export class EventualController {
   @Post('counters/:name/increment')
   @HttpCode(202)
   @Roles('agent')
-  increment(@Param('name') name: string, @ValidBody(BODIES.increment) body: object) {
-    return this.forward('POST', `/v1/counters/${encodeURIComponent(name)}/increment`, body);
+  increment(
+    @Param('name') name: string,
+    @ValidBody(BODIES.increment) body: Record<string, unknown>,
+  ) {
+    return this.write({ ...body, op: 'increment', name });
   }
 
   @Get('counters/:name')
@@ -48,18 +76,15 @@ export class EventualController {
   @Post('sets/:name/elements')
   @HttpCode(202)
   @Roles('agent')
-  add(@Param('name') name: string, @ValidBody(BODIES.element) body: object) {
-    return this.forward('POST', `/v1/sets/${encodeURIComponent(name)}/elements`, body);
+  add(@Param('name') name: string, @ValidBody(BODIES.element) body: Record<string, unknown>) {
+    return this.write({ ...body, op: 'set-add', name });
   }
 
   @Delete('sets/:name/elements/:element')
   @HttpCode(202)
   @Roles('agent')
   remove(@Param('name') name: string, @Param('element') element: string) {
-    return this.forward(
-      'DELETE',
-      `/v1/sets/${encodeURIComponent(name)}/elements/${encodeURIComponent(element)}`,
-    );
+    return this.write({ op: 'set-remove', name, element });
   }
 
   @Get('sets/:name')
@@ -72,8 +97,8 @@ export class EventualController {
   @Put('flags/:name')
   @HttpCode(202)
   @Roles('agent', 'operator')
-  flag(@Param('name') name: string, @ValidBody(BODIES.flag) body: object) {
-    return this.forward('PUT', `/v1/flags/${encodeURIComponent(name)}`, body);
+  flag(@Param('name') name: string, @ValidBody(BODIES.flag) body: Record<string, unknown>) {
+    return this.write({ ...body, op: 'flag', name });
   }
 
   @Get('flags/:name')

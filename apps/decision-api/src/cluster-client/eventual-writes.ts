@@ -1,0 +1,64 @@
+import { CRDT_WRITES_MAX, CrdtWrite, CrdtWriteAnswer } from '@parley/crdt';
+import { Problem } from '../http/problem';
+import { HttpUpstream } from './http-upstream';
+import { RequestBatcher } from './request-batcher';
+
+/** Eventual writes waiting to leave for the crdt replica; beyond it a write is refused (503). */
+export const EVENTUAL_WRITES_QUEUED_MAX = 10_000;
+
+export interface EventualWritesOptions {
+  /** The most writes one crdt call carries (1: a call per write, as before batching). */
+  batchMax: number;
+  /** The most crdt calls out at once. */
+  inFlightMax: number;
+}
+
+/** What a write's caller hears: the replica's answer, or 502 when its answer left it out. */
+export type EventualAnswer = CrdtWriteAnswer | { status: 502; message: string };
+
+/**
+ * The eventual routes' writes on their way to the crdt replica: the writes of concurrent
+ * callers leave together as one POST /v1/crdt/writes (RequestBatcher: what arrives during one
+ * event-loop turn, or while `inFlightMax` calls are out), which the replica applies with one log
+ * record and one fdatasync, then answers write by write. A lone caller waits only for the end of
+ * its own turn; under load the HTTP hop, its JSON and the breaker are paid once per batch
+ * instead of once per write. The durability promise is unchanged: a write hears 202 only once
+ * the replica has it on disk.
+ */
+export class EventualWrites {
+  private readonly batcher: RequestBatcher<CrdtWrite, EventualAnswer>;
+
+  constructor(
+    private readonly crdt: Pick<HttpUpstream, 'call'>,
+    options: EventualWritesOptions,
+  ) {
+    this.batcher = new RequestBatcher((writes) => this.send(writes), {
+      batchMax: Math.min(options.batchMax, CRDT_WRITES_MAX),
+      inFlightMax: options.inFlightMax,
+      queuedMax: EVENTUAL_WRITES_QUEUED_MAX,
+      overloaded: () =>
+        new Problem(503, 'Service Unavailable', 'too many eventual writes are waiting for crdt', {
+          retryAfterSeconds: 1,
+        }),
+      missingAnswer: {
+        status: 502,
+        message: 'the crdt replica left this write out of its answer: its outcome is unknown',
+      },
+    });
+  }
+
+  /** Resolves with the replica's answer to this write; rejects with a Problem (503) when the replica cannot be reached. */
+  submit(write: CrdtWrite): Promise<EventualAnswer> {
+    return this.batcher.submit(write);
+  }
+
+  private async send(writes: CrdtWrite[]): Promise<EventualAnswer[]> {
+    const { status, json } = await this.crdt.call('POST', '/v1/crdt/writes', { writes });
+    const answers = (json as { answers?: unknown } | undefined)?.answers;
+    if (status !== 200 || !Array.isArray(answers))
+      // Every write was checked here first, so a refused call is the replica's fault (or a
+      // version mismatch), not the callers'.
+      throw new Problem(502, 'Bad Gateway', `the crdt replica answered a batch with ${status}`);
+    return answers as EventualAnswer[];
+  }
+}
