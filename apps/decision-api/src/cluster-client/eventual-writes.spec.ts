@@ -1,5 +1,6 @@
 import { CrdtWrite } from '@parley/crdt';
-import { Problem } from '../http/problem';
+import { ClusterRefused, unavailable } from './outcomes';
+import { problemFor } from '../http/outcome-to-problem';
 import { EVENTUAL_WRITES_QUEUED_MAX, EventualWrites } from './eventual-writes';
 
 type Answer = { status: number; json: unknown };
@@ -67,8 +68,8 @@ describe('EventualWrites', () => {
       { batchMax: 200, inFlightMax: 1 },
     );
     const refused = await refusing.submit(increment('a')).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(Problem);
-    expect((refused as Problem).getStatus()).toBe(502);
+    expect(refused).toBeInstanceOf(ClusterRefused);
+    expect(problemFor((refused as ClusterRefused).outcome).getStatus()).toBe(502);
 
     const short = new EventualWrites(
       replica(() => ({ status: 200, json: { answers: [{ status: 202 }] } })),
@@ -80,9 +81,9 @@ describe('EventualWrites', () => {
   });
 
   it('passes the upstream refusal (503) to every caller of the call', async () => {
-    const unavailable = new Problem(503, 'Service Unavailable', 'crdt is unavailable');
+    const refusal = unavailable('crdt is unavailable');
     const writes = new EventualWrites(
-      replica(() => Promise.reject(unavailable)),
+      replica(() => Promise.reject(refusal)),
       { batchMax: 200, inFlightMax: 1 },
     );
     const outcomes = await Promise.allSettled([
@@ -90,8 +91,8 @@ describe('EventualWrites', () => {
       writes.submit(increment('b')),
     ]);
     expect(outcomes).toEqual([
-      { status: 'rejected', reason: unavailable },
-      { status: 'rejected', reason: unavailable },
+      { status: 'rejected', reason: refusal },
+      { status: 'rejected', reason: refusal },
     ]);
   });
 
@@ -107,7 +108,7 @@ describe('EventualWrites', () => {
       writes.submit(increment(`n${i}`)),
     );
     const refused = await writes.submit(increment('one-too-many')).catch((e: unknown) => e);
-    expect((refused as Problem).getStatus()).toBe(503);
+    expect(problemFor((refused as ClusterRefused).outcome).getStatus()).toBe(503);
     release();
     await Promise.all(waiting);
   });

@@ -1,5 +1,5 @@
 import { CRDT_WRITES_MAX, CrdtWrite, CrdtWriteAnswer } from '@parley/crdt';
-import { Problem } from '../http/problem';
+import { ClusterRefused, unavailable } from './outcomes';
 import { HttpUpstream } from './http-upstream';
 import { RequestBatcher } from './request-batcher';
 
@@ -36,10 +36,7 @@ export class EventualWrites {
       batchMax: Math.min(options.batchMax, CRDT_WRITES_MAX),
       inFlightMax: options.inFlightMax,
       queuedMax: EVENTUAL_WRITES_QUEUED_MAX,
-      overloaded: () =>
-        new Problem(503, 'Service Unavailable', 'too many eventual writes are waiting for crdt', {
-          retryAfterSeconds: 1,
-        }),
+      overloaded: () => unavailable('too many eventual writes are waiting for crdt', 1),
       missingAnswer: {
         status: 502,
         message: 'the crdt replica left this write out of its answer: its outcome is unknown',
@@ -47,7 +44,7 @@ export class EventualWrites {
     });
   }
 
-  /** Resolves with the replica's answer to this write; rejects with a Problem (503) when the replica cannot be reached. */
+  /** Resolves with the replica's answer to this write; rejects with a ClusterRefused (unavailable: 503) when the replica cannot be reached. */
   submit(write: CrdtWrite): Promise<EventualAnswer> {
     return this.batcher.submit(write);
   }
@@ -58,7 +55,10 @@ export class EventualWrites {
     if (status !== 200 || !Array.isArray(answers))
       // Every write was checked here first, so a refused call is the replica's fault (or a
       // version mismatch), not the callers'.
-      throw new Problem(502, 'Bad Gateway', `the crdt replica answered a batch with ${status}`);
+      throw new ClusterRefused({
+        kind: 'upstream-refused',
+        detail: `the crdt replica answered a batch with ${status}`,
+      });
     return answers as EventualAnswer[];
   }
 }

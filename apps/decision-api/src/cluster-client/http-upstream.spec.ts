@@ -1,6 +1,7 @@
 import { AddressInfo } from 'node:net';
 import { Server, createServer } from 'node:http';
-import { Problem } from '../http/problem';
+import { ClusterRefused } from './outcomes';
+import { problemFor } from '../http/outcome-to-problem';
 import { HttpUpstream } from './http-upstream';
 
 describe('HttpUpstream over a real loopback server', () => {
@@ -53,8 +54,13 @@ describe('HttpUpstream over a real loopback server', () => {
     expect(await upstream.call('GET', '/not-json')).toEqual({ status: 200, json: undefined });
   });
 
-  it('answers 503 for a 5xx and for an answer past the size bound', async () => {
-    await expect(upstream.call('GET', '/fails')).rejects.toBeInstanceOf(Problem);
-    await expect(upstream.call('GET', '/huge')).rejects.toMatchObject({ status: 503 });
+  it('refuses as unavailable (503 with Retry-After for REST) a 5xx and an answer past the size bound', async () => {
+    for (const path of ['/fails', '/huge']) {
+      const refused = await upstream.call('GET', path).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ClusterRefused);
+      const { outcome } = refused as ClusterRefused;
+      expect(outcome).toMatchObject({ kind: 'unavailable', retryAfterS: 1 });
+      expect(problemFor(outcome).getStatus()).toBe(503);
+    }
   });
 });

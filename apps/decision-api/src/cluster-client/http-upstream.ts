@@ -3,7 +3,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PeerTls } from '@parley/app-kit';
 import { breakerState, createBreaker } from '@parley/resilience';
-import { Problem } from '../http/problem';
+import { unavailable } from './outcomes';
 
 const REQUEST_TIMEOUT_MS = 5_000;
 /** The largest answer read from an upstream (a crdt set of many elements is a few MB). */
@@ -13,7 +13,7 @@ const SOCKETS_MAX = 64;
 
 /**
  * A local app reached over HTTP (the crdt replica, the gossip member), behind an opossum
- * breaker: while it keeps failing, calls fail fast with 503 instead of piling up. With peer
+ * breaker: while it keeps failing, calls fail fast (unavailable: 503 for REST, a retry for Kafka) instead of piling up. With peer
  * TLS it is HTTPS: the upstream's certificate is checked against the peer CA and this node's
  * peer certificate is presented (for an upstream with PARLEY_TLS_CLIENT_CERT_AUTH).
  */
@@ -60,16 +60,11 @@ export class HttpUpstream implements OnApplicationShutdown {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
-    if (this.nodes.length === 0)
-      throw new Problem(503, 'Service Unavailable', `no ${this.name} node is configured`, {
-        retryAfterSeconds: 5,
-      });
+    if (this.nodes.length === 0) throw unavailable(`no ${this.name} node is configured`, 5);
     try {
       return await this.breaker.fire(method, path, body);
     } catch {
-      throw new Problem(503, 'Service Unavailable', `${this.name} is unavailable`, {
-        retryAfterSeconds: 1,
-      });
+      throw unavailable(`${this.name} is unavailable`, 1);
     }
   }
 

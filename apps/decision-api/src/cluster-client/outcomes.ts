@@ -1,6 +1,6 @@
 /**
- * Why the command log did not do what was asked, as typed values: what decision-api's callers
- * need to tell apart, and nothing about HTTP. The REST side turns them into problems in one
+ * Why the cluster (the command log, or a crdt or gossip upstream) did not do what was asked, as
+ * typed values: what decision-api's callers need to tell apart, and nothing about HTTP. The REST side turns them into problems in one
  * place (http/outcome-to-problem.ts); the Kafka consumer decides on them whether a record is
  * retried or dead-lettered.
  */
@@ -21,13 +21,15 @@ export type ClusterOutcome =
   | { kind: 'window-passed'; requestId: string; windowMs: number }
   /** The idempotency window holds as many request ids as it may, for now. */
   | { kind: 'ids-full'; retryAfterS: number }
+  /** An upstream refused a request decision-api had already checked: its fault, not the caller's. */
+  | { kind: 'upstream-refused'; detail: string }
   /** An answer this client does not know: a bug on one side, not the caller's doing. */
   | { kind: 'unexpected'; detail: string };
 
-/** What the client throws when the cluster did not do what was asked. */
+/** What the clients throw when the cluster did not do what was asked. */
 export class ClusterRefused extends Error {
   constructor(readonly outcome: ClusterOutcome) {
-    super(`command-log: ${outcome.kind}`);
+    super(`cluster: ${outcome.kind}${'detail' in outcome ? ` (${outcome.detail})` : ''}`);
   }
 }
 

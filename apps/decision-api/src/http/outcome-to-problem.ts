@@ -42,6 +42,8 @@ export function problemFor(outcome: ClusterOutcome): Problem {
         'the idempotency window holds as many request ids as it may; retry later',
         { type: 'idempotency-ids-full', retryAfterSeconds: outcome.retryAfterS },
       );
+    case 'upstream-refused':
+      return new Problem(502, 'Bad Gateway', outcome.detail);
     case 'unexpected':
       return new Problem(500, 'Internal Server Error', outcome.detail);
   }
