@@ -19,6 +19,7 @@ import { KafkaProcess } from '../../test/support/kafka-process';
 import { freePort } from '../../test/support/ports';
 import { ParleyStack } from './suite/parley-stack';
 import { httpLoad } from './suite/http-load';
+import { cpuDuring, totalOf } from './suite/process-cpu';
 
 const SIZES = process.env.BENCH_KAFKA_LARGE === '1' ? [20_000, 200_000] : [20_000];
 const RATES = (process.env.BENCH_KAFKA_RATES ?? '1000,2000').split(',').map(Number);
@@ -127,8 +128,16 @@ async function main(): Promise<void> {
       '1 decision-api consuming agent-events (3 partitions); a 2-core machine shared with other work',
   );
 
+  // The replicas' mirror settings: the brokers, and PARLEY_KAFKA_MIRROR_LINGER_MS when the
+  // bench is given one (to compare latency against CPU at several).
+  const linger = process.env.PARLEY_KAFKA_MIRROR_LINGER_MS;
+  const withKafka = {
+    PARLEY_KAFKA_BROKERS: kafka.brokers,
+    ...(linger ? { PARLEY_KAFKA_MIRROR_LINGER_MS: linger } : {}),
+  };
+  if (linger) console.log(`mirror linger ${linger} ms`);
   let stack = await ParleyStack.start(3, {
-    commandLog: { PARLEY_KAFKA_BROKERS: kafka.brokers, PARLEY_CLUSTER_ID: `bench-${run}` },
+    commandLog: { ...withKafka, PARLEY_CLUSTER_ID: `bench-${run}` },
     api: { PARLEY_KAFKA_BROKERS: kafka.brokers, PARLEY_KAFKA_GROUP_ID: `bench-${run}` },
   });
   const watch = await DecisionsWatch.start(client);
@@ -281,27 +290,43 @@ async function main(): Promise<void> {
 
   // REST strong PUTs with the mirror publishing, then without brokers at all, same run.
   const restPut = async (label: string) => {
-    const result = await httpLoad({
-      url: stack.apiUrl,
-      clients: 64,
-      requests: 1_000_000,
-      seconds: REST_SECONDS,
-      warmup: 500,
-      request: (n) => ({
-        method: 'PUT',
-        path: `/v1/kv/bench-${n % 1_000}`,
-        body: JSON.stringify({ requestId: `${label}-${run}-${n}`, value: `v${n}` }),
-        headers: stack.headers(),
+    const leader = await stack.commandLog.waitForLeader();
+    const termBefore = (await stack.commandLog.status(leader))?.term ?? NaN;
+    const pids: { [name: string]: number } = { ...stack.pids(), broker: kafka.pid! };
+    const { result, cpuSeconds } = await cpuDuring(pids, () =>
+      httpLoad({
+        url: stack.apiUrl,
+        clients: 64,
+        requests: 1_000_000,
+        seconds: REST_SECONDS,
+        warmup: 500,
+        request: (n) => ({
+          method: 'PUT',
+          path: `/v1/kv/bench-${n % 1_000}`,
+          body: JSON.stringify({ requestId: `${label}-${run}-${n}`, value: `v${n}` }),
+          headers: stack.headers(),
+        }),
       }),
-    });
+    );
+    // Server CPU per request (utime + stime from /proc), the broker's included: on two shared
+    // cores every microsecond the mirror costs is one the REST path does not get.
+    const perRequest = (seconds: number) =>
+      `${Math.round((seconds * 1e6) / (result.ok + result.failed))}`;
+    // A leader the load starved of CPU loses its followers: elections show as a new term.
+    const termAfter = (await stack.commandLog.status(leader))?.term ?? NaN;
+    const followers = Object.entries(cpuSeconds)
+      .filter(([name]) => name.startsWith('command-log-') && name !== `command-log-${leader}`)
+      .reduce((sum, [, seconds]) => sum + seconds, 0);
     console.log(
       `REST PUT /v1/kv, 64 clients, ${label.padEnd(12)}: ${Math.round(result.perSecond)}/s ` +
-        `(p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed)`,
+        `(p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed); ` +
+        `server CPU per request ${perRequest(totalOf(cpuSeconds))} us: leader ${perRequest(cpuSeconds[`command-log-${leader}`])}, ` +
+        `followers ${perRequest(followers)}, decision-api ${perRequest(cpuSeconds['decision-api'])}, ` +
+        `broker ${perRequest(cpuSeconds.broker)}; ${termAfter - termBefore} elections`,
     );
     return result.perSecond;
   };
   if (PARTS.has('rest')) {
-    const withKafka = { PARLEY_KAFKA_BROKERS: kafka.brokers };
     const raftLogEnd = async () => {
       const topics = client.admin();
       await topics.connect();
@@ -311,12 +336,26 @@ async function main(): Promise<void> {
     };
     // On and off twice, alternating, so a change in the machine's other load shows.
     const rounds: { on: number; off: number; mirrored: number }[] = [];
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < Number(process.env.BENCH_KAFKA_REST_ROUNDS ?? 2); round += 1) {
       const before = await raftLogEnd();
       stack = await ParleyStack.start(3, {
         commandLog: { ...withKafka, PARLEY_CLUSTER_ID: `rest-${run}-${round}` },
-        api: { PARLEY_KAFKA_BROKERS: kafka.brokers },
+        // The group that consumed the events above: a new one would start from the beginning
+        // of agent-events and replay every event into this round's cluster during its load.
+        api: { PARLEY_KAFKA_BROKERS: kafka.brokers, PARLEY_KAFKA_GROUP_ID: `bench-${run}` },
       });
+      // The load starts once the mirror publishes: a new leader first finds where its cluster
+      // left off in raft-log (a tail scan through the other rounds' records).
+      await fetch(`${stack.apiUrl}/v1/kv/bench-mirror-ready`, {
+        method: 'PUT',
+        headers: { ...stack.headers(), 'content-type': 'application/json' },
+        body: JSON.stringify({ requestId: `ready-${run}-${round}`, value: 'ready' }),
+      });
+      const mirrorStarted = Date.now();
+      await until(async () => (await raftLogEnd()) > before, OUTCOME_DEADLINE_MS);
+      console.log(
+        `REST round ${round + 1}: the mirror published after ${Date.now() - mirrorStarted} ms`,
+      );
       const on = await restPut('brokers on');
       // What the mirror published by a second after the load shows it was on (and keeping up).
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -12,8 +12,9 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 function mirrorOf(
   nodeId: string,
   shared: Pick<KafkaMirrorOptions, 'clusterId' | 'rawLogTopic' | 'decisionsTopic'>,
-  sizes: Pick<KafkaMirrorOptions, 'batchRecordsMax' | 'bufferedRecordsMax'> = {
+  sizes: Pick<KafkaMirrorOptions, 'batchRecordsMax' | 'bufferedRecordsMax' | 'lingerMs'> = {
     batchRecordsMax: 10,
+    lingerMs: 10,
     bufferedRecordsMax: 100,
   },
 ) {
@@ -142,6 +143,7 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
     // message.max.bytes is 1 MB per record batch).
     const { mirror, seen } = mirrorOf('n1', shared, {
       batchRecordsMax: 5_000,
+      lingerMs: 10,
       bufferedRecordsMax: 10_000,
     });
     mirrors.push(mirror);

@@ -115,6 +115,11 @@ export class KafkaProcess {
     );
   }
 
+  /** The broker's process id while it runs (for CPU readings). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async stop(): Promise<void> {
     await killChild(this.child);
     this.child = undefined;

@@ -104,6 +104,14 @@ export const commandLogConfigSchema = z
     PARLEY_MIRROR_LAG_MAX_ENTRIES: boundedInt(1_000_000, 1_000, 100_000_000, 'entries'),
     /** Kafka bootstrap brokers for the mirror; the mirror is off when unset. */
     PARLEY_KAFKA_BROKERS: hostPortList(),
+    /**
+     * Least time between the starts of two mirror transactions while entries keep coming (500
+     * waiting go at once); an entry after a quiet spell goes at once. Each Kafka transaction
+     * costs the broker and the leader a few milliseconds of CPU whatever it holds: a longer
+     * linger means fewer, larger transactions (less CPU under load), a shorter one less time
+     * from commit to `decisions`. See docs/operations.md for measured trade-offs.
+     */
+    PARLEY_KAFKA_MIRROR_LINGER_MS: boundedInt(20, 0, 5_000, 'milliseconds'),
     /** Partitions of `decisions` when the mirror creates it (checked when it exists). */
     PARLEY_KAFKA_DECISIONS_PARTITIONS: boundedInt(1, 1, 1_000, 'partitions'),
     /**

@@ -224,6 +224,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       // One Kafka transaction costs the broker a few round trips whatever it holds: large ones
       // keep up with the log (500 a transaction fell behind at ~1,300 writes/s).
       batchRecordsMax: 5_000,
+      lingerMs: this.config.get('PARLEY_KAFKA_MIRROR_LINGER_MS', { infer: true }),
       isLeader: () => this.replicaInstance?.status().role === Role.Leader,
       replicatedCursor: () => this.stateMachine.mirroredIndex(),
       proposeCursor: (index) =>

@@ -3,6 +3,7 @@ import CircuitBreaker from 'opossum';
 import { Admin, Kafka, logLevel, Message, Producer } from 'kafkajs';
 import { ensureTopics } from '@parley/app-kit';
 import { createBreaker } from '@parley/resilience';
+import { MirrorBuffer } from './mirror-buffer';
 import { AppliedRecord, entityKey } from './mirror-record';
 
 /**
@@ -20,8 +21,13 @@ const TAIL_IDLE_MS = 2_000;
  * (which also reads raft-log's tail), so a second's lag costs nothing.
  */
 const CURSOR_EVERY_MS = 1_000;
-/** Record bytes per produce request: well within a broker's default message.max.bytes. */
-const SEND_BYTES_MAX = 512 * 1024;
+/**
+ * Record bytes per produce request, well within a broker's default message.max.bytes (one
+ * command may still exceed it: it goes alone).
+ */
+const SEND_BYTES_MAX = 256 * 1024;
+/** Entries per produce request: each request is encoded without yielding the event loop. */
+const SEND_ENTRIES_MAX = 500;
 
 /**
  * The index in a raft-log record of cluster `clusterId`, or undefined for a record that is not
@@ -57,6 +63,11 @@ export interface KafkaMirrorOptions {
   /** Records kept in memory waiting for Kafka; beyond it the oldest are dropped (and logged). */
   bufferedRecordsMax: number;
   batchRecordsMax: number;
+  /**
+   * Least milliseconds between the starts of two transactions unless SEND_ENTRIES_MAX records
+   * wait: fewer, larger transactions under load, at most this much added latency.
+   */
+  lingerMs: number;
   isLeader: () => boolean;
   /** The replicated mirror cursor: what every replica knows was published. */
   replicatedCursor: () => number;
@@ -76,13 +87,17 @@ export interface KafkaMirrorOptions {
  */
 export class KafkaMirror {
   private readonly kafka: Kafka;
-  private readonly buffer = new Map<number, AppliedRecord>();
+  private readonly buffer: MirrorBuffer;
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   private readonly breaker: CircuitBreaker<[AppliedRecord[]], void>;
   /** Highest index known to be committed in Kafka, once resolved for this leadership. */
   private published: number | undefined;
   private pumping = false;
+  /** A pump is queued (setImmediate) or running: at most one of each. */
+  private pumpQueued = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private lastTransactionAt = 0;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private topicsReady = false;
@@ -91,6 +106,7 @@ export class KafkaMirror {
   dropped = 0;
 
   constructor(private readonly options: KafkaMirrorOptions) {
+    this.buffer = new MirrorBuffer(options.bufferedRecordsMax);
     this.kafka = new Kafka({
       clientId: `parley-command-log-${options.nodeId}`,
       brokers: options.brokers,
@@ -114,12 +130,19 @@ export class KafkaMirror {
     // deadline: that decision goes to `decisions` (the entry itself not to raft-log).
     if (record.command.type === 'mirror.cursor') return;
     if (record.command.type === 'clock' && record.events.length === 0) return;
-    this.buffer.set(record.index, record);
-    if (this.buffer.size > this.options.bufferedRecordsMax) {
-      const oldest = this.buffer.keys().next().value as number;
-      this.buffer.delete(oldest);
+    const dropped = this.buffer.add(record);
+    if (dropped !== undefined) {
       this.dropped += 1;
-      this.options.logger.error(`mirror buffer full: record ${oldest} will be missing from Kafka`);
+      this.options.logger.error(`mirror buffer full: record ${dropped} will be missing from Kafka`);
+    }
+    // Published as soon as the current transaction ends: waiting for the next tick would add
+    // up to a tick to every decision's way to `decisions`.
+    if (!this.pumpQueued && this.published !== undefined) {
+      this.pumpQueued = true;
+      setImmediate(() => {
+        this.pumpQueued = false;
+        void this.pump();
+      });
     }
   }
 
@@ -136,6 +159,7 @@ export class KafkaMirror {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.breaker.shutdown();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
@@ -149,7 +173,7 @@ export class KafkaMirror {
     if (this.pumping || this.stopped) return;
     this.pumping = true;
     try {
-      this.trim();
+      this.buffer.dropThrough(this.options.replicatedCursor());
       if (!this.options.isLeader()) {
         if (this.published !== undefined) await this.resetProducer();
         this.published = undefined;
@@ -162,19 +186,24 @@ export class KafkaMirror {
         published = await this.resolvePublished();
         this.published = published;
       }
-      const from = published + 1;
-      const batch: AppliedRecord[] = [];
-      for (let index = from; batch.length < this.options.batchRecordsMax; index += 1) {
-        const record = this.buffer.get(index);
-        if (!record) break;
-        batch.push(record);
+      this.buffer.dropThrough(published);
+      if (this.buffer.size === 0) return this.maybeProposeCursor();
+      const lingerLeftMs = this.lastTransactionAt + this.options.lingerMs - Date.now();
+      if (lingerLeftMs > 0 && this.buffer.size < SEND_ENTRIES_MAX) {
+        this.lingerTimer ??= setTimeout(() => {
+          this.lingerTimer = undefined;
+          void this.pump();
+        }, lingerLeftMs);
+        return;
       }
-      if (batch.length === 0) return this.maybeProposeCursor();
+      const batch = this.buffer.oldest(this.options.batchRecordsMax);
+      this.lastTransactionAt = Date.now();
       await this.breaker.fire(batch);
       this.published = batch[batch.length - 1].index;
+      this.buffer.dropThrough(this.published);
       this.maybeProposeCursor();
       // More waiting: the next transaction goes at once, not at the next tick.
-      if (this.buffer.has(this.published + 1)) setImmediate(() => void this.pump());
+      if (this.buffer.size > 0) setImmediate(() => void this.pump());
     } catch (error) {
       // The breaker counts it; the records stay buffered and go out once Kafka is back.
       this.options.logger.warn(`mirror: ${(error as Error).message}`);
@@ -182,21 +211,6 @@ export class KafkaMirror {
       this.published = undefined;
     } finally {
       this.pumping = false;
-    }
-  }
-
-  /** Skips indexes that are not commands (no-ops, conf changes) between buffered records. */
-  private trim(): void {
-    const cursor = this.options.replicatedCursor();
-    for (const index of this.buffer.keys()) {
-      if (index > cursor) break;
-      this.buffer.delete(index);
-    }
-    if (this.published === undefined) return;
-    // Advance over gaps left by entries that carry no command.
-    const next = this.buffer.keys().next();
-    if (!next.done && next.value > this.published + 1 && !this.buffer.has(this.published + 1)) {
-      this.published = next.value - 1;
     }
   }
 
@@ -237,6 +251,11 @@ export class KafkaMirror {
         transactionalId: `parley-mirror-${this.options.clusterId}`,
         idempotent: true,
         maxInFlightRequests: 1,
+        // A transaction that begins right after the last one committed is often told
+        // CONCURRENT_TRANSACTIONS while the coordinator writes the last one's markers; that
+        // takes milliseconds, and kafkajs's first back-off (100 ms here) would add a tenth of a
+        // second to the decisions behind it. The Java client waits 20 ms for this error.
+        retry: { retries: 10, initialRetryTime: 10, maxRetryTime: 1_000 },
       });
       await producer.connect();
       // connect() does not claim the transactional id (kafkajs runs InitProducerId on the first
@@ -313,71 +332,79 @@ export class KafkaMirror {
     }
   }
 
+  /** One entry's records: its command for raft-log (not a clock tick's) and its outcomes. */
+  private messagesOf(record: AppliedRecord): {
+    raftLog?: Message;
+    decisions: Message[];
+    bytes: number;
+  } {
+    let raftLog: Message | undefined;
+    let bytes = 0;
+    if (record.command.type !== 'clock') {
+      // Keyed per cluster too: clusters sharing the topic must not compact each other's records.
+      const key = `${this.options.clusterId}/${entityKey(record.command)}`;
+      const value = JSON.stringify({
+        cluster: this.options.clusterId,
+        index: record.index,
+        term: record.term,
+        command: record.command,
+      });
+      raftLog = { key, value };
+      bytes += key.length + value.length;
+    }
+    // One record per outcome (libs/decision's DecisionEvent): a replay or a session refusal
+    // decided nothing and has none; a proposal closed at its deadline has its own.
+    const decisions = record.events.map((event) => {
+      const value = JSON.stringify({ cluster: this.options.clusterId, ...event });
+      bytes += event.entity.length + value.length;
+      return { key: event.entity, value };
+    });
+    return { raftLog, decisions, bytes };
+  }
+
   private async publish(records: AppliedRecord[]): Promise<void> {
     const producer = await this.connect();
     if (records.length === 0) return;
-    // Keyed per cluster too: clusters sharing the topic must not compact each other's records.
-    const raftLog: Message[] = records
-      .filter((r) => r.command.type !== 'clock')
-      .map((r) => ({
-        key: `${this.options.clusterId}/${entityKey(r.command)}`,
-        value: JSON.stringify({
-          cluster: this.options.clusterId,
-          index: r.index,
-          term: r.term,
-          command: r.command,
-        }),
-      }));
-    // One record per outcome (libs/decision's DecisionEvent): a replay or a session refusal
-    // decided nothing and has none; a proposal closed at its deadline has its own.
-    const decisions: Message[] = records.flatMap((r) =>
-      r.events.map((event) => ({
-        key: event.entity,
-        value: JSON.stringify({ cluster: this.options.clusterId, ...event }),
-      })),
-    );
     const transaction = await producer.transaction();
     try {
       // Both topics in one produce request (one round trip to add the partitions to the
       // transaction and one to produce, not two of each: on a busy broker each is slow). A
-      // request carries one record batch per partition, which the broker refuses beyond its
-      // message.max.bytes (1 MB by default): a large transaction goes in several requests.
-      const raftLogRuns = byBytes(raftLog, SEND_BYTES_MAX);
-      const decisionRuns = byBytes(decisions, SEND_BYTES_MAX);
-      for (let i = 0; i < Math.max(raftLogRuns.length, decisionRuns.length); i += 1)
+      // transaction goes in several requests: each request carries one record batch per
+      // partition, which the broker refuses beyond its message.max.bytes (1 MB by default),
+      // and each is encoded in one go on the leader's event loop, which must not stall for
+      // long enough to look like a dead leader to its followers.
+      let raftLog: Message[] = [];
+      let decisions: Message[] = [];
+      let entries = 0;
+      let bytes = 0;
+      const send = async () => {
         await transaction.sendBatch({
           topicMessages: [
-            ...(raftLogRuns[i]
-              ? [{ topic: this.options.rawLogTopic, messages: raftLogRuns[i] }]
-              : []),
-            ...(decisionRuns[i]
-              ? [{ topic: this.options.decisionsTopic, messages: decisionRuns[i] }]
+            ...(raftLog.length > 0 ? [{ topic: this.options.rawLogTopic, messages: raftLog }] : []),
+            ...(decisions.length > 0
+              ? [{ topic: this.options.decisionsTopic, messages: decisions }]
               : []),
           ],
         });
+        raftLog = [];
+        decisions = [];
+        entries = 0;
+        bytes = 0;
+      };
+      for (const record of records) {
+        const entry = this.messagesOf(record);
+        if (entries > 0 && (entries >= SEND_ENTRIES_MAX || bytes + entry.bytes > SEND_BYTES_MAX))
+          await send();
+        entries += 1;
+        bytes += entry.bytes;
+        if (entry.raftLog) raftLog.push(entry.raftLog);
+        decisions.push(...entry.decisions);
+      }
+      if (raftLog.length + decisions.length > 0) await send();
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
   }
-}
-
-/** Consecutive runs of messages whose keys and values add up to at most `bytesMax` each. */
-function byBytes(messages: Message[], bytesMax: number): Message[][] {
-  const runs: Message[][] = [];
-  let run: Message[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = String(message.key ?? '').length + String(message.value ?? '').length;
-    if (run.length > 0 && bytes + size > bytesMax) {
-      runs.push(run);
-      run = [];
-      bytes = 0;
-    }
-    run.push(message);
-    bytes += size;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
 }
