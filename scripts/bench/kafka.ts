@@ -103,6 +103,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-kafka-'));
   const kafka = new KafkaProcess(await freePort(), await freePort(), dir);
   await kafka.start();
+  try {
+    await measure(kafka);
+  } finally {
+    // Also after a failure: a broker left running would keep this process alive.
+    await kafka.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(kafka: KafkaProcess): Promise<void> {
   const client = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
@@ -194,7 +204,7 @@ async function main(): Promise<void> {
           OUTCOME_DEADLINE_MS,
         );
         const outcomes = records.filter((r) => watch.seen.has(r.requestId));
-        const last = Math.max(...outcomes.map((r) => watch.seen.get(r.requestId)!));
+        const last = outcomes.reduce((at, r) => Math.max(at, watch.seen.get(r.requestId)!), 0);
         const latencies = outcomes
           .map((r) => watch.seen.get(r.requestId)! - sentAt.get(r.requestId)!)
           .sort((a, b) => a - b);
@@ -378,8 +388,6 @@ async function main(): Promise<void> {
   }
 
   await producer.disconnect();
-  await kafka.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {
