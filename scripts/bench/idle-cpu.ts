@@ -2,7 +2,8 @@
  * CPU at rest (npm run bench:idle): a local 3-node Parley cluster as `npm start` runs it (ten
  * processes, the compiled dist/ unless --from-source) against a 3-member etcd cluster, each
  * left alone for --settle seconds, then each process's user + system time read from /proc over
- * --seconds. Prints millicores per process and in total; asserts nothing.
+ * --seconds, and each process's resident memory (RSS) at the end. Prints millicores and MiB per
+ * process and in total; asserts nothing.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,12 @@ import { freePort } from '../../test/support/ports';
 import { waitFor } from '../../test/support/wait';
 import { EtcdCluster } from './suite/etcd-cluster';
 import { cpuDuring } from './suite/process-cpu';
+import { rssOf } from './suite/process-memory';
+
+interface AtRest {
+  millicores: Record<string, number>;
+  rssMiB: Record<string, number | null>;
+}
 
 const repoRoot = join(__dirname, '..', '..');
 const { values } = parseArgs({
@@ -27,8 +34,8 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const SETTLE_MS = Number(values.settle) * 1000;
 
-/** Millicores each process used over the window, and their sum. */
-async function idle(pids: Record<string, number>): Promise<Record<string, number>> {
+/** Millicores each process used over the window, and its RSS at the end. */
+async function idle(pids: Record<string, number>): Promise<AtRest> {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const started = performance.now();
   const { cpuSeconds } = await cpuDuring(
@@ -36,20 +43,29 @@ async function idle(pids: Record<string, number>): Promise<Record<string, number
     () => new Promise((resolve) => setTimeout(resolve, SECONDS * 1000)),
   );
   const wall = (performance.now() - started) / 1000;
-  return Object.fromEntries(
-    Object.entries(cpuSeconds).map(([name, cpu]) => [name, (cpu / wall) * 1000]),
-  );
+  return {
+    millicores: Object.fromEntries(
+      Object.entries(cpuSeconds).map(([name, cpu]) => [name, (cpu / wall) * 1000]),
+    ),
+    rssMiB: rssOf(pids),
+  };
 }
 
-function print(system: string, millicores: Record<string, number>): number {
+function print(system: string, { millicores, rssMiB }: AtRest): number {
   const total = Object.values(millicores).reduce((a, b) => a + b, 0);
-  console.log(`\n${system}: ${total.toFixed(0)} millicores in total at rest over ${SECONDS} s`);
+  const memory = Object.values(rssMiB).reduce<number>((a, b) => a + (b ?? 0), 0);
+  console.log(
+    `\n${system}: ${total.toFixed(0)} millicores in total at rest over ${SECONDS} s, ` +
+      `${memory.toFixed(0)} MiB resident`,
+  );
   for (const [name, value] of Object.entries(millicores).sort())
-    console.log(`  ${name.padEnd(16)} ${value.toFixed(1).padStart(6)} millicores`);
+    console.log(
+      `  ${name.padEnd(16)} ${value.toFixed(1).padStart(6)} millicores ${String(rssMiB[name] ?? '-').padStart(7)} MiB`,
+    );
   return total;
 }
 
-async function parleyAtRest(): Promise<Record<string, number>> {
+async function parleyAtRest(): Promise<AtRest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-idle-'));
   // A base port with the cluster's whole range free (decision-api +1.., command-log +101..).
   const basePort = (await freePort()) - 1;
@@ -86,7 +102,7 @@ async function parleyAtRest(): Promise<Record<string, number>> {
   }
 }
 
-async function etcdAtRest(): Promise<Record<string, number>> {
+async function etcdAtRest(): Promise<AtRest> {
   EtcdCluster.ensureInstalled(repoRoot);
   const cluster = await EtcdCluster.start(3);
   try {

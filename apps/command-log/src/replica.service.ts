@@ -3,10 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { encodeCommand } from '@parley/decision';
-import { KafkaMirror } from './mirror/kafka-mirror';
+import type { KafkaMirror } from './mirror/kafka-mirror';
 import { EntryType, Role } from '@parley/raft';
 import { ReplicaDriver } from '@parley/replica';
-import { S3Client } from '@aws-sdk/client-s3';
 import { peerTlsFrom } from '@parley/app-kit';
 import {
   FsSnapshotStore,
@@ -134,7 +133,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       snapshotFloor: () => this.mirror?.floor(),
       snapshotHoldEntriesMax: get('PARLEY_MIRROR_LAG_MAX_ENTRIES'),
     });
-    this.mirror = this.createMirror(id);
+    this.mirror = await this.createMirror(id);
     await this.replicaInstance.start();
     this.mirror?.start();
     this.walTruncated = replay.truncated;
@@ -165,6 +164,9 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
         'PARLEY_S3_ACCESS_KEY_ID and PARLEY_S3_SECRET_ACCESS_KEY are required with PARLEY_S3_ENDPOINT',
       );
     }
+    // Required here, with S3 configured, not imported at the top: the SDK is ~20 MiB resident.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     const client = new S3Client({
       endpoint,
       region: get('PARLEY_S3_REGION'),
@@ -209,9 +211,14 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     return this.tiered;
   }
 
-  private createMirror(id: string): KafkaMirror | undefined {
+  private async createMirror(id: string): Promise<KafkaMirror | undefined> {
     const brokers = this.config.get('PARLEY_KAFKA_BROKERS', { infer: true });
     if (!brokers) return undefined;
+    // Required here, with brokers configured, not imported at the top: kafkajs is ~13 MiB
+    // resident.
+    type MirrorModule = typeof import('./mirror/kafka-mirror');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { KafkaMirror } = require('./mirror/kafka-mirror') as MirrorModule;
     return new KafkaMirror({
       brokers,
       clusterId: this.config.get('PARLEY_CLUSTER_ID', { infer: true }),

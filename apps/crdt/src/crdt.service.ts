@@ -15,9 +15,17 @@ import { join } from 'node:path';
 import { CrdtConfig } from './config';
 import { DeltaBus } from './delta-bus/delta-bus.port';
 import { DirectDeltaBus } from './delta-bus/direct-delta-bus';
-import { NatsDeltaBus } from './delta-bus/nats-delta-bus';
 import { Version, whatPeerLacks } from './anti-entropy';
 import { ReplicaStore, StoreFullError, objectKey } from './replica-store';
+
+/**
+ * The NATS bus, required when NATS is configured rather than imported at the top: the nats
+ * client is ~12 MiB resident in a process that never uses it.
+ */
+function natsDeltaBus(): typeof import('./delta-bus/nats-delta-bus') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./delta-bus/nats-delta-bus') as typeof import('./delta-bus/nats-delta-bus');
+}
 
 const SNAPSHOT_EVERY_RECORDS = 10_000;
 const DIGEST_KEYS_PER_MESSAGE = 500;
@@ -97,7 +105,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     this.opener = new PacketOpener(this.get('PARLEY_CLUSTER_SECRET'));
     const natsUrl = this.get('PARLEY_NATS_URL');
     this.bus = natsUrl
-      ? new NatsDeltaBus(natsUrl, this.get('PARLEY_CLUSTER_ID'), id)
+      ? new (natsDeltaBus().NatsDeltaBus)(natsUrl, this.get('PARLEY_CLUSTER_ID'), id)
       : new DirectDeltaBus(
           this.get('PARLEY_HTTP_HOST'),
           this.get('PARLEY_CRDT_PEER_PORT'),

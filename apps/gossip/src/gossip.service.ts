@@ -11,9 +11,17 @@ import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GossipConfig } from './config';
 import { GossipTransport } from './gossip-transport.port';
-import { NatsGossipTransport } from './nats-transport';
 import { PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
 import { UdpTcpTransport } from './udp-transport';
+
+/**
+ * The NATS transport, required when chosen rather than imported at the top: the nats client is
+ * ~12 MiB resident in a process that never uses it.
+ */
+function natsTransport(): typeof import('./nats-transport') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./nats-transport') as typeof import('./nats-transport');
+}
 
 const EVENTS_KEPT = 1_000;
 const LEAVE_TICKS_MAX = 50;
@@ -80,7 +88,7 @@ export class GossipService implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.transport =
       get('PARLEY_GOSSIP_TRANSPORT') === 'nats'
-        ? new NatsGossipTransport(get('PARLEY_NATS_URL')!, address)
+        ? new (natsTransport().NatsGossipTransport)(get('PARLEY_NATS_URL')!, address)
         : new UdpTcpTransport(
             host,
             gossipPort,

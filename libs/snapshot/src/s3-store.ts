@@ -1,16 +1,4 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateBucketCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Snapshot } from '@parley/raft';
 import { decodeSnapshot, encodeSnapshotPieces, snapshotDigest } from './format';
 import { SnapshotStore } from './snapshot-store';
@@ -25,6 +13,13 @@ export interface S3SnapshotStoreOptions {
   /** Snapshots larger than this go up as a multipart upload of parts this size (≥ 5 MiB). */
   partBytes: number;
 }
+
+/**
+ * The SDK's commands, required by the first S3 call rather than imported at the top: the SDK is
+ * ~20 MiB resident, and a replica without S3 loads this module too (through the library's index).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdk = async () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
 
 const KEY_PATTERN = /snap-(\d{16})-(\d{16})\.snap$/;
 const DOWNLOAD_BYTES_MAX = 4 * 1024 * 1024 * 1024;
@@ -44,6 +39,7 @@ export class S3SnapshotStore implements SnapshotStore {
   constructor(private readonly options: S3SnapshotStoreOptions) {}
 
   async ensureBucket(): Promise<void> {
+    const { CreateBucketCommand, HeadBucketCommand } = await sdk();
     try {
       await this.options.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
     } catch {
@@ -52,6 +48,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    const { PutObjectCommand } = await sdk();
     // Hashed a slice per event-loop turn; one copy into a body for the SDK.
     const body = Buffer.concat(await encodeSnapshotPieces(snapshot));
     const key = this.key(snapshot.meta.index, snapshot.meta.term);
@@ -72,6 +69,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   async loadLatest(): Promise<Snapshot | undefined> {
+    const { GetObjectCommand } = await sdk();
     const newest = (await this.objects())[0];
     if (!newest) return undefined;
     const response = await this.options.client.send(
@@ -99,6 +97,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   private async objects(): Promise<{ key: string; index: number }[]> {
+    const { ListObjectsV2Command } = await sdk();
     const found: { key: string; index: number }[] = [];
     let token: string | undefined;
     // Bounded pagination: a prefix holds a handful of snapshots, never thousands of pages.
@@ -121,6 +120,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   private async prune(): Promise<void> {
+    const { DeleteObjectCommand } = await sdk();
     for (const old of (await this.objects()).slice(this.options.retain)) {
       await this.options.client.send(
         new DeleteObjectCommand({ Bucket: this.options.bucket, Key: old.key }),
@@ -133,6 +133,12 @@ export class S3SnapshotStore implements SnapshotStore {
     body: Buffer,
     metadata: Record<string, string>,
   ): Promise<void> {
+    const {
+      AbortMultipartUploadCommand,
+      CompleteMultipartUploadCommand,
+      CreateMultipartUploadCommand,
+      UploadPartCommand,
+    } = await sdk();
     const { client, bucket, partBytes } = this.options;
     const created = await client.send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata }),

@@ -3,15 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import { ensureTopics } from '@parley/app-kit';
 import { CRDT_BATCH_WRITES_MAX, CrdtBatchAnswer, CrdtWrite } from '@parley/crdt';
-import {
-  Admin,
-  Consumer,
-  EachBatchPayload,
-  Kafka,
-  KafkaMessage,
-  Producer,
-  logLevel,
-} from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { CommandLogClient } from '../cluster-client/command-log-client';
 import { CrdtUpstream } from '../cluster-client/http-upstream';
 import { DecisionApiConfig } from '../config';
@@ -131,9 +123,13 @@ export class AgentEventsConsumer implements OnApplicationBootstrap, OnApplicatio
     return this.config.get(key, { infer: true });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const brokers = this.get('PARLEY_KAFKA_BROKERS');
     if (!brokers) return;
+    // Required here, with brokers configured, not imported at the top: kafkajs is ~13 MiB
+    // resident.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
     const kafka = new Kafka({
       clientId: `decision-api-${this.get('PARLEY_NODE_ID')}`,
       brokers,
