@@ -313,7 +313,14 @@ export class KafkaMirror {
       await consumer.subscribe({ topic: this.options.rawLogTopic, fromBeginning: true });
       return await new Promise<number | undefined>((resolve) => {
         let best: number | undefined;
-        // Aborted records and markers are never delivered, so silence also ends the scan.
+        // Aborted records and transaction markers are never delivered as messages, and a
+        // window usually ends in a marker: a fetched batch counts them in its last offset, so
+        // the window ends when the batch holding its last offset is done (after its messages).
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          if (Number(payload.lastOffset) >= to - 1) resolve(best);
+        });
+        // Silence also ends the scan (a window of aborted records only, a fetch that says
+        // nothing of them).
         let idle = setTimeout(() => resolve(best), TAIL_IDLE_MS);
         void consumer.run({
           eachMessage: async ({ message }) => {
