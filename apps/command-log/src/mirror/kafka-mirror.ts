@@ -94,7 +94,7 @@ export class KafkaMirror {
   /** Highest index known to be committed in Kafka, once resolved for this leadership. */
   private published: number | undefined;
   private pumping = false;
-  /** A pump is queued (setImmediate) or running: at most one of each. */
+  /** A pump is queued by record() (setImmediate): at most one at a time. */
   private pumpQueued = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private lastTransactionAt = 0;
