@@ -5,9 +5,11 @@
 // --data-dir D (default .data), --with-brokers (use the Kafka, NATS and S3 that
 // `npm run infra:up` started, read from .infra/env), --tls (HTTPS and mutual TLS on every internal
 // hop, with a CA and node certificate made by openssl under <data-dir>/tls), --from-source (run the
-// TypeScript sources instead of the compiled dist/), --election-ms MS (the replicas' election timeout). The nodes are wired together: command-log replicas form one
-// Raft cluster, gossip members join through each other, crdt replicas replicate directly, and
-// decision-api fronts them all. A child that dies unexpectedly is restarted after a pause
+// TypeScript sources instead of the compiled dist/), --election-ms MS (the replicas' election timeout),
+// --colocated (one process per node: its command-log replica, crdt replica, gossip member and a
+// decision-api, which calls its own replica in-process; else every app is its own process and
+// one decision-api fronts them all). The nodes are wired together: command-log replicas form one
+// Raft cluster, gossip members join through each other, crdt replicas replicate directly. A child that dies unexpectedly is restarted after a pause
 // (a supervisor's job: the others carry on, as they would in production); one that keeps dying
 // stops the cluster. The PID of every child is kept in <data-dir>/processes.json.
 const { spawn } = require('node:child_process');
@@ -168,6 +170,7 @@ const restarts = new Map(); // name -> recent restart times
 const portOf = (app, i) =>
   basePort + { 'command-log': 100, crdt: 200, gossip: 300, 'decision-api': 0 }[app] + i;
 
+/** Runs `app` (or, as `node`, a node process: see apps/node) for node i. */
 function start(app, i, env) {
   const name = `${app}-${i}`;
   const child = spawn(process.execPath, entryArgs(app), {
@@ -175,7 +178,7 @@ function start(app, i, env) {
     env: {
       PATH: process.env.PATH,
       PARLEY_NODE_ID: `n${i}`,
-      PARLEY_HTTP_PORT: String(portOf(app, i)),
+      PARLEY_HTTP_PORT: String(portOf(app === 'node' ? 'decision-api' : app, i)),
       PARLEY_DATA_DIR: path.join(dataDir, app),
       ...tls.env,
       ...env,
@@ -240,54 +243,97 @@ const peerPort = (i) => basePort + 1100 + i;
 const rpcPort = (i) => basePort + 1200 + i;
 const gossipPort = (i) => basePort + 1300 + i;
 const crdtPeerPort = (i) => basePort + 1400 + i;
-for (const i of ids) {
+const colocated = args.includes('--colocated');
+/** Each app's settings for node i (as its own process; a node process takes them all). */
+function settingsOf(i) {
   const others = ids.filter((j) => j !== i);
-  start('command-log', i, {
-    ...electionSettings,
-    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_PEER_PORT: String(peerPort(i)),
-    PARLEY_RPC_PORT: String(rpcPort(i)),
-    PARLEY_PEERS: ids.map((j) => `n${j}=${host}:${peerPort(j)}`).join(','),
-    ...brokers.commandLog,
-  });
-  start('gossip', i, {
-    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_GOSSIP_PORT: String(gossipPort(i)),
-    PARLEY_GOSSIP_APP_ADDRESS: `${host}:${portOf('command-log', i)}`,
-    ...(others.length > 0
-      ? { PARLEY_GOSSIP_SEEDS: others.map((j) => `${host}:${gossipPort(j)}`).join(',') }
-      : {}),
-  });
-  start('crdt', i, {
-    PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
-    PARLEY_CRDT_PEER_PORT: String(crdtPeerPort(i)),
-    ...(others.length > 0
-      ? { PARLEY_CRDT_PEERS: others.map((j) => `${host}:${crdtPeerPort(j)}`).join(',') }
-      : {}),
-    ...brokers.crdt,
-  });
+  return {
+    'command-log': {
+      ...electionSettings,
+      PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+      PARLEY_PEER_PORT: String(peerPort(i)),
+      PARLEY_RPC_PORT: String(rpcPort(i)),
+      PARLEY_PEERS: ids.map((j) => `n${j}=${host}:${peerPort(j)}`).join(','),
+      ...brokers.commandLog,
+    },
+    gossip: {
+      PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+      PARLEY_GOSSIP_PORT: String(gossipPort(i)),
+      PARLEY_GOSSIP_APP_ADDRESS: `${host}:${portOf('command-log', i)}`,
+      ...(others.length > 0
+        ? { PARLEY_GOSSIP_SEEDS: others.map((j) => `${host}:${gossipPort(j)}`).join(',') }
+        : {}),
+    },
+    crdt: {
+      PARLEY_CLUSTER_SECRET: secrets.clusterSecret,
+      PARLEY_CRDT_PEER_PORT: String(crdtPeerPort(i)),
+      ...(others.length > 0
+        ? { PARLEY_CRDT_PEERS: others.map((j) => `${host}:${crdtPeerPort(j)}`).join(',') }
+        : {}),
+      ...brokers.crdt,
+    },
+    'decision-api': {
+      PARLEY_API_KEYS: `operator:${secrets.operatorKey},agent:${secrets.agentKey},reader:${secrets.readerKey}`,
+      PARLEY_RPC_SECRET: secrets.clusterSecret,
+      // A node's decision-api reaches its own replica in-process: it lists the others only.
+      PARLEY_COMMAND_LOG_NODES: (colocated ? others : ids)
+        .map((j) => `${host}:${rpcPort(j)}`)
+        .join(','),
+      PARLEY_CRDT_NODES: (colocated ? [i] : ids)
+        .map((j) => `${host}:${portOf('crdt', j)}`)
+        .join(','),
+      PARLEY_GOSSIP_NODES: (colocated ? [i] : ids)
+        .map((j) => `${host}:${portOf('gossip', j)}`)
+        .join(','),
+      // Prefer: respond-async (parley --async) queues writes here, durably, while no leader answers.
+      PARLEY_OUTBOX_DIR: path.join(dataDir, 'decision-api', colocated ? `n${i}` : '', 'outbox'),
+      ...brokers.api,
+    },
+  };
 }
-start('decision-api', 1, {
-  PARLEY_API_KEYS: `operator:${secrets.operatorKey},agent:${secrets.agentKey},reader:${secrets.readerKey}`,
-  PARLEY_RPC_SECRET: secrets.clusterSecret,
-  PARLEY_COMMAND_LOG_NODES: ids.map((j) => `${host}:${rpcPort(j)}`).join(','),
-  PARLEY_CRDT_NODES: ids.map((j) => `${host}:${portOf('crdt', j)}`).join(','),
-  PARLEY_GOSSIP_NODES: ids.map((j) => `${host}:${portOf('gossip', j)}`).join(','),
-  // Prefer: respond-async (parley --async) queues writes here, durably, while no leader answers.
-  PARLEY_OUTBOX_DIR: path.join(dataDir, 'decision-api', 'outbox'),
-  ...brokers.api,
-});
+
+/** One node process's settings: each app's own, its HTTP port named for it (see apps/node). */
+function nodeSettings(i) {
+  const settings = settingsOf(i);
+  return {
+    ...settings['command-log'],
+    ...settings.gossip,
+    ...settings.crdt,
+    ...settings['decision-api'],
+    PARLEY_COMMAND_LOG__HTTP_PORT: String(portOf('command-log', i)),
+    PARLEY_CRDT__HTTP_PORT: String(portOf('crdt', i)),
+    PARLEY_GOSSIP__HTTP_PORT: String(portOf('gossip', i)),
+    // The same folders as the separate processes use: a data folder runs either way.
+    PARLEY_COMMAND_LOG__DATA_DIR: path.join(dataDir, 'command-log'),
+    PARLEY_CRDT__DATA_DIR: path.join(dataDir, 'crdt'),
+    PARLEY_GOSSIP__DATA_DIR: path.join(dataDir, 'gossip'),
+    PARLEY_DECISION_API__DATA_DIR: path.join(dataDir, 'decision-api'),
+  };
+}
+
+for (const i of ids) {
+  if (colocated) {
+    start('node', i, nodeSettings(i));
+    continue;
+  }
+  const settings = settingsOf(i);
+  start('command-log', i, settings['command-log']);
+  start('gossip', i, settings.gossip);
+  start('crdt', i, settings.crdt);
+}
+if (!colocated) start('decision-api', 1, settingsOf(1)['decision-api']);
 
 console.log(
   `Parley local cluster: ${nodes} node(s), data in ${dataDir}` +
     (args.includes('--with-brokers') ? ' (with Kafka, NATS and S3)' : '') +
-    (tls.ca ? ' (TLS on every hop)' : ''),
+    (tls.ca ? ' (TLS on every hop)' : '') +
+    (colocated ? ' (one process per node)' : ''),
 );
 console.log(`  dashboard     ${scheme}://127.0.0.1:${portOf('decision-api', 1)}/`);
 console.log(`  decision-api  ${scheme}://127.0.0.1:${portOf('decision-api', 1)}/docs`);
 for (let i = 1; i <= nodes; i += 1) {
   console.log(
-    `  node ${i}: command-log :${portOf('command-log', i)}  crdt :${portOf('crdt', i)}  gossip :${portOf('gossip', i)}`,
+    `  node ${i}: ${colocated ? `decision-api :${portOf('decision-api', i)}  ` : ''}command-log :${portOf('command-log', i)}  crdt :${portOf('crdt', i)}  gossip :${portOf('gossip', i)}`,
   );
 }
 console.log(`  API keys: ${secretsFile}`);

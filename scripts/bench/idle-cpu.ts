@@ -1,9 +1,11 @@
 /**
  * CPU at rest (npm run bench:idle): a local 3-node Parley cluster as `npm start` runs it (ten
- * processes, the compiled dist/ unless --from-source) against a 3-member etcd cluster, each
- * left alone for --settle seconds, then each process's user + system time read from /proc over
- * --seconds, and each process's resident memory (RSS) at the end. Prints millicores and MiB per
- * process and in total; asserts nothing.
+ * processes, the compiled dist/ unless --from-source), the same cluster as `npm start --
+ * --colocated` runs it (three node processes), and a 3-member etcd cluster, one after the other
+ * in one run, each left alone for --settle seconds, then each process's user + system time read
+ * from /proc over --seconds, and each process's resident memory (RSS) at the end. Prints
+ * millicores and MiB per process and in total; asserts nothing. --layout separate|colocated|both
+ * picks the Parley layouts (both by default).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,8 +31,13 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '10' },
     'from-source': { type: 'boolean', default: false },
     'skip-etcd': { type: 'boolean', default: false },
+    layout: { type: 'string', default: 'both' },
   },
 });
+const LAYOUTS = (['separate', 'colocated'] as const).filter(
+  (layout) => values.layout === 'both' || values.layout === layout,
+);
+if (LAYOUTS.length === 0) throw new Error('--layout must be separate, colocated or both');
 const SECONDS = Number(values.seconds);
 const SETTLE_MS = Number(values.settle) * 1000;
 
@@ -65,7 +72,9 @@ function print(system: string, { millicores, rssMiB }: AtRest): number {
   return total;
 }
 
-async function parleyAtRest(): Promise<AtRest> {
+/** A local cluster's processes: ten apart, or three node processes (--colocated). */
+async function parleyAtRest(layout: 'separate' | 'colocated'): Promise<AtRest> {
+  const processes = layout === 'colocated' ? 3 : 10;
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-idle-'));
   // A base port with the cluster's whole range free (decision-api +1.., command-log +101..).
   const basePort = (await freePort()) - 1;
@@ -78,6 +87,7 @@ async function parleyAtRest(): Promise<AtRest> {
       '--base-port',
       String(basePort),
       ...(values['from-source'] ? ['--from-source'] : []),
+      ...(layout === 'colocated' ? ['--colocated'] : []),
     ],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -86,11 +96,11 @@ async function parleyAtRest(): Promise<AtRest> {
     await waitForHttp(`http://127.0.0.1:${basePort + 1}/health/ready`, 200, 180_000);
     const processesFile = join(dataDir, 'processes.json');
     const pids = await waitFor(
-      'ten processes in processes.json',
+      `${processes} processes in processes.json`,
       () => {
         if (!existsSync(processesFile)) return undefined;
         const listed = JSON.parse(readFileSync(processesFile, 'utf8')) as Record<string, number>;
-        return Object.keys(listed).length >= 10 ? listed : undefined;
+        return Object.keys(listed).length >= processes ? listed : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
@@ -113,10 +123,18 @@ async function etcdAtRest(): Promise<AtRest> {
 }
 
 async function main(): Promise<void> {
-  const parley = print('Parley (npm start, 3 nodes)', await parleyAtRest());
+  const parley: [string, number][] = [];
+  for (const layout of LAYOUTS) {
+    const title =
+      layout === 'colocated'
+        ? 'Parley (npm start -- --colocated, 3 node processes)'
+        : 'Parley (npm start, 3 nodes, 10 processes)';
+    parley.push([layout, print(title, await parleyAtRest(layout))]);
+  }
   if (values['skip-etcd']) return;
   const etcd = print('etcd (3 members)', await etcdAtRest());
-  console.log(`\nParley / etcd at rest: ${(parley / etcd).toFixed(1)}x`);
+  for (const [layout, millicores] of parley)
+    console.log(`Parley ${layout} / etcd at rest: ${(millicores / etcd).toFixed(1)}x`);
 }
 
 main().catch((error: unknown) => {

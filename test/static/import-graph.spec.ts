@@ -48,6 +48,22 @@ describe('layerViolations', () => {
     ]);
   });
 
+  it("lets the node app import other apps' definitions, and nothing else of theirs", () => {
+    expect(
+      layerViolations([
+        edge('apps/node/src/main.ts', 'apps/command-log/src/command-log.app'),
+        edge('apps/node/src/main.ts', 'apps/decision-api/src/decision-api.app'),
+        edge('apps/node/src/main.ts', 'apps/crdt/src/replica-store'),
+        edge('apps/gossip/src/main.ts', 'apps/crdt/src/crdt.app'),
+        edge('apps/node/src/main.ts', 'apps/crdt/src/gossip.app'),
+      ]),
+    ).toEqual([
+      "no-app-to-app: apps/node/src/main.ts imports 'apps/crdt/src/replica-store' (apps/crdt); share it through a lib",
+      "no-app-to-app: apps/gossip/src/main.ts imports 'apps/crdt/src/crdt.app' (apps/crdt); share it through a lib",
+      "no-app-to-app: apps/node/src/main.ts imports 'apps/crdt/src/gossip.app' (apps/crdt); share it through a lib",
+    ]);
+  });
+
   it('flags a lib that imports an app', () => {
     expect(layerViolations([edge('libs/x/src/index.ts', 'apps/a/src/config')])).toEqual([
       "no-lib-to-app: libs/x/src/index.ts imports 'apps/a/src/config' (apps/a)",

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ClientTls, getJson } from './https';
 import { waitFor } from './wait';
 
-export type AppName = 'command-log' | 'gossip' | 'crdt' | 'decision-api';
+/** An app, or `node`: several apps in one process (apps/node). */
+export type AppName = 'command-log' | 'gossip' | 'crdt' | 'decision-api' | 'node';
 
 const repoRoot = join(__dirname, '..', '..');
 

@@ -1,10 +1,5 @@
 import 'reflect-metadata';
 import { bootstrapApp } from '@parley/app-kit';
-import { crdtConfigSchema } from './config';
-import { CrdtModule } from './crdt.module';
+import { crdtApp } from './crdt.app';
 
-void bootstrapApp({
-  name: 'crdt',
-  schema: crdtConfigSchema,
-  module: (config) => CrdtModule.register(config),
-});
+void bootstrapApp(crdtApp);

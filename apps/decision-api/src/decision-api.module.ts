@@ -4,6 +4,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LivenessController, peerTls } from '@parley/app-kit';
+import type { LocalCommandLog } from '@parley/command-log-api';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { SlidingWindowStorage } from './auth/sliding-window-storage';
@@ -36,8 +37,11 @@ export const DECISION_CONTROLLERS = [StrongController, EventualController] as co
 
 @Module({})
 export class DecisionApiModule {
-  /** The configuration was validated before this runs; Nest's ConfigService serves it typed. */
-  static register(config: DecisionApiConfig): DynamicModule {
+  /**
+   * The configuration was validated before this runs; Nest's ConfigService serves it typed.
+   * `localCommandLog`: the command-log replica of this process, in a node process.
+   */
+  static register(config: DecisionApiConfig, localCommandLog?: LocalCommandLog): DynamicModule {
     // Every hop decision-api dials inside the cluster uses the peer TLS identity when set.
     const tls = peerTls(config);
     return {
@@ -96,6 +100,7 @@ export class DecisionApiModule {
               suspectProbeIntervalMs: config.PARLEY_RPC_SUSPECT_PROBE_MS,
             },
             tls,
+            localCommandLog,
           ),
         },
         {

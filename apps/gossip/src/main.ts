@@ -1,10 +1,5 @@
 import 'reflect-metadata';
 import { bootstrapApp } from '@parley/app-kit';
-import { gossipConfigSchema } from './config';
-import { GossipModule } from './gossip.module';
+import { gossipApp } from './gossip.app';
 
-void bootstrapApp({
-  name: 'gossip',
-  schema: gossipConfigSchema,
-  module: (config) => GossipModule.register(config),
-});
+void bootstrapApp(gossipApp);

@@ -64,14 +64,31 @@ interface BaseConfig extends HttpTlsConfig {
   PARLEY_HTTP_BODY_BYTES_MAX: number;
 }
 
+/** How `bootstrapApp` runs an app: alone in its process (the defaults), or as part of a node. */
+export interface BootstrapOptions {
+  /** The settings, `process.env` by default. */
+  env?: Record<string, string | undefined>;
+  /**
+   * Whether the app closes itself on SIGTERM and SIGINT (true by default). A process that runs
+   * several apps turns it off and closes them itself, in the order it needs.
+   */
+  shutdownHooks?: boolean;
+  /**
+   * The log lines' prefix, `<app>/<node id>` by default. Nest's loggers are process-wide, so a
+   * process running several apps gives them one prefix and tells them apart by context.
+   */
+  logPrefix?: string;
+}
+
 /**
  * Validates configuration once, then boots the Nest application. A bad setting stops start-up
  * with one line on stderr naming the variable and what it expects, and exit code 2.
  */
 export async function bootstrapApp<S extends z.ZodObject>(
   definition: AppDefinition<S>,
-  env: Record<string, string | undefined> = process.env,
+  options: BootstrapOptions = {},
 ): Promise<INestApplication | undefined> {
+  const env = options.env ?? process.env;
   let config: z.output<S> & BaseConfig;
   try {
     config = loadConfig(definition.name, definition.schema, env) as z.output<S> & BaseConfig;
@@ -84,7 +101,7 @@ export async function bootstrapApp<S extends z.ZodObject>(
     throw error;
   }
   const logger = new ConsoleLogger({
-    prefix: `${definition.name}/${config.PARLEY_NODE_ID}`,
+    prefix: options.logPrefix ?? `${definition.name}/${config.PARLEY_NODE_ID}`,
     json: config.PARLEY_LOG_FORMAT === 'json',
     logLevels: levelsFrom[config.PARLEY_LOG_LEVEL],
   });
@@ -93,7 +110,7 @@ export async function bootstrapApp<S extends z.ZodObject>(
     platform === 'fastify'
       ? await createOnFastify(definition.module(config), logger, config)
       : await createOnExpress(definition.module(config), logger, config);
-  app.app.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) app.app.enableShutdownHooks();
   if (app.express) {
     // The app's own middleware (request ids, metrics, security headers) first, then the body
     // parser: an answer to a body that does not parse gets them too.

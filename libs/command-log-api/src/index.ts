@@ -1,1 +1,2 @@
 export * from './rpc-patterns';
+export * from './local-command-log';

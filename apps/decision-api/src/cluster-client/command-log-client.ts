@@ -7,6 +7,7 @@ import { backoffDelayMs, createBreaker } from '@parley/resilience';
 import type CircuitBreaker from 'opossum';
 import { firstValueFrom, timeout } from 'rxjs';
 import type {
+  LocalCommandLog,
   NodeStatus,
   ProposeBatchRequest,
   ProposeBatchResponse,
@@ -19,6 +20,7 @@ import type {
 } from '@parley/command-log-api';
 import {
   ANY_REPLICA,
+  LOCAL_REPLICA,
   NOT_A_MEMBER,
   PROPOSE_BATCH_MAX,
   READ_BATCH_MAX,
@@ -144,8 +146,13 @@ export class CommandLogClient implements OnApplicationShutdown {
     liveness: ReplicaLivenessOptions = REPLICA_LIVENESS_DEFAULTS,
     /** Mutual TLS to the replicas' TCP microservice port; plain TCP when unset. */
     private readonly tls?: PeerTls,
+    /**
+     * The replica in this process, when decision-api runs in a node process beside one: called
+     * in-process as the address LOCAL_REPLICA, with `nodes` the other replicas (TCP only).
+     */
+    private readonly local?: LocalCommandLog,
   ) {
-    this.nodes = nats ? [ANY_REPLICA] : nodes;
+    this.nodes = nats ? [ANY_REPLICA] : local ? [LOCAL_REPLICA, ...nodes] : nodes;
     this.liveness = new ReplicaLiveness(
       (address) =>
         this.sendRaw(address, RPC.status, {}, liveness.probeTimeoutMs) as Promise<NodeStatus>,
@@ -173,8 +180,10 @@ export class CommandLogClient implements OnApplicationShutdown {
     return this.nodes.length;
   }
 
+  /** Some replica to call, and the secret to sign with unless the only one is in-process. */
   get configured(): boolean {
-    return this.nodes.length > 0 && this.secret !== undefined;
+    const remote = this.nodes.some((address) => address !== LOCAL_REPLICA);
+    return this.nodes.length > 0 && (this.secret !== undefined || !remote);
   }
 
   /** `traceId` follows the command into command-log's logs (REST request id, Kafka offset). */
@@ -595,6 +604,7 @@ export class CommandLogClient implements OnApplicationShutdown {
     body: object,
     timeoutMs = this.commitTimeoutMs + TRANSPORT_TIMEOUT_SLACK_MS,
   ): Promise<unknown> {
+    if (address === LOCAL_REPLICA && this.local) return this.local.call(pattern, body);
     const signed = signRpc(this.secret!, pattern, body);
     const wait = timeout(timeoutMs);
     if (this.nats) {
