@@ -1,10 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { AppDefinition } from '@parley/app-kit';
-import type { LocalCommandLog } from '@parley/command-log-api';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { decisionApiConfigSchema } from './config';
-import { DECISION_CONTROLLERS, DecisionApiModule, GLOBAL_GUARDS } from './decision-api.module';
+import {
+  DECISION_CONTROLLERS,
+  DecisionApiModule,
+  GLOBAL_GUARDS,
+  LocalReplicas,
+} from './decision-api.module';
 import { installFastLane } from './http/fast-lane/install-fast-lane';
 import { Middleware } from './http/fast-lane/fast-lane';
 import { installOnFastify, swaggerAppOnFastify } from './http/fastify-hooks';
@@ -14,15 +18,15 @@ import { requestMetrics } from './metrics/request-metrics';
 
 /**
  * The decision-api app as `bootstrapApp` runs it: alone (main.ts), or as part of a node process
- * beside a command-log replica, which it then calls in-process (`localCommandLog`).
+ * beside the command-log and crdt replicas it then calls in-process (`local`).
  */
 export function decisionApiApp(
-  localCommandLog?: LocalCommandLog,
+  local: LocalReplicas = {},
 ): AppDefinition<typeof decisionApiConfigSchema> {
   return {
     name: 'decision-api',
     schema: decisionApiConfigSchema,
-    module: (config) => DecisionApiModule.register(config, localCommandLog),
+    module: (config) => DecisionApiModule.register(config, local),
     platform: (config) => config.PARLEY_HTTP_PLATFORM,
     beforeListen: async (app, config, parts) => {
       const registry = app.get(Metrics);

@@ -5,6 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LivenessController, peerTls } from '@parley/app-kit';
 import type { LocalCommandLog } from '@parley/command-log-api';
+import type { LocalCrdtWrites } from '@parley/crdt';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { SlidingWindowStorage } from './auth/sliding-window-storage';
@@ -35,13 +36,19 @@ export const GLOBAL_GUARDS = [ApiKeyGuard, KeyThrottlerGuard] as const;
 /** The controllers of the decision routes (SPEC §3), the ones the fast lane serves. */
 export const DECISION_CONTROLLERS = [StrongController, EventualController] as const;
 
+/** The replicas a decision-api reaches in-process when it runs in a node process (apps/node). */
+export interface LocalReplicas {
+  commandLog?: LocalCommandLog;
+  crdtWrites?: LocalCrdtWrites;
+}
+
 @Module({})
 export class DecisionApiModule {
   /**
    * The configuration was validated before this runs; Nest's ConfigService serves it typed.
-   * `localCommandLog`: the command-log replica of this process, in a node process.
+   * `local`: the command-log and crdt replicas of this process, in a node process.
    */
-  static register(config: DecisionApiConfig, localCommandLog?: LocalCommandLog): DynamicModule {
+  static register(config: DecisionApiConfig, local: LocalReplicas = {}): DynamicModule {
     // Every hop decision-api dials inside the cluster uses the peer TLS identity when set.
     const tls = peerTls(config);
     return {
@@ -100,7 +107,7 @@ export class DecisionApiModule {
               suspectProbeIntervalMs: config.PARLEY_RPC_SUSPECT_PROBE_MS,
             },
             tls,
-            localCommandLog,
+            local.commandLog,
           ),
         },
         {
@@ -124,10 +131,14 @@ export class DecisionApiModule {
           provide: EventualWrites,
           inject: [CrdtUpstream],
           useFactory: (crdt: CrdtUpstream) =>
-            new EventualWrites(crdt, {
-              batchMax: config.PARLEY_CRDT_BATCH_WRITES_MAX,
-              inFlightMax: config.PARLEY_CRDT_BATCHES_IN_FLIGHT,
-            }),
+            new EventualWrites(
+              crdt,
+              {
+                batchMax: config.PARLEY_CRDT_BATCH_WRITES_MAX,
+                inFlightMax: config.PARLEY_CRDT_BATCHES_IN_FLIGHT,
+              },
+              local.crdtWrites,
+            ),
         },
         {
           provide: GossipUpstream,

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { bootstrapApp } from '@parley/app-kit';
-import type { LocalCommandLog } from '@parley/command-log-api';
 import { commandLogApp, localCommandLogOf } from '../../command-log/src/command-log.app';
-import { crdtApp } from '../../crdt/src/crdt.app';
+import { crdtApp, localCrdtWritesOf } from '../../crdt/src/crdt.app';
 import { decisionApiApp } from '../../decision-api/src/decision-api.app';
 import { gossipApp } from '../../gossip/src/gossip.app';
 import { NodePart, nodeEnvironments } from './node-parts';
@@ -11,7 +10,8 @@ import { NodePart, nodeEnvironments } from './node-parts';
 /**
  * A Parley node: a command-log replica, a crdt replica, a gossip member and decision-api in one
  * process (PARLEY_NODE_PARTS picks some), sharing one Node.js runtime instead of four, and
- * decision-api calling its own replica in-process instead of over TCP. The separate apps remain
+ * decision-api calling its own replicas in-process: commands and reads to the command-log
+ * replica (the others over TCP), eventual writes to the crdt replica (its reads over HTTP). The separate apps remain
  * the other way to deploy; both run the same code. node-parts.ts says how settings are shared.
  */
 const definitions = {
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   }
   const logPrefix = `node/${process.env.PARLEY_NODE_ID ?? 'node-1'}`;
   const started: [NodePart, INestApplication][] = [];
-  let local: LocalCommandLog | undefined;
+  const local: Parameters<typeof decisionApiApp>[0] = {};
   try {
     for (const part of split.parts) {
       const definition = part === 'decision-api' ? decisionApiApp(local) : definitions[part];
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
       });
       if (!app) break; // a bad setting, reported with exit code 2
       started.push([part, app]);
-      if (part === 'command-log') local = localCommandLogOf(app);
+      if (part === 'command-log') local.commandLog = localCommandLogOf(app);
+      if (part === 'crdt') local.crdtWrites = localCrdtWritesOf(app);
     }
   } catch (error) {
     process.stderr.write(`node: start-up failed: ${(error as Error).stack ?? String(error)}\n`);

@@ -53,6 +53,15 @@ export const CRDT_WRITES_MAX = 200;
  */
 export type CrdtWriteAnswer = { status: 202 } | { status: 400 | 507; message: string };
 
+/**
+ * The same call in-process: a decision-api that runs in one node process with a crdt replica
+ * hands it the `{ writes }` body directly, without the HTTP hop, and gets the same answers (or a
+ * rejection where the route would answer 400 to the whole body).
+ */
+export interface LocalCrdtWrites {
+  writes(body: { writes: CrdtWrite[] }): Promise<{ answers: CrdtWriteAnswer[] }>;
+}
+
 /** Each write of a `{ writes }` body checked on its own: a valid write, or why it is not. */
 export function parseCrdtWrites(
   raw: unknown,

@@ -84,6 +84,27 @@ export class EtcdCluster {
     return cluster;
   }
 
+  /** The client URL of the member that leads (maintenance status: its id is the leader's). */
+  async leaderUrl(): Promise<string> {
+    const leader = await waitFor(
+      'an etcd leader',
+      async () => {
+        for (const member of this.members) {
+          const status = await fetch(`${member.clientUrl}/v3/maintenance/status`, {
+            method: 'POST',
+            body: '{}',
+          })
+            .then((r) => r.json() as Promise<{ header?: { member_id?: string }; leader?: string }>)
+            .catch(() => undefined);
+          if (status?.leader && status.header?.member_id === status.leader) return member;
+        }
+        return undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    return leader.clientUrl;
+  }
+
   pids(): Record<string, number> {
     return Object.fromEntries(this.members.map((m) => [`etcd-${m.name}`, m.process.pid!]));
   }

@@ -48,6 +48,50 @@ describe('EventualWrites', () => {
     ]);
   });
 
+  it('in a node process, hands the batch to its own replica in-process, never over HTTP', async () => {
+    const crdt = replica(accepted);
+    const batches: CrdtWrite[][] = [];
+    const local = {
+      writes: async (body: { writes: CrdtWrite[] }) => {
+        batches.push(body.writes);
+        return {
+          answers: body.writes.map((w) =>
+            w.name === 'full'
+              ? { status: 507 as const, message: 'no room' }
+              : { status: 202 as const },
+          ),
+        };
+      },
+    };
+    const writes = new EventualWrites(crdt, { batchMax: 200, inFlightMax: 1 }, local);
+    const answers = await Promise.all(['a', 'full'].map((name) => writes.submit(increment(name))));
+    expect({ batches, httpCalls: crdt.calls }).toEqual({
+      batches: [['a', 'full'].map(increment)],
+      httpCalls: [],
+    });
+    expect(answers).toEqual([{ status: 202 }, { status: 507, message: 'no room' }]);
+  });
+
+  it('refuses the callers when its own replica refuses the whole call, as over HTTP', async () => {
+    const refusing = {
+      writes: () =>
+        Promise.reject(
+          Object.assign(new Error('writes must be an array'), { getStatus: () => 400 }),
+        ),
+    };
+    const writes = new EventualWrites(
+      replica(accepted),
+      { batchMax: 200, inFlightMax: 1 },
+      refusing,
+    );
+    const refusal = await writes.submit(increment('a')).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ClusterRefused);
+    expect((refusal as ClusterRefused).outcome).toMatchObject({
+      kind: 'upstream-refused',
+      detail: 'the crdt replica answered a batch with 400',
+    });
+  });
+
   it('with batchMax 1 sends a call per write', async () => {
     const crdt = replica(accepted);
     const writes = new EventualWrites(crdt, { batchMax: 1, inFlightMax: 64 });

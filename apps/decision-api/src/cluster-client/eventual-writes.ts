@@ -1,4 +1,4 @@
-import { CRDT_WRITES_MAX, CrdtWrite, CrdtWriteAnswer } from '@parley/crdt';
+import { CRDT_WRITES_MAX, CrdtWrite, CrdtWriteAnswer, LocalCrdtWrites } from '@parley/crdt';
 import { ClusterRefused, unavailable } from './outcomes';
 import { HttpUpstream } from './http-upstream';
 import { RequestBatcher } from './request-batcher';
@@ -31,6 +31,8 @@ export class EventualWrites {
   constructor(
     private readonly crdt: Pick<HttpUpstream, 'call'>,
     options: EventualWritesOptions,
+    /** The crdt replica of this process, in a node process: called in-process instead. */
+    private readonly local?: LocalCrdtWrites,
   ) {
     this.batcher = new RequestBatcher((writes) => this.send(writes), {
       batchMax: Math.min(options.batchMax, CRDT_WRITES_MAX),
@@ -50,7 +52,9 @@ export class EventualWrites {
   }
 
   private async send(writes: CrdtWrite[]): Promise<EventualAnswer[]> {
-    const { status, json } = await this.crdt.call('POST', '/v1/crdt/writes', { writes });
+    const { status, json } = this.local
+      ? await this.sendLocally(writes)
+      : await this.crdt.call('POST', '/v1/crdt/writes', { writes });
     const answers = (json as { answers?: unknown } | undefined)?.answers;
     if (status !== 200 || !Array.isArray(answers))
       // Every write was checked here first, so a refused call is the replica's fault (or a
@@ -60,5 +64,15 @@ export class EventualWrites {
         detail: `the crdt replica answered a batch with ${status}`,
       });
     return answers as EventualAnswer[];
+  }
+
+  /** The same call to the replica in this process, answered as its route would answer it. */
+  private async sendLocally(writes: CrdtWrite[]): Promise<{ status: number; json: unknown }> {
+    try {
+      return { status: 200, json: await this.local!.writes({ writes }) };
+    } catch (error) {
+      const status = (error as { getStatus?: () => number }).getStatus?.() ?? 500;
+      return { status, json: undefined };
+    }
   }
 }
