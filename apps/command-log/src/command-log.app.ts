@@ -17,6 +17,9 @@ export const commandLogApp: AppDefinition<typeof commandLogConfigSchema> = {
   schema: commandLogConfigSchema,
   module: (config) => CommandLogModule.register(config),
   beforeListen: async (app, config) => {
+    // The replica starts (WAL replay, recovery) before the microservice API opens: a caller that
+    // connects early waits for the port instead of meeting a replica that is not there yet.
+    await app.init();
     // The microservice API for decision-api over Nest's TCP transport; mutual TLS with the peer
     // certificates when they are configured (decision-api presents its own).
     const tcp = app.connectMicroservice(
