@@ -225,3 +225,73 @@ describe('temporary refusals (back-pressure, leadership transfer)', () => {
     expect(problem.extra).toMatchObject({ retryAfterSeconds: 1, type: 'transferring-leadership' });
   });
 });
+
+describe('CommandLogClient in a node process (its own replica in-process)', () => {
+  /** A replica in this process that holds each propose-batch until told to answer it. */
+  function heldLocalReplica(role: 'leader' | 'follower') {
+    const batches: { commands: string[]; answer: () => void }[] = [];
+    const calls: string[] = [];
+    return {
+      batches,
+      calls,
+      call: (pattern: string, body: object): Promise<unknown> => {
+        calls.push(pattern);
+        if (pattern !== 'command-log.propose-batch')
+          return Promise.resolve({ id: 'n1', role, leader: role === 'leader' ? 'n1' : null });
+        const proposals = (body as { proposals: { command: { requestId: string } }[] }).proposals;
+        if (role !== 'leader') return Promise.resolve({ status: 'not-leader', leaderId: null });
+        return new Promise((resolve) =>
+          batches.push({
+            commands: proposals.map((p) => p.command.requestId),
+            answer: () =>
+              resolve({
+                status: 'answered',
+                answers: proposals.map((p, i) => ({
+                  status: 'applied',
+                  index: i + 1,
+                  result: { result: { requestId: p.command.requestId }, replayed: false },
+                })),
+              }),
+          }),
+        );
+      },
+    };
+  }
+  const put = (requestId: string) => ({ type: 'kv.put', key: requestId, value: 'v', requestId });
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('calls its own replica without a secret or a socket, and keeps several batches out to it once it leads', async () => {
+    const local = heldLocalReplica('leader');
+    // No other replica and no RPC secret: the one replica is in-process.
+    const client = new CommandLogClient(
+      [],
+      undefined,
+      2_000,
+      undefined,
+      1,
+      undefined,
+      undefined,
+      local,
+    );
+    try {
+      expect(client.configured).toBe(true);
+      const first = client.propose(put('a'));
+      await waitFor('the first batch', () => (local.batches.length === 1 ? true : undefined));
+      local.batches[0].answer();
+      expect((await first).result).toEqual({ requestId: 'a' });
+      // It answered as the leader: the next batches leave without waiting for each other,
+      // where one out at a time (PARLEY_RPC_BATCHES_IN_FLIGHT=1) would hold the second.
+      const second = client.propose(put('b'));
+      await nextTurn();
+      const third = client.propose(put('c'));
+      await waitFor('two batches out at once', () =>
+        local.batches.length === 3 ? true : undefined,
+      );
+      expect(local.batches.map((batch) => batch.commands)).toEqual([['a'], ['b'], ['c']]);
+      local.batches.forEach((batch) => batch.answer());
+      await Promise.all([second, third]);
+    } finally {
+      await client.onApplicationShutdown();
+    }
+  });
+});

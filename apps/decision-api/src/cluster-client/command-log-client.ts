@@ -56,6 +56,15 @@ const DROPPED_RETRIES_MAX = 2;
  * down) are proposed again this many times, with back-off, before answering 503.
  */
 const NOT_LEADER_RETRIES_MAX = 6;
+/**
+ * Batches of one kind out at once while the leader is the replica in this process (a node
+ * process). A batch then costs no signature, socket or JSON, so nothing is saved by holding
+ * requests back to grow the next one, while each batch that waits for the one before it to
+ * commit waits out the followers' round trip: with batches in flight the leader persists the
+ * next batch while the last one is replicated. Measured on the leader's node with 4 against 1:
+ * 1,801 against 1,239 PUTs/s at 4 clients, 5,689 against 4,681 at 64, less CPU per write.
+ */
+const LOCAL_LEADER_BATCHES_IN_FLIGHT = 4;
 /** Requests waiting to be batched to command-log (each kind); more get 503 (back-pressure). */
 const REQUESTS_QUEUED_MAX = 10_000;
 /**
@@ -131,6 +140,8 @@ export class CommandLogClient implements OnApplicationShutdown {
   /** Replica addresses (TCP: host:rpcPort; NATS: node ids, learned from any replica). */
   private nodes: readonly string[];
   private natsClient?: ClientProxy;
+  /** The address that last answered a request only a leader answers (undefined after a miss). */
+  private answeredAsLeader: string | undefined;
   /** The replica the watch read from last (see watchEvents). */
   private watchAddress: string | undefined;
 
@@ -160,15 +171,24 @@ export class CommandLogClient implements OnApplicationShutdown {
     );
     // A reply that leaves a request out is a broken reply: that request's outcome is unknown.
     const unknown = { status: 'timeout' } as const;
-    this.proposals = this.batcher(PROPOSE_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
+    const toLeaderInFlightMax = () =>
+      this.leaderIsLocal()
+        ? Math.max(batchesInFlightMax, LOCAL_LEADER_BATCHES_IN_FLIGHT)
+        : batchesInFlightMax;
+    this.proposals = this.batcher(PROPOSE_BATCH_MAX, toLeaderInFlightMax, unknown, (batch) =>
       this.proposeBatch(batch),
     );
-    this.leaderReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
+    this.leaderReads = this.batcher(READ_BATCH_MAX, toLeaderInFlightMax, unknown, (batch) =>
       this.readBatch(batch, 'leader'),
     );
     this.staleReads = this.batcher(READ_BATCH_MAX, batchesInFlightMax, unknown, (batch) =>
       this.readBatch(batch, 'any'),
     );
+  }
+
+  /** Whether the replica that answered the last leader's request is the one in this process. */
+  private leaderIsLocal(): boolean {
+    return this.answeredAsLeader === LOCAL_REPLICA;
   }
 
   /** Which replicas are suspect (silent at their last probe), and requests abandoned at them. */
@@ -347,7 +367,7 @@ export class CommandLogClient implements OnApplicationShutdown {
 
   private batcher<T, R>(
     batchMax: number,
-    inFlightMax: number,
+    inFlightMax: number | (() => number),
     missingAnswer: R,
     send: (batch: T[]) => Promise<R[]>,
   ): RequestBatcher<T, R> {
@@ -484,6 +504,7 @@ export class CommandLogClient implements OnApplicationShutdown {
       try {
         answer = await this.call(address, pattern, body, abandonWhenDeposed);
       } catch (error) {
+        this.answeredAsLeader = undefined;
         if (error instanceof PatternUnknownError) throw error;
         maybeDelivered ||= !NOT_SENT_CODES.has(
           (error as { code?: string } | undefined)?.code ?? '',
@@ -493,7 +514,11 @@ export class CommandLogClient implements OnApplicationShutdown {
         this.leader = undefined;
         continue;
       }
-      if (answer.status !== 'not-leader') return answer;
+      if (answer.status !== 'not-leader') {
+        this.answeredAsLeader = address;
+        return answer;
+      }
+      this.answeredAsLeader = undefined;
       const hint = answer.leaderId ?? undefined;
       if (hint && !this.addressOf.has(hint)) await this.learnIds();
       const hinted = hint && this.addressOf.get(hint);

@@ -158,6 +158,27 @@ describe('RequestBatcher', () => {
       expect(batcher.queued).toBe(0);
     });
 
+    it('asks a bound given as a function at each flush (it may change with the destination)', async () => {
+      const { batches, pending, send } = heldSender();
+      let bound = 1;
+      const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, {
+        ...options,
+        inFlightMax: () => bound,
+      });
+      void batcher.submit(proposal(1));
+      await nextTurn();
+      void batcher.submit(proposal(2));
+      await nextTurn();
+      expect(ids(batches)).toEqual([[1]]);
+      bound = 3;
+      void batcher.submit(proposal(3));
+      await nextTurn();
+      // The wider bound lets the waiting request and the new one leave without the first's answer.
+      expect(ids(batches)).toEqual([[1], [2, 3]]);
+      expect(batcher.outstanding).toBe(2);
+      pending.forEach((held) => held.resolve());
+    });
+
     it('a lone request still leaves at the end of its turn', async () => {
       const { batches, send } = heldSender();
       const batcher = new RequestBatcher<Proposal, ProposeResponse>(send, {

@@ -4,9 +4,10 @@ export interface RequestBatcherOptions<R> {
   /**
    * The most batches awaiting their answers at once. Requests that arrive while that many are
    * out wait and leave together when one returns, so batches grow with the load instead of
-   * staying at the few requests one event-loop turn brings.
+   * staying at the few requests one event-loop turn brings. A function is asked at each flush
+   * (the bound may depend on where the batches go).
    */
-  inFlightMax: number;
+  inFlightMax: number | (() => number);
   /** The most requests waiting to leave; beyond it `submit` refuses at once (back-pressure). */
   queuedMax: number;
   /** The error a refused submit rejects with. */
@@ -64,7 +65,9 @@ export class RequestBatcher<T, R> {
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0 && this.inFlight < this.options.inFlightMax) {
+    const bound = this.options.inFlightMax;
+    const inFlightMax = typeof bound === 'number' ? bound : bound();
+    while (this.queue.length > 0 && this.inFlight < inFlightMax) {
       const batch = this.queue.splice(0, this.options.batchMax);
       this.inFlight += 1;
       // The slot is freed before the callers hear their answers, so what queued behind this
