@@ -10,8 +10,11 @@ jest.setTimeout(180_000);
 
 const root = join(__dirname, '..', '..');
 
-/** `npm start -- --with-brokers`: the local cluster on the real Kafka, NATS and S3 servers. */
-describe('npm start -- --with-brokers', () => {
+/**
+ * `npm start -- --with-brokers`: the local cluster on the real Kafka, NATS and S3 servers, an app
+ * per process and (`--colocated`) a node per process.
+ */
+describe.each([[[] as string[]], [['--colocated']]])('npm start -- --with-brokers %j', (layout) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-local-brokers-'));
   const basePort = 14_500 + Math.floor(Math.random() * 400) * 10;
   const api = `http://127.0.0.1:${basePort + 1}`;
@@ -36,6 +39,7 @@ describe('npm start -- --with-brokers', () => {
         '--data-dir',
         dataDir,
         '--with-brokers',
+        ...layout,
       ],
       { cwd: root, env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' },
     );
