@@ -261,7 +261,9 @@ async function main(): Promise<void> {
   EtcdCluster.ensureInstalled(repoRoot);
   for (let round = 1; round <= ROUNDS; round += 1) {
     const run = `c${Date.now().toString(36)}`;
-    console.log(`round ${round} of ${ROUNDS} (${new Date().toISOString()})`);
+    console.log(
+      `round ${round} of ${ROUNDS} (${new Date().toISOString()}, Node ${process.version})`,
+    );
     report([await separate(run), ...(await colocated(run)), await etcd(run)]);
   }
 }

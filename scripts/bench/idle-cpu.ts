@@ -123,6 +123,8 @@ async function etcdAtRest(): Promise<AtRest> {
 }
 
 async function main(): Promise<void> {
+  // Every process runs on this Node (the same binary): its heap defaults change the RSS.
+  console.log(`Node ${process.version}`);
   const parley: [string, number][] = [];
   for (const layout of LAYOUTS) {
     const title =
