@@ -3,7 +3,9 @@
  * processes, the compiled dist/ unless --from-source), the same cluster as `npm start --
  * --colocated` runs it (three node processes), and a 3-member etcd cluster, one after the other
  * in one run, each left alone for --settle seconds, then each process's user + system time read
- * from /proc over --seconds, and each process's resident memory (RSS) at the end. Prints
+ * from /proc over --seconds, and each process's resident memory (RSS) at the end, with the part
+ * of it no other process shares (private: RSS also counts shared code, such as the node
+ * binary's, which every Node process maps and the machine holds once). Prints
  * millicores and MiB per process and in total; asserts nothing. --layout separate|colocated|both
  * picks the Parley layouts (both by default).
  */
@@ -17,11 +19,12 @@ import { freePort } from '../../test/support/ports';
 import { waitFor } from '../../test/support/wait';
 import { EtcdCluster } from './suite/etcd-cluster';
 import { cpuDuring } from './suite/process-cpu';
-import { rssOf } from './suite/process-memory';
+import { privateOf, rssOf } from './suite/process-memory';
 
 interface AtRest {
   millicores: Record<string, number>;
   rssMiB: Record<string, number | null>;
+  privateMiB: Record<string, number | null>;
 }
 
 const repoRoot = join(__dirname, '..', '..');
@@ -55,19 +58,21 @@ async function idle(pids: Record<string, number>): Promise<AtRest> {
       Object.entries(cpuSeconds).map(([name, cpu]) => [name, (cpu / wall) * 1000]),
     ),
     rssMiB: rssOf(pids),
+    privateMiB: privateOf(pids),
   };
 }
 
-function print(system: string, { millicores, rssMiB }: AtRest): number {
+function print(system: string, { millicores, rssMiB, privateMiB }: AtRest): number {
   const total = Object.values(millicores).reduce((a, b) => a + b, 0);
-  const memory = Object.values(rssMiB).reduce<number>((a, b) => a + (b ?? 0), 0);
+  const sum = (values: Record<string, number | null>) =>
+    Object.values(values).reduce<number>((a, b) => a + (b ?? 0), 0);
   console.log(
     `\n${system}: ${total.toFixed(0)} millicores in total at rest over ${SECONDS} s, ` +
-      `${memory.toFixed(0)} MiB resident`,
+      `${sum(rssMiB).toFixed(0)} MiB resident (${sum(privateMiB).toFixed(0)} MiB of it private)`,
   );
   for (const [name, value] of Object.entries(millicores).sort())
     console.log(
-      `  ${name.padEnd(16)} ${value.toFixed(1).padStart(6)} millicores ${String(rssMiB[name] ?? '-').padStart(7)} MiB`,
+      `  ${name.padEnd(16)} ${value.toFixed(1).padStart(6)} millicores ${String(rssMiB[name] ?? '-').padStart(7)} MiB resident ${String(privateMiB[name] ?? '-').padStart(7)} MiB private`,
     );
   return total;
 }

@@ -11,6 +11,30 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Memory only this process holds, in MiB (Private_Clean + Private_Dirty of
+ * /proc/<pid>/smaps_rollup, the "unique set size"): RSS also counts pages shared with other
+ * processes, such as the node binary's code (~55 MiB), which several Node processes on one
+ * machine hold once. Undefined when the process is gone or the file is unreadable.
+ */
+export function privateMiB(pid: number): number | undefined {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const clean = /^Private_Clean:\s+(\d+) kB$/m.exec(rollup);
+    const dirty = /^Private_Dirty:\s+(\d+) kB$/m.exec(rollup);
+    return clean && dirty ? (Number(clean[1]) + Number(dirty[1])) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Private memory (see privateMiB) in MiB of each named process. */
+export function privateOf(pids: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, round1(privateMiB(pid) ?? NaN)]),
+  );
+}
+
 /** RSS in MiB of each named process. */
 export function rssOf(pids: Record<string, number>): Record<string, number | null> {
   return Object.fromEntries(
