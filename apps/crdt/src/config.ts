@@ -35,6 +35,11 @@ export const crdtConfigSchema = z
     PARLEY_CRDT_ANTI_ENTROPY_MS: boundedInt(2_000, 50, 3_600_000, 'milliseconds'),
     /** Objects (counters, sets, flags) one replica holds at most; past it writes get 507. */
     PARLEY_CRDT_OBJECTS_MAX: boundedInt(100_000, 1, 10_000_000, 'objects'),
+    /**
+     * Milliseconds a local delta may wait to be broadcast, merged with the deltas of the same
+     * object written meanwhile (one write per peer for many increments); 0 sends each at once.
+     */
+    PARLEY_CRDT_BROADCAST_LINGER_MS: boundedInt(2, 0, 1_000, 'milliseconds'),
     /** fdatasync the delta log before answering 202 (turn off only to measure the floor). */
     PARLEY_CRDT_FSYNC: booleanFlag(true),
   })

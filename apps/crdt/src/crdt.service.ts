@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { CrdtConfig } from './config';
 import { DeltaBus } from './delta-bus/delta-bus.port';
 import { DirectDeltaBus } from './delta-bus/direct-delta-bus';
+import { OutboundDelta, OutboundDeltas } from './delta-bus/outbound-deltas';
 import { Version, whatPeerLacks } from './anti-entropy';
 import { ReplicaStore, StoreFullError, objectKey } from './replica-store';
 
@@ -33,6 +34,8 @@ const STATES_PER_DIGEST_MAX = 1_000;
 const MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 /** Source partitions whose applied offsets a replica remembers (a Kafka topic has a few). */
 const SOURCES_MAX = 10_000;
+/** Objects whose deltas wait for the broadcast linger before they all go at once. */
+const OUTBOUND_OBJECTS_MAX = 10_000;
 
 type BusMessage =
   | { t: 'delta' | 'state'; from: string; key: string; kind: CrdtKind; body: unknown }
@@ -54,7 +57,8 @@ export interface CrdtCounters {
 
 /**
  * A crdt replica: local writes are persisted (group-committed, fsynced) before they are
- * acknowledged, then their delta is broadcast; anti-entropy rounds exchange digests and send
+ * acknowledged, then their delta is broadcast (merged with the object's other deltas of the
+ * next PARLEY_CRDT_BROADCAST_LINGER_MS, see OutboundDeltas); anti-entropy rounds exchange digests and send
  * full states of whatever differs, so lost deltas and partitions heal without coordination.
  */
 @Injectable()
@@ -63,6 +67,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
   private storeInstance?: ReplicaStore;
   private log?: DeltaLog;
   private bus?: DeltaBus;
+  private outbound?: OutboundDeltas;
   private opener?: PacketOpener;
   private timer?: NodeJS.Timeout;
   /**
@@ -115,6 +120,19 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
             this.logger.warn(`refused a TLS connection from ${remote}: ${reason}`),
         );
     await this.bus.start((bytes) => this.onBytes(bytes));
+    this.outbound = new OutboundDeltas(
+      this.get('PARLEY_CRDT_BROADCAST_LINGER_MS'),
+      OUTBOUND_OBJECTS_MAX,
+      (deltas, sources) => {
+        const from = this.store.replicaId;
+        for (const { key, kind, delta } of deltas) {
+          this.publish({ t: 'delta', from, key, kind, body: delta.toJSON() });
+          this.counters.deltasPublished += 1;
+        }
+        for (const { source, through } of sources)
+          this.publish({ t: 'source', from, source, through });
+      },
+    );
     this.timer = setInterval(
       () => void this.antiEntropyRound(),
       this.get('PARLEY_CRDT_ANTI_ENTROPY_MS'),
@@ -126,12 +144,16 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.outbound?.flush();
     await this.bus?.close();
     if (this.log && this.storeInstance) await this.log.snapshot(() => this.snapshotState());
     await this.log?.close();
   }
 
-  /** Applies a local mutation: persisted (fsync) first, then broadcast; resolves when durable. */
+  /**
+   * Applies a local mutation: persisted (fsync) first, then queued for the broadcast (see
+   * OutboundDeltas); resolves when durable.
+   */
   async write(
     kind: CrdtKind,
     name: string,
@@ -141,8 +163,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     const key = objectKey(kind, name);
     const body = delta.toJSON();
     await this.log!.append({ key, kind, body });
-    this.publish({ t: 'delta', from: this.store.replicaId, key, kind, body });
-    this.counters.deltasPublished += 1;
+    this.outbound!.queue([{ key, kind, delta }]);
   }
 
   /**
@@ -186,13 +207,7 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
         else this.sources.delete(batch.source);
       throw error;
     }
-    this.publishDeltas(entries);
-    this.publish({
-      t: 'source',
-      from: this.store.replicaId,
-      source: batch.source,
-      through: batch.through,
-    });
+    this.outbound!.queue(deltas.objects(), { source: batch.source, through: batch.through });
     return { applied: true, through: batch.through };
   }
 
@@ -217,16 +232,9 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     const entries = deltas.entries();
     if (entries.length > 0) {
       await this.log!.append({ batch: entries });
-      this.publishDeltas(entries);
+      this.outbound!.queue(deltas.objects());
     }
     return answers;
-  }
-
-  private publishDeltas(entries: { key: string; kind: CrdtKind; body: unknown }[]): void {
-    for (const entry of entries) {
-      this.publish({ t: 'delta', from: this.store.replicaId, ...entry });
-      this.counters.deltasPublished += 1;
-    }
   }
 
   /** A peer's (or the disk's) word that a source range is applied: the highest one wins. */
@@ -418,6 +426,11 @@ class MergedDeltas {
 
   entries(): { key: string; kind: CrdtKind; body: unknown }[] {
     return [...this.byKey].map(([key, { kind, delta }]) => ({ key, kind, body: delta.toJSON() }));
+  }
+
+  /** The merged deltas themselves, once entries() has been written: the broadcast merges on. */
+  objects(): OutboundDelta[] {
+    return [...this.byKey].map(([key, { kind, delta }]) => ({ key, kind, delta }));
   }
 }
 
