@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { LivenessController, RpcAuthGuard, RpcVerifier } from '@parley/app-kit';
+import { HealthCheckLogger, LivenessController, RpcAuthGuard, RpcVerifier } from '@parley/app-kit';
 import { RpcController } from './api/rpc.controller';
 import { StatusController } from './api/status.controller';
 import { CommandLogConfig } from './config';
@@ -15,7 +15,7 @@ export class CommandLogModule {
       module: CommandLogModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        TerminusModule,
+        TerminusModule.forRoot({ logger: HealthCheckLogger }),
       ],
       controllers: [LivenessController, StatusController, RpcController],
       providers: [

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { LivenessController } from '@parley/app-kit';
+import { HealthCheckLogger, LivenessController } from '@parley/app-kit';
 import { CrdtConfig } from './config';
 import { CrdtController } from './crdt.controller';
 import { CrdtService } from './crdt.service';
@@ -14,7 +14,7 @@ export class CrdtModule {
       module: CrdtModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        TerminusModule,
+        TerminusModule.forRoot({ logger: HealthCheckLogger }),
       ],
       controllers: [LivenessController, CrdtController],
       providers: [CrdtService],

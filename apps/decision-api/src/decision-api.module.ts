@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { LivenessController, peerTls } from '@parley/app-kit';
+import { HealthCheckLogger, LivenessController, peerTls } from '@parley/app-kit';
 import type { LocalCommandLog } from '@parley/command-log-api';
 import type { LocalCrdtWrites } from '@parley/crdt';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
@@ -55,7 +55,7 @@ export class DecisionApiModule {
       module: DecisionApiModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        TerminusModule,
+        TerminusModule.forRoot({ logger: HealthCheckLogger }),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 1_000, limit: config.PARLEY_RATE_LIMIT_PER_SECOND }],
           storage: new SlidingWindowStorage(),

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { LivenessController } from '@parley/app-kit';
+import { HealthCheckLogger, LivenessController } from '@parley/app-kit';
 import { GossipConfig } from './config';
 import { GossipService } from './gossip.service';
 import { MembersController } from './members.controller';
@@ -14,7 +14,7 @@ export class GossipModule {
       module: GossipModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        TerminusModule,
+        TerminusModule.forRoot({ logger: HealthCheckLogger }),
       ],
       controllers: [LivenessController, MembersController],
       providers: [GossipService],

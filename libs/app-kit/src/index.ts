@@ -10,3 +10,4 @@ export * from './tls';
 export * from './delta-log';
 export * from './json-body';
 export * from './kafka-topics';
+export * from './health-check-logger';
