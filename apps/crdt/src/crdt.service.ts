@@ -425,7 +425,7 @@ class MergedDeltas {
   }
 
   entries(): { key: string; kind: CrdtKind; body: unknown }[] {
-    return [...this.byKey].map(([key, { kind, delta }]) => ({ key, kind, body: delta.toJSON() }));
+    return this.objects().map(({ key, kind, delta }) => ({ key, kind, body: delta.toJSON() }));
   }
 
   /** The merged deltas themselves, once entries() has been written: the broadcast merges on. */

@@ -28,18 +28,24 @@ export function privateMiB(pid: number): number | undefined {
   }
 }
 
+/** One reading in MiB of each named process, to a tenth (null when it is gone). */
+function eachOf(
+  pids: Record<string, number>,
+  read: (pid: number) => number | undefined,
+): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, round1(read(pid) ?? NaN)]),
+  );
+}
+
 /** Private memory (see privateMiB) in MiB of each named process. */
 export function privateOf(pids: Record<string, number>): Record<string, number | null> {
-  return Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, round1(privateMiB(pid) ?? NaN)]),
-  );
+  return eachOf(pids, privateMiB);
 }
 
 /** RSS in MiB of each named process. */
 export function rssOf(pids: Record<string, number>): Record<string, number | null> {
-  return Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, round1(rssMiB(pid) ?? NaN)]),
-  );
+  return eachOf(pids, rssMiB);
 }
 
 /** The highest RSS each process reached while `work` ran, sampled every 200 ms. */

@@ -26,7 +26,7 @@ export interface OutboundSource {
 export class OutboundDeltas {
   private readonly byKey = new Map<string, OutboundDelta>();
   private readonly sources = new Map<string, number>();
-  private timer: (() => void) | undefined;
+  private cancelTimer: (() => void) | undefined;
 
   constructor(
     private readonly lingerMs: number,
@@ -58,16 +58,16 @@ export class OutboundDeltas {
       this.flush();
       return;
     }
-    this.timer ??= this.after(this.lingerMs, () => {
-      this.timer = undefined;
+    this.cancelTimer ??= this.after(this.lingerMs, () => {
+      this.cancelTimer = undefined;
       this.flush();
     });
   }
 
   /** Sends whatever waits now (also at shutdown, before the bus closes). */
   flush(): void {
-    this.timer?.();
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     if (this.byKey.size === 0 && this.sources.size === 0) return;
     const deltas = [...this.byKey.values()];
     const sources = [...this.sources].map(([source, through]) => ({ source, through }));
