@@ -47,6 +47,57 @@ describe('command-log recovery on real processes', () => {
     });
   });
 
+  it('refills the watch ring from the WAL at a restart: the newest entries, with the events they decided', async () => {
+    cluster = await CommandLogCluster.create(1, { PARLEY_WATCH_RING_EVENTS_MAX: '100' });
+    await cluster.waitForLeader();
+    const answered = new Map<number, Record<string, unknown>>();
+    for (let i = 0; i < 250; i += 10) {
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, j) =>
+          cluster.propose({
+            type: 'kv.put',
+            requestId: `r${i + j}`,
+            key: `k${(i + j) % 7}`,
+            value: `v${i + j}`,
+          }),
+        ),
+      );
+      for (const { index, result } of outcomes) answered.set(index, result.result);
+    }
+    const commit = (await cluster.status('n1'))!.commitIndex;
+    await cluster.kill('n1');
+    cluster.start('n1');
+    await cluster.waitForLeader();
+    await waitFor(
+      'the replay',
+      async () => ((await cluster.status('n1'))?.appliedIndex ?? 0) >= commit,
+    );
+
+    type Watch = {
+      status: string;
+      compactedIndex?: number;
+      events?: { index: number; result: Record<string, unknown> }[];
+    };
+    const gone = await cluster.rpc<Watch>('n1', 'command-log.watch', { afterIndex: 0 });
+    expect(gone.status).toBe('compacted');
+    // The ring holds at least the newest 100 entries the replay applied...
+    expect(gone.compactedIndex).toBeLessThanOrEqual(commit - 100);
+    const read = await cluster.rpc<Watch>('n1', 'command-log.watch', {
+      afterIndex: gone.compactedIndex,
+      eventsMax: 1000,
+    });
+    expect(read.status).toBe('ok');
+    // ...and every write among them decided, after the restart, what it answered before it.
+    const expected = [...answered].filter(([index]) => index > gone.compactedIndex!);
+    expect(expected.length).toBeGreaterThan(90);
+    const events = new Map(read.events!.map((event) => [event.index, event.result]));
+    for (const [index, { status, ...body }] of expected) {
+      expect(status).toBe('ok');
+      // The event holds the REST answer's body: the result without its status.
+      expect(events.get(index)).toEqual(body);
+    }
+  });
+
   it('truncates a torn last WAL record on restart and rejoins', async () => {
     cluster = await CommandLogCluster.create(3);
     const leader = await cluster.waitForLeader();

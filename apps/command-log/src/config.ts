@@ -87,6 +87,13 @@ export const commandLogConfigSchema = z
      * refused rather than applied; the oldest is dropped when full. The same on every replica.
      */
     PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX: boundedInt(4_000_000, 0, 100_000_000, 'ids'),
+    /**
+     * How this replica writes the commands it proposes: `binary` (the default) or `json`, the
+     * form of versions before the binary one. Every replica reads both; a replica of an older
+     * version reads only `json`, so set `json` during a rolling upgrade from such a version
+     * until every replica runs this one.
+     */
+    PARLEY_COMMAND_FORMAT: z.enum(['binary', 'json']).default('binary').describe('binary or json'),
     /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
     PARLEY_WAL_FSYNC: booleanFlag(true),
     /**

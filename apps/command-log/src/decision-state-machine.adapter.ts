@@ -1,5 +1,6 @@
 import {
   Command,
+  CommandFormat,
   DEFAULT_STATE_MACHINE_OPTIONS,
   DecisionEvent,
   DecisionStateMachine,
@@ -23,8 +24,18 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
    * ring and the Kafka mirror read it there instead of decoding the entry again.
    */
   lastApplied: { index: number; command: Command; events: DecisionEvent[] } | undefined;
+  /**
+   * Entries up to this index are applied without their decision events: at a restart, the
+   * replayed entries older than the watch ring holds (their events would be computed only to
+   * be dropped, a tenth of the replay's time). Their outcome is still applied and recorded.
+   */
+  eventsSkippedThrough = 0;
 
-  constructor(private readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS) {
+  constructor(
+    private readonly options: StateMachineOptions = DEFAULT_STATE_MACHINE_OPTIONS,
+    /** How the commands this replica proposes are written (it reads every format). */
+    private readonly format: CommandFormat = 'binary',
+  ) {
     this.sm = new DecisionStateMachine(options);
   }
 
@@ -32,7 +43,12 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
   encodeCommand(command: Record<string, unknown>): { bytes: Uint8Array } | { error: string } {
     const validated = validateCommand(command);
     if (!validated.ok) return { error: validated.errors.join('; ') };
-    return { bytes: encodeCommand(validated.value) };
+    return { bytes: encodeCommand(validated.value, this.format) };
+  }
+
+  /** Encodes one of the log's own commands (clock ticks, mirror cursors). */
+  encodeOwnCommand(command: Command): Uint8Array {
+    return encodeCommand(command, this.format);
   }
 
   /** Applies a committed entry: `{result, replayed}`; a malformed entry gives an error result. */
@@ -41,8 +57,9 @@ export class DecisionStateMachineAdapter implements ReplicatedStateMachine {
     this.lastApplied = undefined;
     if (!decoded.ok)
       return { result: { status: 'invalid', errors: [decoded.error] }, replayed: false };
-    const outcome = this.sm.apply(index, decoded.command);
-    const events = decisionEvents(index, decoded.command, outcome);
+    const outcome = this.sm.apply(index, decoded.command, decoded.print);
+    const events =
+      index > this.eventsSkippedThrough ? decisionEvents(index, decoded.command, outcome) : [];
     this.lastApplied = { index, command: decoded.command, events };
     return outcome;
   }

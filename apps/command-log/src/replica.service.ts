@@ -2,7 +2,6 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { encodeCommand } from '@parley/decision';
 import type { KafkaMirror } from './mirror/kafka-mirror';
 import { EntryType, Role } from '@parley/raft';
 import { ReplicaDriver } from '@parley/replica';
@@ -37,13 +36,16 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(private readonly config: ConfigService<CommandLogConfig, true>) {
     const get = <K extends keyof CommandLogConfig>(key: K) => this.config.get(key, { infer: true });
-    this.stateMachine = new DecisionStateMachineAdapter({
-      sessions: {
-        windowMs: get('PARLEY_IDEMPOTENCY_WINDOW_MS'),
-        idsMax: get('PARLEY_IDEMPOTENCY_IDS_MAX'),
-        horizonIdsMax: get('PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX'),
+    this.stateMachine = new DecisionStateMachineAdapter(
+      {
+        sessions: {
+          windowMs: get('PARLEY_IDEMPOTENCY_WINDOW_MS'),
+          idsMax: get('PARLEY_IDEMPOTENCY_IDS_MAX'),
+          horizonIdsMax: get('PARLEY_IDEMPOTENCY_HORIZON_IDS_MAX'),
+        },
       },
-    });
+      get('PARLEY_COMMAND_FORMAT'),
+    );
     this.decisionRing = new DecisionRing(get('PARLEY_WATCH_RING_EVENTS_MAX'));
   }
 
@@ -73,6 +75,11 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       syncDelayMs: get('PARLEY_WAL_SYNC_DELAY_MS'),
       logger,
     });
+    // Without a Kafka mirror (which publishes every entry's events) no one reads the events
+    // of replayed entries older than the watch ring keeps: they are not computed.
+    if (!get('PARLEY_KAFKA_BROKERS'))
+      this.stateMachine.eventsSkippedThrough =
+        replay.hardState.commit - get('PARLEY_WATCH_RING_EVENTS_MAX');
     if (replay.truncated)
       this.logger.warn(
         `WAL tail truncated at ${replay.truncated.segment}@${replay.truncated.offset}`,
@@ -117,8 +124,10 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       onApplied: (entry, outcome) => {
         const applied = this.stateMachine.lastApplied;
         const decided = applied?.index === entry.index ? applied.events : [];
-        // Every entry, deciding or not: the ring knows which indexes it covers.
-        this.decisionRing.applied(entry.index, decided);
+        // Every entry, deciding or not: the ring knows which indexes it covers (from the
+        // first whose events were computed).
+        if (entry.index > this.stateMachine.eventsSkippedThrough)
+          this.decisionRing.applied(entry.index, decided);
         if (entry.type === EntryType.Normal && entry.data.length > 0)
           this.mirrorApplied(entry.index, entry.term, outcome);
       },
@@ -142,7 +151,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     this.clock = setInterval(() => {
       const replica = this.replicaInstance;
       if (!replica || replica.status().role !== Role.Leader) return;
-      void replica.propose(encodeCommand({ type: 'clock', ts: Date.now() }));
+      void replica.propose(this.stateMachine.encodeOwnCommand({ type: 'clock', ts: Date.now() }));
     }, get('PARLEY_CLOCK_INTERVAL_MS'));
     this.clock.unref();
     this.logger.log(`replica ${id} started; peers on ${get('PARLEY_PEER_PORT')}`);
@@ -236,7 +245,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       replicatedCursor: () => this.stateMachine.mirroredIndex(),
       proposeCursor: (index) =>
         void this.replicaInstance?.propose(
-          encodeCommand({ type: 'mirror.cursor', ts: Date.now(), index }),
+          this.stateMachine.encodeOwnCommand({ type: 'mirror.cursor', ts: Date.now(), index }),
         ),
       logger: {
         log: (m) => this.logger.log(m),

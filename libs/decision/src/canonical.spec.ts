@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonical } from './state-machine';
+import { canonical } from './canonical';
 
 /**
  * The text the fingerprints in existing snapshots were computed from: an independent oracle

@@ -1,4 +1,5 @@
 import { assert } from '@parley/common';
+import { BINARY_COMMAND_FORMAT, decodeBinaryCommand, encodeBinaryCommand } from './binary-command';
 import { Command, validateCommand } from './commands';
 import { CRC32_START, crc32, crc32Finish, crc32Update, fingerprintLanes } from './fnv';
 import { RESULT_CODES_MAX, WHOLE_RESULT } from './session-results';
@@ -8,12 +9,14 @@ import { Proposal } from './proposals';
 import { DecisionStateMachine, StateMachineOptions } from './state-machine';
 
 /**
- * Encodings of the decision state machine: commands as log entries (a format byte, then JSON)
+ * Encodings of the decision state machine: commands as log entries (a format byte, then JSON
+ * or the binary form of binary-command.ts)
  * and whole-state snapshots ("PRLYDSM" + version byte + CRC-32 + canonical JSON, then the
  * session table's columns as raw arrays: see snapshotSteps). Decoders validate everything and
  * answer errors as values; JSON.parse only ever builds plain data, and all state is rebuilt
  * into Maps and typed arrays, so no input can reach a prototype.
  */
+/** Commands as JSON text; the binary form is format 2. */
 const COMMAND_FORMAT = 1;
 const COMMAND_BYTES_MAX = 1024 * 1024;
 const MAGIC = [0x50, 0x52, 0x4c, 0x59, 0x44, 0x53, 0x4d]; // "PRLYDSM"
@@ -22,7 +25,18 @@ const SNAPSHOT_VERSION = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeCommand(command: Command): Uint8Array {
+/**
+ * How a replica writes the commands it proposes. Every replica reads both; `json` is for a
+ * rolling upgrade from a version that reads only JSON (format 1), until every replica runs
+ * this one.
+ */
+export type CommandFormat = 'binary' | 'json';
+
+export function encodeCommand(command: Command, format: CommandFormat = 'binary'): Uint8Array {
+  if (format === 'binary') {
+    const binary = encodeBinaryCommand(command);
+    if (binary !== undefined) return binary;
+  }
   const json = encoder.encode(JSON.stringify(command));
   const out = new Uint8Array(json.length + 1);
   out[0] = COMMAND_FORMAT;
@@ -30,23 +44,36 @@ export function encodeCommand(command: Command): Uint8Array {
   return out;
 }
 
+/**
+ * A log entry's command, validated, with the fingerprint the binary form carries (absent for
+ * JSON: the state machine computes it).
+ */
 export function decodeCommand(
   bytes: Uint8Array,
-): { ok: true; command: Command } | { ok: false; error: string } {
+): { ok: true; command: Command; print?: [number, number] } | { ok: false; error: string } {
   if (bytes.length === 0 || bytes.length > COMMAND_BYTES_MAX)
     return { ok: false, error: `command of ${bytes.length} bytes` };
-  if (bytes[0] !== COMMAND_FORMAT)
-    return { ok: false, error: `unknown command format ${bytes[0]}` };
   let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(bytes.subarray(1)));
-  } catch {
-    return { ok: false, error: 'command is not UTF-8 JSON' };
+  let print: [number, number] | undefined;
+  if (bytes[0] === BINARY_COMMAND_FORMAT) {
+    const decoded = decodeBinaryCommand(bytes);
+    if (!decoded.ok) return decoded;
+    raw = decoded.raw;
+    print = decoded.print;
+  } else if (bytes[0] === COMMAND_FORMAT) {
+    try {
+      raw = JSON.parse(decoder.decode(bytes.subarray(1)));
+    } catch {
+      return { ok: false, error: 'command is not UTF-8 JSON' };
+    }
+  } else {
+    return { ok: false, error: `unknown command format ${bytes[0]}` };
   }
   const validated = validateCommand(raw);
-  return validated.ok
+  if (!validated.ok) return { ok: false, error: validated.errors.join('; ') };
+  return print === undefined
     ? { ok: true, command: validated.value }
-    : { ok: false, error: validated.errors.join('; ') };
+    : { ok: true, command: validated.value, print };
 }
 
 const byKey = <V>(map: Map<string, V>): [string, V][] =>

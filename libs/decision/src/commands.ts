@@ -262,6 +262,11 @@ const shapes: Record<string, Shape> = {
   'mirror.cursor': { ts: timestamp, index: int(0, Number.MAX_SAFE_INTEGER) },
 };
 
+/** Each command type's fields, `type` included: a validated command holds no others. */
+export const COMMAND_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries(shapes).map(([type, shape]) => [type, ['type', ...Object.keys(shape)]]),
+);
+
 const queryShapes: Record<string, Shape> = {
   'kv.get': { key },
   'inventory.get': { sku: id },
@@ -278,17 +283,34 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   );
 }
 
+/** Each shape's checks as a list, made once: every replica checks every command it applies. */
+const shapeChecks = new WeakMap<Shape, [string, Shape[string]][]>();
+
+function checksOf(shape: Shape): [string, Shape[string]][] {
+  let checks = shapeChecks.get(shape);
+  if (checks === undefined) {
+    checks = Object.entries(shape);
+    shapeChecks.set(shape, checks);
+  }
+  return checks;
+}
+
+const NO_ERRORS: string[] = [];
+
 function checkShape(value: Record<string, unknown>, shape: Shape, prefix = ''): string[] {
-  const errors: string[] = [];
-  const at = (name: string) => (prefix ? `${prefix}.${name}` : name);
-  for (const name of Object.keys(value)) {
+  let errors = NO_ERRORS;
+  const fail = (error: string) => {
+    if (errors === NO_ERRORS) errors = [];
+    errors.push(error);
+  };
+  for (const name in value) {
     if (name === 'type' && prefix === '') continue;
     if (!Object.prototype.hasOwnProperty.call(shape, name))
-      errors.push(`${at(name)} is not a known field`);
+      fail(`${prefix ? `${prefix}.${name}` : name} is not a known field`);
   }
-  for (const [name, check] of Object.entries(shape)) {
-    const error = check(value[name], at(name));
-    if (error) errors.push(error);
+  for (const [name, check] of checksOf(shape)) {
+    const error = check(value[name], prefix ? `${prefix}.${name}` : name);
+    if (error) fail(error);
   }
   return errors;
 }

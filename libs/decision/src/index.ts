@@ -7,5 +7,6 @@ export * from './proposals';
 export * from './sessions';
 export * from './state-machine';
 export * from './codec';
+export * from './command-fingerprint';
 export * from './decision-events';
 export * from './event-window';

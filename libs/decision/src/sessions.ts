@@ -53,6 +53,9 @@ export type SessionVerdict =
   | { kind: 'replay'; result: unknown }
   | { kind: 'refuse'; refusal: SessionRefusal };
 
+/** The verdict of almost every command, shared rather than made per command. */
+const APPLY: SessionVerdict = Object.freeze({ kind: 'apply' });
+
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** The Unix milliseconds a UUIDv7 (RFC 9562) carries in its first 48 bits, else undefined. */
@@ -103,7 +106,7 @@ export class Sessions {
    * result, refuse it, or apply it. `print` is the 64-bit fingerprint of its body.
    */
   judge(command: Stamped, print: [number, number], now: number): SessionVerdict {
-    const [hi, lo] = fingerprintLanes(command.requestId);
+    const [hi, lo] = this.idLanes(command.requestId);
     const { live, limits } = this;
     const p = live.find(hi, lo);
     if (p >= 0) {
@@ -140,16 +143,28 @@ export class Sessions {
           retryAfterMs: Math.max(1, live.oldestTs() + limits.windowMs - now),
         },
       };
-    return { kind: 'apply' };
+    return APPLY;
   }
 
   /** Remembers an applied command and its result. */
   record(command: Stamped, print: [number, number], index: number, ts: number, result: unknown) {
-    const [hi, lo] = fingerprintLanes(command.requestId);
+    const [hi, lo] = this.idLanes(command.requestId);
     const p = this.live.push(hi, lo, ts);
     const compact = compactResult(command, index, result);
     this.fill(p, print, index, compact);
     if (compact.code === WHOLE_RESULT) this.wholeResults.set(index, result);
+  }
+
+  /** The requestId judged last and its hash: record() follows judge() for the same command. */
+  private lastId: string | undefined;
+  private lastIdHash: [number, number] = [0, 0];
+
+  private idLanes(requestId: string): [number, number] {
+    if (requestId !== this.lastId) {
+      this.lastIdHash = fingerprintLanes(requestId);
+      this.lastId = requestId;
+    }
+    return this.lastIdHash;
   }
 
   /** Fills a live entry's columns (also used by snapshot restore). */

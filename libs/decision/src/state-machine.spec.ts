@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Policy, validateCommand } from './commands';
 import { decodeCommand, decodeSnapshot, encodeCommand, encodeSnapshot } from './codec';
+import { canonical } from './canonical';
+import { fingerprintLanes } from './fnv';
 import { DecisionStateMachine } from './state-machine';
 
 let counter = 0;
@@ -543,7 +545,15 @@ describe('command validation and codec', () => {
       bidId: 'b',
       amount: 3,
     };
-    expect(decodeCommand(encodeCommand(command))).toEqual({ ok: true, command });
+    expect(decodeCommand(encodeCommand(command, 'json'))).toEqual({ ok: true, command });
+    // The binary form also carries the fingerprint the session table keeps.
+    expect(decodeCommand(encodeCommand(command))).toEqual({
+      ok: true,
+      command,
+      print: fingerprintLanes(canonical(command)),
+    });
+    expect(encodeCommand(command)[0]).toBe(2);
+    expect(encodeCommand(command, 'json')[0]).toBe(1);
   });
 
   it('names every bad field and refuses unknown ones', () => {

@@ -1,10 +1,12 @@
 import { Budgets } from './budgets';
 import { Command, Query, validateCommand, validateQuery } from './commands';
-import { fingerprintLanes } from './fnv';
+import { commandFingerprint } from './command-fingerprint';
 import { Inventory } from './inventory';
 import { KvStore } from './kv';
 import { Proposals } from './proposals';
 import { DEFAULT_SESSION_LIMITS, SessionLimits, Sessions } from './sessions';
+
+export { canonical } from './canonical';
 
 /**
  * Settings that change what commands do, so they must be the same on every replica (like the
@@ -65,26 +67,30 @@ export class DecisionStateMachine {
     return this.apply(index, validated.value);
   }
 
-  apply(index: number, command: Command): ApplyOutcome {
+  /**
+   * `print`: the command's fingerprint when the log entry carried it (the binary form does),
+   * which must be commandFingerprint(command); computed here otherwise.
+   */
+  apply(index: number, command: Command, print?: [number, number]): ApplyOutcome {
     // Time only moves forward, even if a new leader's clock is behind the old one's.
     this.logTime = Math.max(this.logTime, command.ts);
     // First, so that an id is forgotten exactly when the log reaches its time + window.
     this.sessions.evict(this.logTime);
     const closed = this.proposals.expire(this.logTime);
-    const outcome = this.applyCommand(index, command);
+    const outcome = this.applyCommand(index, command, print);
     if (closed.length === 0) return outcome;
     const deadlineDecided = closed.map((id) => this.proposals.get(id) as DeadlineDecision);
     return { ...outcome, deadlineDecided };
   }
 
-  private applyCommand(index: number, command: Command): ApplyOutcome {
+  private applyCommand(index: number, command: Command, carried?: [number, number]): ApplyOutcome {
     if (command.type === 'clock')
       return { result: { status: 'ok', ts: this.logTime }, replayed: false };
     if (command.type === 'mirror.cursor') {
       this.mirroredIndex = Math.max(this.mirroredIndex, command.index);
       return { result: { status: 'ok', mirroredIndex: this.mirroredIndex }, replayed: false };
     }
-    const print = fingerprintLanes(canonical(command));
+    const print = carried ?? commandFingerprint(command);
     const verdict = this.sessions.judge(command, print, this.logTime);
     if (verdict.kind === 'replay') return { result: verdict.result, replayed: true };
     if (verdict.kind === 'refuse') return { result: verdict.refusal, replayed: false };
@@ -140,48 +146,4 @@ export class DecisionStateMachine {
         return found(this.proposals.get(q.proposalId));
     }
   }
-}
-
-/** Field names as JSON, kept: commands reuse a handful of names (bounded, as agent ids are keys too). */
-const quotedKeys = new Map<string, string>();
-const QUOTED_KEYS_MAX = 256;
-
-function quotedKey(k: string): string {
-  let quoted = quotedKeys.get(k);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(k);
-    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(k, quoted);
-  }
-  return quoted;
-}
-
-/**
- * A canonical JSON text of a command (sorted keys, `ts` left out at every level), so equal
- * commands fingerprint equally. The fingerprints are kept in snapshots: this text must never
- * change. Written as loops because every replica computes it for every command it applies.
- */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i += 1) {
-      if (i > 0) out += ',';
-      // As Array.prototype.join writes an element that has no JSON text (undefined): nothing.
-      out += canonical(value[i] as unknown) ?? '';
-    }
-    return `${out}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    let out = '{';
-    let first = true;
-    for (const k of keys) {
-      const field = record[k];
-      if (k === 'ts' || field === undefined) continue;
-      out += `${first ? '' : ','}${quotedKey(k)}:${canonical(field)}`;
-      first = false;
-    }
-    return `${out}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -3,6 +3,8 @@ import {
   Command,
   DecisionStateMachine,
   Policy,
+  canonical,
+  commandFingerprint,
   decodeCommand,
   decodeSnapshot,
   encodeCommand,
@@ -121,7 +123,8 @@ const COMMAND_WORDS = [
 ];
 
 const commandBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
-  { weight: 2, arbitrary: binaryInputs(validCommand.map(encodeCommand)) },
+  { weight: 2, arbitrary: binaryInputs(validCommand.map((c) => encodeCommand(c, 'binary'))) },
+  { weight: 1, arbitrary: binaryInputs(validCommand.map((c) => encodeCommand(c, 'json'))) },
   {
     weight: 3,
     arbitrary: fc
@@ -146,11 +149,25 @@ export const decisionCommandTarget: FuzzTarget<Uint8Array> = {
     }
     // A command the log accepted is one the state machine applies without throwing.
     new DecisionStateMachine().apply(1, decoded.command);
-    const again = decodeCommand(encodeCommand(decoded.command));
-    ensure(
-      again.ok && JSON.stringify(again.command) === JSON.stringify(decoded.command),
-      'a decoded command does not survive a re-encode',
-    );
+    // The binary form carries the session table's fingerprint: the encoder writes the
+    // command's own. (A decoder takes what the log holds, as it takes the command.)
+    const reencoded = decodeCommand(encodeCommand(decoded.command, 'binary'));
+    if (reencoded.ok && reencoded.print !== undefined) {
+      const own = commandFingerprint(decoded.command);
+      ensure(
+        reencoded.print[0] === own[0] && reencoded.print[1] === own[1],
+        "the binary form carries another fingerprint than the command's own",
+      );
+    }
+    for (const format of ['binary', 'json'] as const) {
+      const again = decodeCommand(encodeCommand(decoded.command, format));
+      ensure(
+        again.ok &&
+          canonical(again.command) === canonical(decoded.command) &&
+          again.command.ts === decoded.command.ts,
+        `a decoded command does not survive a re-encode as ${format}`,
+      );
+    }
   },
 };
 
