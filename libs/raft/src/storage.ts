@@ -122,7 +122,7 @@ export class MemoryStorage implements Storage {
     const head = kept[0];
     this.ents = [
       { term: head.term, index: head.index, type: EntryType.Normal, data: new Uint8Array(0) },
-      ...kept.slice(1),
+      ...kept.slice(1).map(ownData),
     ];
   }
 
@@ -157,4 +157,14 @@ export function limitBytes(entries: Entry[], maxBytes: number): Entry[] {
     count += 1;
   }
   return count === entries.length ? entries : entries.slice(0, count);
+}
+
+/**
+ * The entry with data of its own. Entries read back from a WAL segment or a peer frame are
+ * views into that larger buffer; the few kept behind a snapshot would otherwise hold all of it
+ * (a 64 MiB segment for a few thousand entries).
+ */
+function ownData(entry: Entry): Entry {
+  const { data } = entry;
+  return data.byteLength === data.buffer.byteLength ? entry : { ...entry, data: data.slice() };
 }

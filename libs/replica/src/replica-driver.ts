@@ -134,7 +134,7 @@ export class ReplicaDriver {
   /** When the recent ticks happened (a lease spans electionTicks; far more are kept). */
   private readonly tickTimes = new TickTimes(4_096);
 
-  constructor(private readonly options: ReplicaDriverOptions) {
+  constructor(private options: ReplicaDriverOptions) {
     this.id = options.id;
     this.appliedWaiters = new AppliedWaiters(options.clock);
     this.proposals = new PendingProposals(options.pendingProposalsMax);
@@ -158,6 +158,9 @@ export class ReplicaDriver {
     const { recovered, snapshotStore, stateMachine, logger } = this.options;
     const snapshot = await snapshotStore.loadLatest();
     const recovery = recoverLog(this.storage, recovered, snapshot);
+    // The recovered entries are in the storage now: kept here too, a replay's million entries
+    // (and the WAL segments they were read from) would stay in memory for the process's life.
+    this.options = { ...this.options, recovered: { ...recovered, entries: [] } };
     if (snapshot) stateMachine.restore(snapshot.data);
     this.appliedIndex = recovery.snapshotIndex;
     this.snapshots.lastIndex = recovery.snapshotIndex;

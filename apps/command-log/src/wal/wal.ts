@@ -271,7 +271,18 @@ function replaySegments(options: WalOptions, segments: Segment[]): WalReplay {
     }
   });
   if (tornHeader) segments.splice(segments.indexOf(tornHeader), 1);
-  return { ...rebuild(records), truncated };
+  const rebuilt = rebuild(records);
+  // An entry's data is a view into the segment it was read from. When a snapshot covers most
+  // of what was read, the few entries after it get their own copies, so the segments' buffers
+  // can go now rather than when those entries are next compacted away.
+  let readBytes = 0;
+  for (const { record } of records)
+    if (record.kind === WalRecordKind.Entry) readBytes += record.entry.data.byteLength;
+  let keptBytes = 0;
+  for (const entry of rebuilt.entries) keptBytes += entry.data.byteLength;
+  if (keptBytes * 2 < readBytes)
+    rebuilt.entries = rebuilt.entries.map((entry) => ({ ...entry, data: entry.data.slice() }));
+  return { ...rebuilt, truncated };
 }
 
 /**
