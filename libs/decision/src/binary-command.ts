@@ -120,6 +120,8 @@ interface Walk {
   code: number;
   type: Command['type'];
   fingerprinted: boolean;
+  /** The command fields the layout carries (`type` and `ts` included): no other may be set. */
+  carried: ReadonlySet<string>;
   strings: readonly string[];
   integers: readonly (readonly [name: string, optional: boolean])[];
 }
@@ -128,6 +130,7 @@ const walks: Walk[] = LAYOUTS.map(({ code, type, fields }) => ({
   code,
   type,
   fingerprinted: fields.some(([name]) => name === 'requestId'),
+  carried: new Set(['type', 'ts', ...fields.map(([name]) => name)]),
   strings: fields.filter(([, kind]) => kind === 'string').map(([name]) => name),
   integers: fields
     .filter(([, kind]) => kind !== 'string')
@@ -135,14 +138,6 @@ const walks: Walk[] = LAYOUTS.map(({ code, type, fields }) => ({
 }));
 const byType = new Map(walks.map((walk) => [walk.type as string, walk]));
 const byCode = new Map(walks.map((walk) => [walk.code, walk]));
-/** Per type, the fields its layout carries (`type` and `ts` included). */
-const carried = new Map(
-  LAYOUTS.map((layout) => [
-    layout.type as string,
-    new Set(['type', 'ts', ...layout.fields.map(([name]) => name)]),
-  ]),
-);
-
 const U32 = 0x100000000;
 const isU53 = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0;
@@ -170,12 +165,11 @@ export function encodeBinaryCommand(command: Command): Uint8Array | undefined {
   const layout = byType.get(command.type);
   if (layout === undefined) return undefined;
   const record = command as unknown as Record<string, unknown>;
-  const fields = carried.get(command.type)!;
   let bound = 2 + 8 + 8;
   for (const name in record) {
     const value = record[name];
     if (value === undefined) continue;
-    if (!fields.has(name)) return undefined;
+    if (!layout.carried.has(name)) return undefined;
     // A UTF-16 code unit is at most 3 UTF-8 bytes.
     bound += typeof value === 'string' ? 4 + value.length * 3 : 9;
   }
