@@ -94,10 +94,10 @@ export const commandLogConfigSchema = z
      * until every replica runs this one.
      */
     PARLEY_COMMAND_FORMAT: z.enum(['binary', 'json']).default('binary').describe('binary or json'),
-    /** fsync the WAL before acknowledging (turn off only for benchmarks of the floor). */
+    /** WAL writes on disk (O_DSYNC) before acknowledging (turn off only for benchmarks of the floor). */
     PARLEY_WAL_FSYNC: booleanFlag(true),
     /**
-     * Fault injection, like etcd's failpoints: a pause before every WAL fsync, to run a replica
+     * Fault injection, like etcd's failpoints: a pause before every durable WAL write, to run a replica
      * on a slow disk in the chaos tests. 0 (the default) is off; leave it off in production.
      */
     PARLEY_WAL_SYNC_DELAY_MS: boundedInt(0, 0, 5_000, 'milliseconds'),

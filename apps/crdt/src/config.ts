@@ -40,7 +40,7 @@ export const crdtConfigSchema = z
      * object written meanwhile (one write per peer for many increments); 0 sends each at once.
      */
     PARLEY_CRDT_BROADCAST_LINGER_MS: boundedInt(2, 0, 1_000, 'milliseconds'),
-    /** fdatasync the delta log before answering 202 (turn off only to measure the floor). */
+    /** Delta log writes on disk (O_DSYNC) before answering 202 (turn off only to measure the floor). */
     PARLEY_CRDT_FSYNC: booleanFlag(true),
   })
   .superRefine(checkTls);

@@ -189,7 +189,7 @@ export const decisionApiConfigSchema = z
      * first, then 404).
      */
     PARLEY_OUTBOX_DECIDED_MAX: boundedInt(100_000, 1, 10_000_000, 'requests'),
-    /** fdatasync each group of outbox records before answering 202; false only for benchmarks. */
+    /** Each group of outbox records on disk (O_DSYNC) before answering 202; false only for benchmarks. */
     PARLEY_OUTBOX_FSYNC: booleanFlag(true),
     /** Entities whose oldest buffered request is proposed at once (in order within an entity). */
     PARLEY_OUTBOX_DRAIN_CONCURRENCY: boundedInt(256, 1, 4_096, 'entities'),

@@ -78,3 +78,34 @@ describe('DeltaLog.snapshot', () => {
     await log.close();
   });
 });
+
+describe('DeltaLog durability', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'parley-delta-log-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The log file's open flags, as /proc/self/fdinfo prints them (octal). */
+  const flagsOf = (log: DeltaLog) => {
+    const fd = (log as unknown as { file: { fd: number } }).file.fd;
+    const line = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return parseInt(line![1], 8);
+  };
+  const O_DSYNC = 0o10000; // Linux's value
+
+  it('appends with O_DSYNC when it syncs (an answered write is on disk), also after a snapshot', async () => {
+    const { log } = await DeltaLog.open(dir, true, FILES);
+    expect(flagsOf(log) & O_DSYNC).toBe(O_DSYNC);
+    await log.append({ a: 1 });
+    expect(log.syncs).toBe(1);
+    await log.append({ a: 2 });
+    // A snapshot with a record after its cut reopens the log it rewrote.
+    const appended = log.append({ a: 3 });
+    await Promise.all([log.snapshot(() => ({ state: 2 })), appended]);
+    expect(flagsOf(log) & O_DSYNC).toBe(O_DSYNC);
+    await log.close();
+    const reopened = await DeltaLog.open(dir, false, FILES);
+    expect(flagsOf(reopened.log) & O_DSYNC).toBe(0);
+    expect(reopened.replay.snapshot).toEqual({ state: 2 });
+    await reopened.log.close();
+  });
+});

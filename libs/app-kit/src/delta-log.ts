@@ -1,5 +1,13 @@
 import { crc32c } from '@parley/common';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+} from 'node:fs';
 import { FileHandle, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -55,7 +63,7 @@ export class DeltaLog {
   ): Promise<{ log: DeltaLog; replay: DeltaLogReplay }> {
     const log = new DeltaLog(dir, fsync, files);
     const replay = log.read();
-    log.file = await open(join(dir, files.log), 'a');
+    log.file = await log.openForAppends();
     return { log, replay };
   }
 
@@ -136,11 +144,11 @@ export class DeltaLog {
     this.pending = [];
     const file = this.file!;
     try {
+      // Opened with O_DSYNC when syncing: the write returns once its bytes are on disk, one
+      // system call and one thread-pool round trip instead of a write and an fdatasync. Each
+      // write waits for the one before it, so everything before it is on disk too.
       await file.write(Buffer.concat(batch.map((p) => p.bytes)));
-      if (this.fsync) {
-        await file.datasync();
-        this.syncs += 1;
-      }
+      if (this.fsync) this.syncs += 1;
       this.appendedSinceSnapshot += batch.length;
       for (const p of batch) p.done();
     } catch (error) {
@@ -241,7 +249,13 @@ export class DeltaLog {
     }
     await rename(tmp, logPath);
     await file.close();
-    this.file = await open(logPath, 'a');
+    this.file = await this.openForAppends();
+  }
+
+  /** The log for appending; with O_DSYNC when every write must be on disk before it is answered. */
+  private openForAppends(): Promise<FileHandle> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+    return open(join(this.dir, this.files.log), this.fsync ? flags | constants.O_DSYNC : flags);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -23,10 +24,13 @@ import {
 
 /**
  * The write-ahead log: segmented append-only files of checksummed records. `save()` writes a
- * whole Ready (hard state and entries) with one write and one fdatasync: group commit, never
- * one sync per entry. Replay keeps the last write for each index (a new leader may overwrite
- * an uncommitted suffix), truncates a torn tail, and refuses to start on corruption in the
- * middle rather than apply garbage.
+ * whole Ready (hard state and entries) with one durable write: group commit, never one sync per
+ * entry. Segments are opened with O_DSYNC, so that write returns once its bytes are on disk (one
+ * system call and one thread-pool round trip, where a write and an fdatasync took two); every
+ * write is awaited before the next, so nothing unsynced ever sits in front of a synced record.
+ * Replay keeps the last write for each index (a new leader may overwrite an uncommitted suffix),
+ * truncates a torn tail, and refuses to start on corruption in the middle rather than apply
+ * garbage.
  */
 const MAGIC = Buffer.from('PRLYWAL1', 'ascii');
 const SEGMENT_PATTERN = /^(\d{16})-(\d{16})\.wal$/;
@@ -35,9 +39,9 @@ export interface WalOptions {
   dir: string;
   /** A new segment starts once the current one reaches this many bytes. */
   segmentBytesMax: number;
-  /** fdatasync after every save (off only for measuring the floor). */
+  /** Durable writes (O_DSYNC); off only for measuring the floor. */
   fsync: boolean;
-  /** Fault injection: milliseconds to wait before each fdatasync (a slow disk). */
+  /** Fault injection: milliseconds to wait before each durable write (a slow disk). */
   syncDelayMs?: number;
   logger: { log(message: string): void; warn(message: string): void };
 }
@@ -70,8 +74,8 @@ export class Wal {
   private lastHardState: HardState = EMPTY_HARD_STATE;
   private lastSnapshot: { index: number; term: number } | undefined;
   syncs = 0;
-  /** The chain of writes not yet waited for; a failed one fails the next save (see save). */
-  private unsynced: Promise<void> = Promise.resolve();
+  /** A commit-only hard state not yet written: it goes with the next write (see save). */
+  private hardStateUnwritten = false;
 
   private constructor(
     private readonly options: WalOptions,
@@ -90,17 +94,19 @@ export class Wal {
       await wal.startSegment(1, 0);
     } else {
       const last = segments[segments.length - 1];
-      wal.file = await open(join(options.dir, last.name), 'a');
+      wal.file = await open(join(options.dir, last.name), wal.appendFlags());
       wal.currentBytes = (await wal.file.stat()).size;
     }
     return { wal, replay };
   }
 
   /**
-   * Persists a Ready's hard state and entries: one write, and one fdatasync when the Ready
-   * carries entries or a new term or vote. A change of commit index alone is written but not
-   * synced (etcd's MustSync rule): commit is a cluster-wide fact a restarted replica learns again
-   * from the leader, whereas losing a vote or an acknowledged entry would break safety.
+   * Persists a Ready's hard state and entries in one durable write when the Ready carries
+   * entries or a new term or vote. A change of commit index alone is not written at all then
+   * (etcd's MustSync rule, one step further): it goes with the next write, or at close. Commit is
+   * a cluster-wide fact a restarted replica learns again from the leader, whereas losing a vote
+   * or an acknowledged entry would break safety; and a commit written without a sync could sit,
+   * unsynced, in front of the next synced record, which O_DSYNC does not cover.
    */
   async save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
     if (hardState === undefined && entries.length === 0) return;
@@ -108,16 +114,23 @@ export class Wal {
       entries.length > 0 ||
       (hardState !== undefined &&
         (hardState.term !== this.lastHardState.term || hardState.vote !== this.lastHardState.vote));
+    if (!mustSync) {
+      this.lastHardState = hardState!;
+      this.hardStateUnwritten = true;
+      return;
+    }
+    // Before this Ready's hard state is taken: the new segment repeats the latest hard state
+    // written or deferred, whose commit covers only entries already on disk.
     if (this.currentBytes >= this.options.segmentBytesMax && entries.length > 0) {
       await this.startSegment(this.segments[this.segments.length - 1].seq + 1, entries[0].index);
     }
     const out = new ByteWriter(entries.reduce((n, e) => n + e.data.length + 40, 64));
     for (const entry of entries) encodeRecord({ kind: WalRecordKind.Entry, entry }, out);
-    if (hardState) {
-      encodeRecord({ kind: WalRecordKind.HardState, hardState }, out);
-      this.lastHardState = hardState;
-    }
-    await this.writeAndSync(out.finish(), mustSync);
+    if (hardState) this.lastHardState = hardState;
+    if (hardState || this.hardStateUnwritten)
+      encodeRecord({ kind: WalRecordKind.HardState, hardState: this.lastHardState }, out);
+    this.hardStateUnwritten = false;
+    await this.writeDurably(out.finish());
   }
 
   /** Records that entries up to `index` are in a durable snapshot (installed or taken). */
@@ -125,7 +138,7 @@ export class Wal {
     const out = new ByteWriter(64);
     encodeRecord({ kind: WalRecordKind.Snapshot, index, term }, out);
     this.lastSnapshot = { index, term };
-    await this.writeAndSync(out.finish());
+    await this.writeDurably(out.finish());
   }
 
   /**
@@ -152,37 +165,37 @@ export class Wal {
     return this.segments.length;
   }
 
+  /** Writes a deferred commit-only hard state, then closes. */
   async close(): Promise<void> {
-    await this.unsynced;
+    if (this.file && this.hardStateUnwritten) {
+      const out = new ByteWriter(64);
+      encodeRecord({ kind: WalRecordKind.HardState, hardState: this.lastHardState }, out);
+      this.hardStateUnwritten = false;
+      await this.writeDurably(out.finish());
+    }
     await this.file?.close();
     this.file = undefined;
   }
 
-  private async writeAndSync(bytes: Uint8Array, mustSync = true): Promise<void> {
+  /** One write, on disk when it resolves (O_DSYNC) unless fsync is off. */
+  private async writeDurably(bytes: Uint8Array): Promise<void> {
     assert(this.file !== undefined, 'WAL is closed');
-    const file = this.file;
     this.currentBytes += bytes.length;
-    if (!mustSync) {
-      // Nothing waits on a write that needs no fsync (a commit index alone): it is queued
-      // behind earlier writes, in order, and the next write or sync waits for it instead. That
-      // takes a thread-pool round trip off every commit's path to apply.
-      this.unsynced = this.unsynced.then(() => file.write(bytes)).then(() => undefined);
-      this.unsynced.catch(() => undefined);
-      return;
-    }
-    await this.unsynced;
-    await file.write(bytes);
-    if (this.options.fsync) {
-      if (this.options.syncDelayMs)
-        await new Promise((resolve) => setTimeout(resolve, this.options.syncDelayMs));
-      await this.file.datasync();
-      this.syncs += 1;
-    }
+    if (this.options.fsync && this.options.syncDelayMs)
+      await new Promise((resolve) => setTimeout(resolve, this.options.syncDelayMs));
+    await this.file.write(bytes);
+    if (this.options.fsync) this.syncs += 1;
+  }
+
+  /** Opening flags for appends: O_DSYNC makes each write durable when it returns. */
+  private appendFlags(create = false): number {
+    const flags =
+      constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT | constants.O_EXCL : 0);
+    return this.options.fsync ? flags | constants.O_DSYNC : flags;
   }
 
   /** A new segment repeats the latest hard state and snapshot marker, so old ones can go. */
   private async startSegment(seq: number, firstIndex: number): Promise<void> {
-    await this.unsynced;
     await this.file?.close();
     const name = `${String(seq).padStart(16, '0')}-${String(firstIndex).padStart(16, '0')}.wal`;
     const path = join(this.options.dir, name);
@@ -191,9 +204,9 @@ export class Wal {
     if (this.lastSnapshot)
       encodeRecord({ kind: WalRecordKind.Snapshot, ...this.lastSnapshot }, out);
     encodeRecord({ kind: WalRecordKind.HardState, hardState: this.lastHardState }, out);
-    this.file = await open(path, 'wx');
+    this.hardStateUnwritten = false;
+    this.file = await open(path, this.appendFlags(true));
     await this.file.write(out.finish());
-    await this.file.datasync();
     syncDirectory(this.options.dir);
     this.currentBytes = out.finish().length;
     this.segments.push({ seq, firstIndex, name });

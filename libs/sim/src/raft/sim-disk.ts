@@ -48,6 +48,9 @@ export class SimDisk {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const disk = this;
     let lastHardState = replay(this.durable).hardState;
+    // The real WAL's rule for a commit alone: held in the process, written with the next write
+    // (or at close), so a crash loses it.
+    let deferred = false;
     const wal: WalPort = {
       get syncs() {
         return disk.syncs;
@@ -55,22 +58,27 @@ export class SimDisk {
       save(hardState, entries) {
         if (!handle.alive) return never;
         if (hardState === undefined && entries.length === 0) return Promise.resolve();
-        // The real WAL's rule: entries, a new term or a vote are synced; a commit alone is not.
+        // The real WAL's rule: entries, a new term or a vote are synced; a commit alone is not
+        // written until then.
         const mustSync =
           entries.length > 0 ||
           (hardState !== undefined &&
             (hardState.term !== lastHardState.term || hardState.vote !== lastHardState.vote));
-        for (const entry of entries) disk.cached.push({ kind: 'entry', entry });
-        if (hardState) {
-          disk.cached.push({ kind: 'hard-state', hardState });
-          lastHardState = hardState;
+        if (hardState) lastHardState = hardState;
+        if (!mustSync) {
+          deferred = true;
+          return Promise.resolve();
         }
+        for (const entry of entries) disk.cached.push({ kind: 'entry', entry });
+        if (hardState || deferred)
+          disk.cached.push({ kind: 'hard-state', hardState: lastHardState });
+        deferred = false;
         if (disk.powerLossArmed && entries.length > 0) {
           disk.powerLossArmed = false;
           disk.onPowerLoss();
           return never;
         }
-        if (mustSync) disk.sync();
+        disk.sync();
         return Promise.resolve();
       },
       saveSnapshotMarker(index, term) {
@@ -82,7 +90,14 @@ export class SimDisk {
       compact(snapshotIndex) {
         if (handle.alive) disk.compact(snapshotIndex);
       },
-      close: () => Promise.resolve(),
+      close() {
+        if (handle.alive && deferred) {
+          disk.cached.push({ kind: 'hard-state', hardState: lastHardState });
+          deferred = false;
+          disk.sync();
+        }
+        return Promise.resolve();
+      },
     };
     const snapshotStore: SnapshotStorePort = {
       save(snapshot) {
