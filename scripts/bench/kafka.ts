@@ -241,13 +241,14 @@ async function measure(kafka: KafkaProcess): Promise<void> {
     }
 
     // Latency at a steady rate: reservations produced every 10 ms in slices.
-    for (const rate of PARTS.has('steady') ? RATES : []) {
+    for (const [step, rate] of (PARTS.has('steady') ? RATES : []).entries()) {
       const total = rate * STEADY_SECONDS;
       const records: Record[] = Array.from({ length: total }, (_, i) => ({
         type: 'reserve',
-        requestId: `${run}-steady-${rate}-${i}`,
+        // Per step, not per rate: a rate given twice must not replay the first one's requests.
+        requestId: `${run}-steady-${step}-${i}`,
         sku: `sku-${i % KEYS}`,
-        orderId: `s-${rate}-${i}`,
+        orderId: `s-${step}-${i}`,
         quantity: 1,
       }));
       const sentAt = new Map<string, number>();
