@@ -3,6 +3,7 @@ import type { WatchRequest, WatchResponse } from '@parley/command-log-api';
 import type { WatchAlert, WatchCompacted } from '@parley/decision-api-contract';
 import type { CommandLogClient } from '../cluster-client/command-log-client';
 import { Delivery, WatchHub, WatchSubscriber } from './watch-hub';
+import { sse } from './watch-filter';
 
 const event = (index: number): DecisionEvent => ({
   index,
@@ -95,6 +96,26 @@ describe('WatchHub', () => {
     last = 14;
     await until(() => watcher.indexes.length >= 12);
     expect(watcher.indexes).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  });
+
+  it('keeps tailing with no watcher (for the dashboard and later joins) without making SSE frames', async () => {
+    let last = 10;
+    const frames = jest.spyOn(sse, 'decision');
+    try {
+      const hub = start(replicas(ring(() => last)).client);
+      last = 14;
+      await until(() => hub.recent(1)[0]?.index === 14);
+      expect(frames).not.toHaveBeenCalled();
+      const watcher = new Recorder();
+      expect(hub.admit()).toBe(true);
+      expect(await hub.join(watcher, undefined, () => true)).toEqual({ status: 'joined' });
+      last = 16;
+      await until(() => watcher.indexes.length >= 2);
+      expect(watcher.indexes).toEqual([15, 16]);
+      expect(frames).toHaveBeenCalledTimes(2);
+    } finally {
+      frames.mockRestore();
+    }
   });
 
   it('answers compacted when no replica holds the resume point', async () => {

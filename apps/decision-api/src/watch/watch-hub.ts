@@ -230,6 +230,9 @@ export class WatchHub implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
     if (upTo <= this.window.last) return;
     this.window.append(events, upTo);
+    // The hub tails every decision whether or not anyone watches (the window serves joins and
+    // the dashboard); the SSE frames are made only for watchers.
+    if (this.subscribers.size === 0) return;
     const batch = delivery(events, upTo);
     for (const subscriber of this.subscribers) subscriber.decisions(batch);
   }
