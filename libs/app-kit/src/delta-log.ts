@@ -1,13 +1,5 @@
-import { crc32c } from '@parley/common';
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-} from 'node:fs';
+import { appendFlags, crc32c } from '@parley/common';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { FileHandle, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -254,8 +246,7 @@ export class DeltaLog {
 
   /** The log for appending; with O_DSYNC when every write must be on disk before it is answered. */
   private openForAppends(): Promise<FileHandle> {
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
-    return open(join(this.dir, this.files.log), this.fsync ? flags | constants.O_DSYNC : flags);
+    return open(join(this.dir, this.files.log), appendFlags(this.fsync, 'create'));
   }
 
   async close(): Promise<void> {

@@ -3,3 +3,4 @@ export * from './byte-io';
 export * from './crc32c';
 export * from './closed-loop';
 export * from './percentile';
+export * from './durable-append';

@@ -1,6 +1,5 @@
 import {
   closeSync,
-  constants,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -11,7 +10,7 @@ import {
 } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assert } from '@parley/common';
+import { appendFlags, assert } from '@parley/common';
 import { EMPTY_HARD_STATE, Entry, HardState } from '@parley/raft';
 import { ByteWriter } from '@parley/common';
 import {
@@ -189,9 +188,7 @@ export class Wal {
 
   /** Opening flags for appends: O_DSYNC makes each write durable when it returns. */
   private appendFlags(create = false): number {
-    const flags =
-      constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT | constants.O_EXCL : 0);
-    return this.options.fsync ? flags | constants.O_DSYNC : flags;
+    return appendFlags(this.options.fsync, create ? 'exclusive' : 'create');
   }
 
   /** A new segment repeats the latest hard state and snapshot marker, so old ones can go. */
