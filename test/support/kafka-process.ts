@@ -17,6 +17,8 @@ export class KafkaProcess {
     readonly port: number,
     private readonly controllerPort: number,
     private readonly dataDir: string,
+    /** Extra JVM options for the broker (a benchmark's JIT or GC settings). */
+    private readonly jvmOptions: string[] = [],
   ) {}
 
   /** The one Kafka version the infra scripts pin (scripts/infra/kafka.sh). */
@@ -90,7 +92,7 @@ export class KafkaProcess {
     }
     this.child = spawn(
       'java',
-      ['-Xms128m', '-Xmx512m', '-cp', `${libs}/*`, 'kafka.Kafka', properties],
+      ['-Xms128m', '-Xmx512m', ...this.jvmOptions, '-cp', `${libs}/*`, 'kafka.Kafka', properties],
       { stdio: 'ignore' },
     );
     const kafka = new Kafka({
