@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeltaLog, jsonSlices } from './delta-log';
+import { InlineWrites } from './inline-writes';
 
 const FILES = { log: 'test.log', snapshot: 'test.json' };
 
@@ -107,5 +108,37 @@ describe('DeltaLog durability', () => {
     expect(flagsOf(reopened.log) & O_DSYNC).toBe(0);
     expect(reopened.replay.snapshot).toEqual({ state: 2 });
     await reopened.log.close();
+  });
+
+  it('gathers the appends of one event-loop turn into one durable write', async () => {
+    const { log } = await DeltaLog.open(dir, true, FILES);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => log.append({ i })));
+    expect(log.syncs).toBe(1);
+    await log.close();
+    const { replay } = await DeltaLog.open(dir, false, FILES);
+    expect(replay.records).toEqual(Array.from({ length: 10 }, (_, i) => ({ i })));
+  });
+
+  it('writes inline while the disk is fast, through the thread pool after a slow write, and keeps every record either way', async () => {
+    // A limit no write meets: the first write goes inline, is "slow", and sends the next ones
+    // to the thread pool until the (frozen) clock passes the pause.
+    let now = 0;
+    const slowDisk = new InlineWrites({ writeMaxMs: -1, pauseMs: 1_000, now: () => now });
+    const { log } = await DeltaLog.open(dir, true, FILES, slowDisk);
+    for (let i = 0; i < 3; i += 1) await log.append({ i });
+    expect([slowDisk.inline, slowDisk.pooled]).toEqual([1, 2]);
+    now = 1_000;
+    await log.append({ i: 3 });
+    expect([slowDisk.inline, slowDisk.pooled]).toEqual([2, 2]);
+    await log.close();
+    // A fast disk: every small write inline.
+    const fastDisk = new InlineWrites({ writeMaxMs: Number.MAX_VALUE });
+    const reopened = await DeltaLog.open(dir, true, FILES, fastDisk);
+    expect(reopened.replay.records).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }]);
+    for (let i = 4; i < 8; i += 1) await reopened.log.append({ i });
+    expect([fastDisk.inline, fastDisk.pooled]).toEqual([4, 0]);
+    await reopened.log.close();
+    const { replay } = await DeltaLog.open(dir, false, FILES);
+    expect(replay.records).toEqual(Array.from({ length: 8 }, (_, i) => ({ i })));
   });
 });

@@ -1,13 +1,23 @@
 import { appendFlags, crc32c } from '@parley/common';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { FileHandle, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InlineWrites } from './inline-writes';
 
 /**
  * Local durability of a process's own state (a crdt replica's, decision-api's outbox): an
  * append-only log of records ([len u32][crc32c u32][json]) plus a full-state snapshot file.
- * Appends are group-committed: whatever arrives while a write+fdatasync is in flight goes out in
- * the next one, so a 202 means "on this disk". On start the snapshot is loaded and the log
+ * Appends are group-committed: what arrives in the same turn of the event loop, or while a
+ * durable write is in flight, goes out in one write, so a 202 means "on this disk". Small
+ * writes are done on the event loop while the disk answers fast (InlineWrites). On start the snapshot is loaded and the log
  * replayed; a torn or corrupt tail is cut off with a log line (a crash mid-write loses only what
  * was never acknowledged). Replaying a record already in the snapshot must be harmless (see
  * snapshot()).
@@ -46,14 +56,17 @@ export class DeltaLog {
     private readonly dir: string,
     private readonly fsync: boolean,
     private readonly files: DeltaLogFiles,
+    /** Which writes go on the event loop and which through the thread pool. */
+    readonly inlineWrites: InlineWrites,
   ) {}
 
   static async open(
     dir: string,
     fsync = true,
     files: DeltaLogFiles = CRDT_FILES,
+    inlineWrites = new InlineWrites(),
   ): Promise<{ log: DeltaLog; replay: DeltaLogReplay }> {
-    const log = new DeltaLog(dir, fsync, files);
+    const log = new DeltaLog(dir, fsync, files, inlineWrites);
     const replay = log.read();
     log.file = await log.openForAppends();
     return { log, replay };
@@ -132,14 +145,21 @@ export class DeltaLog {
   }
 
   private async writeBatch(): Promise<void> {
+    // What the rest of this turn of the event loop appends goes in the same write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const batch = this.pending;
     this.pending = [];
     const file = this.file!;
     try {
       // Opened with O_DSYNC when syncing: the write returns once its bytes are on disk, one
-      // system call and one thread-pool round trip instead of a write and an fdatasync. Each
-      // write waits for the one before it, so everything before it is on disk too.
-      await file.write(Buffer.concat(batch.map((p) => p.bytes)));
+      // system call instead of a write and an fdatasync. Each write waits for the one before
+      // it, so everything before it is on disk too.
+      const bytes = Buffer.concat(batch.map((p) => p.bytes));
+      if (this.inlineWrites.choose(bytes.length)) {
+        const started = performance.now();
+        writeAllSync(file.fd, bytes);
+        this.inlineWrites.took(performance.now() - started);
+      } else await file.write(bytes);
       if (this.fsync) this.syncs += 1;
       this.appendedSinceSnapshot += batch.length;
       for (const p of batch) p.done();
@@ -286,4 +306,10 @@ export function* jsonSlices(value: unknown, depth = 2): Generator<string> {
     yield* jsonSlices(item, depth - 1);
   }
   yield array ? ']' : '}';
+}
+
+/** Writes all of `bytes` at the end of an O_APPEND file (a short write is continued). */
+function writeAllSync(fd: number, bytes: Buffer): void {
+  for (let written = 0; written < bytes.length;)
+    written += writeSync(fd, bytes, written, bytes.length - written);
 }
