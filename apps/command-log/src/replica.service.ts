@@ -1,3 +1,4 @@
+import { InlineWrites } from '@parley/common';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
@@ -73,6 +74,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
       segmentBytesMax: 64 * 1024 * 1024,
       fsync: get('PARLEY_WAL_FSYNC'),
       syncDelayMs: get('PARLEY_WAL_SYNC_DELAY_MS'),
+      inlineWrites: InlineWrites.withLimitUs(get('PARLEY_INLINE_WRITE_MAX_US')),
       logger,
     });
     // Without a Kafka mirror (which publishes every entry's events) no one reads the events

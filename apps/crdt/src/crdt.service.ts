@@ -1,3 +1,4 @@
+import { InlineWrites } from '@parley/common';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DeltaLog, PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
@@ -102,7 +103,12 @@ export class CrdtService implements OnApplicationBootstrap, OnApplicationShutdow
     const dir = join(this.get('PARLEY_DATA_DIR'), id, 'crdt');
     mkdirSync(dir, { recursive: true });
     this.storeInstance = new ReplicaStore(id, this.get('PARLEY_CRDT_OBJECTS_MAX'));
-    const { log, replay } = await DeltaLog.open(dir, this.get('PARLEY_CRDT_FSYNC'));
+    const { log, replay } = await DeltaLog.open(
+      dir,
+      this.get('PARLEY_CRDT_FSYNC'),
+      undefined,
+      InlineWrites.withLimitUs(this.get('PARLEY_INLINE_WRITE_MAX_US')),
+    );
     this.log = log;
     this.replay(replay.snapshot, replay.records);
     if (replay.truncatedAt !== undefined)

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeltaLog, jsonSlices } from './delta-log';
-import { InlineWrites } from './inline-writes';
+import { InlineWrites } from '@parley/common';
 
 const FILES = { log: 'test.log', snapshot: 'test.json' };
 
@@ -120,14 +120,15 @@ describe('DeltaLog durability', () => {
   });
 
   it('writes inline while the disk is fast, through the thread pool after a slow write, and keeps every record either way', async () => {
-    // A limit no write meets: the first write goes inline, is "slow", and sends the next ones
-    // to the thread pool until the (frozen) clock passes the pause.
+    // A clock that moves 1 ms each time it is read, so every write takes 1 ms, over a 0.5 ms
+    // limit: the first write goes inline, is slow, and sends the next ones to the thread pool
+    // until the clock passes the pause.
     let now = 0;
-    const slowDisk = new InlineWrites({ writeMaxMs: -1, pauseMs: 1_000, now: () => now });
+    const slowDisk = new InlineWrites({ writeMaxMs: 0.5, pauseMs: 1_000, now: () => (now += 1) });
     const { log } = await DeltaLog.open(dir, true, FILES, slowDisk);
     for (let i = 0; i < 3; i += 1) await log.append({ i });
     expect([slowDisk.inline, slowDisk.pooled]).toEqual([1, 2]);
-    now = 1_000;
+    now = 2_000;
     await log.append({ i: 3 });
     expect([slowDisk.inline, slowDisk.pooled]).toEqual([2, 2]);
     await log.close();

@@ -1,16 +1,7 @@
-import { appendFlags, crc32c } from '@parley/common';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from 'node:fs';
+import { appendFlags, crc32c, InlineWrites } from '@parley/common';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { FileHandle, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InlineWrites } from './inline-writes';
 
 /**
  * Local durability of a process's own state (a crdt replica's, decision-api's outbox): an
@@ -154,12 +145,7 @@ export class DeltaLog {
       // Opened with O_DSYNC when syncing: the write returns once its bytes are on disk, one
       // system call instead of a write and an fdatasync. Each write waits for the one before
       // it, so everything before it is on disk too.
-      const bytes = Buffer.concat(batch.map((p) => p.bytes));
-      if (this.inlineWrites.choose(bytes.length)) {
-        const started = performance.now();
-        writeAllSync(file.fd, bytes);
-        this.inlineWrites.took(performance.now() - started);
-      } else await file.write(bytes);
+      await this.inlineWrites.write(file, Buffer.concat(batch.map((p) => p.bytes)));
       if (this.fsync) this.syncs += 1;
       this.appendedSinceSnapshot += batch.length;
       for (const p of batch) p.done();
@@ -306,10 +292,4 @@ export function* jsonSlices(value: unknown, depth = 2): Generator<string> {
     yield* jsonSlices(item, depth - 1);
   }
   yield array ? ']' : '}';
-}
-
-/** Writes all of `bytes` at the end of an O_APPEND file (a short write is continued). */
-function writeAllSync(fd: number, bytes: Buffer): void {
-  for (let written = 0; written < bytes.length;)
-    written += writeSync(fd, bytes, written, bytes.length - written);
 }

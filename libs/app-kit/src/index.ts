@@ -8,7 +8,6 @@ export * from './nats-options';
 export * from './no-delay-json-socket';
 export * from './tls';
 export * from './delta-log';
-export * from './inline-writes';
 export * from './json-body';
 export * from './kafka-topics';
 export * from './health-check-logger';

@@ -4,3 +4,4 @@ export * from './crc32c';
 export * from './closed-loop';
 export * from './percentile';
 export * from './durable-append';
+export * from './inline-writes';

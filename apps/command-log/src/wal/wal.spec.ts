@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InlineWrites } from '@parley/common';
 import { Entry, EntryType } from '@parley/raft';
 import { Wal, WalCorruptError, WalOptions } from './wal';
 
@@ -77,6 +78,31 @@ describe('write-ahead log', () => {
     );
     expect(wal.syncs - before).toBe(1);
     await wal.close();
+  });
+
+  it('writes inline while the disk is fast, through the thread pool after a slow write, and replays both', async () => {
+    // A clock that moves 1 ms each time it is read, so every write takes 1 ms, over a 0.5 ms
+    // limit: the first save goes inline, is slow, and sends the next ones to the thread pool
+    // until the clock passes the pause.
+    let now = 0;
+    const slowDisk = new InlineWrites({ writeMaxMs: 0.5, pauseMs: 1_000, now: () => (now += 1) });
+    const { wal } = await openWal({ ...options, inlineWrites: slowDisk });
+    for (let i = 1; i <= 3; i += 1)
+      await wal.save({ term: 1, vote: 'n1', commit: 0 }, [entry(i, 1)]);
+    expect([slowDisk.inline, slowDisk.pooled]).toEqual([1, 2]);
+    now = 2_000;
+    await wal.save({ term: 1, vote: 'n1', commit: 3 }, [entry(4, 1)]);
+    expect([slowDisk.inline, slowDisk.pooled]).toEqual([2, 2]);
+    await wal.close();
+    const fastDisk = new InlineWrites({ writeMaxMs: Number.MAX_VALUE });
+    const { wal: reopened, replay } = await openWal({ ...options, inlineWrites: fastDisk });
+    expect(replay.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    await reopened.save({ term: 1, vote: 'n1', commit: 4 }, [entry(5, 1), entry(6, 1)]);
+    expect([fastDisk.inline, fastDisk.pooled]).toEqual([1, 0]);
+    await reopened.close();
+    const again = await openWal(options);
+    expect(again.replay.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(again.replay.hardState).toEqual({ term: 1, vote: 'n1', commit: 4 });
   });
 
   it('syncs a new term or vote but not a commit-only advance, which still replays', async () => {

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { appendFlags, assert } from '@parley/common';
+import { appendFlags, assert, InlineWrites } from '@parley/common';
 import { EMPTY_HARD_STATE, Entry, HardState } from '@parley/raft';
 import { ByteWriter } from '@parley/common';
 import {
@@ -25,8 +25,9 @@ import {
  * The write-ahead log: segmented append-only files of checksummed records. `save()` writes a
  * whole Ready (hard state and entries) with one durable write: group commit, never one sync per
  * entry. Segments are opened with O_DSYNC, so that write returns once its bytes are on disk (one
- * system call and one thread-pool round trip, where a write and an fdatasync took two); every
- * write is awaited before the next, so nothing unsynced ever sits in front of a synced record.
+ * system call, where a write and an fdatasync took two; a small one on the event loop while the
+ * disk answers fast, see InlineWrites); every write is awaited before the next, so nothing
+ * unsynced ever sits in front of a synced record.
  * Replay keeps the last write for each index (a new leader may overwrite an uncommitted suffix),
  * truncates a torn tail, and refuses to start on corruption in the middle rather than apply
  * garbage.
@@ -42,6 +43,8 @@ export interface WalOptions {
   fsync: boolean;
   /** Fault injection: milliseconds to wait before each durable write (a slow disk). */
   syncDelayMs?: number;
+  /** Which writes go on the event loop and which through the thread pool (the defaults). */
+  inlineWrites?: InlineWrites;
   logger: { log(message: string): void; warn(message: string): void };
 }
 
@@ -75,11 +78,14 @@ export class Wal {
   syncs = 0;
   /** A commit-only hard state not yet written: it goes with the next write (see save). */
   private hardStateUnwritten = false;
+  readonly inlineWrites: InlineWrites;
 
   private constructor(
     private readonly options: WalOptions,
     private segments: Segment[],
-  ) {}
+  ) {
+    this.inlineWrites = options.inlineWrites ?? new InlineWrites();
+  }
 
   /** Opens (creating if needed) the WAL in `dir` and replays it. */
   static async open(options: WalOptions): Promise<{ wal: Wal; replay: WalReplay }> {
@@ -182,7 +188,7 @@ export class Wal {
     this.currentBytes += bytes.length;
     if (this.options.fsync && this.options.syncDelayMs)
       await new Promise((resolve) => setTimeout(resolve, this.options.syncDelayMs));
-    await this.file.write(bytes);
+    await this.inlineWrites.write(this.file, bytes);
     if (this.options.fsync) this.syncs += 1;
   }
 

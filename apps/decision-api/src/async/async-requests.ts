@@ -1,3 +1,4 @@
+import { InlineWrites } from '@parley/common';
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { OutboxView, RequestWaiting } from '@parley/decision-api-contract';
 import { DecisionApiConfig } from '../config';
@@ -37,6 +38,7 @@ export class AsyncRequests implements OnApplicationShutdown {
             decidedMax: config.PARLEY_OUTBOX_DECIDED_MAX,
           },
           config.PARLEY_OUTBOX_FSYNC,
+          InlineWrites.withLimitUs(config.PARLEY_INLINE_WRITE_MAX_US),
         )
       : undefined;
     return new AsyncRequests(outbox, config, metrics);

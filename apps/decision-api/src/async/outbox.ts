@@ -1,3 +1,4 @@
+import { InlineWrites } from '@parley/common';
 import { Logger } from '@nestjs/common';
 import { DeltaLog } from '@parley/app-kit';
 import { mkdirSync } from 'node:fs';
@@ -46,9 +47,14 @@ export class Outbox {
     private readonly state: OutboxState,
   ) {}
 
-  static async open(dir: string, limits: OutboxLimits, fsync = true): Promise<Outbox> {
+  static async open(
+    dir: string,
+    limits: OutboxLimits,
+    fsync = true,
+    inlineWrites = new InlineWrites(),
+  ): Promise<Outbox> {
     mkdirSync(dir, { recursive: true });
-    const { log, replay } = await DeltaLog.open(dir, fsync, OUTBOX_FILES);
+    const { log, replay } = await DeltaLog.open(dir, fsync, OUTBOX_FILES, inlineWrites);
     const state = new OutboxState(limits);
     if (replay.snapshot !== undefined) state.restore(replay.snapshot as OutboxSnapshot);
     for (const record of replay.records) state.apply(record as OutboxRecord);

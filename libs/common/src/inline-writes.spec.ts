@@ -20,6 +20,12 @@ describe('InlineWrites', () => {
     expect([writes.inline, writes.pooled]).toEqual([3, 1]);
   });
 
+  it('never writes inline with a limit of 0 (PARLEY_INLINE_WRITE_MAX_US=0)', () => {
+    const writes = InlineWrites.withLimitUs(0);
+    expect([writes.choose(1), writes.choose(1)]).toEqual([false, false]);
+    expect(InlineWrites.withLimitUs(1_000).choose(1)).toBe(true);
+  });
+
   it('never writes a large batch inline', () => {
     const writes = new InlineWrites({ bytesMax: 100, now: () => 0 });
     expect(writes.choose(101)).toBe(false);

@@ -1,3 +1,6 @@
+import { writeSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+
 /** How long one write done on the event loop may take before writes go to the thread pool. */
 const INLINE_WRITE_MAX_MS = 1;
 /** After a slower write, how long writes go through the thread pool before one is tried inline. */
@@ -6,6 +9,7 @@ const INLINE_PAUSE_MS = 1_000;
 const INLINE_BYTES_MAX = 64 * 1024;
 
 export interface InlineWriteOptions {
+  /** 0: every write through the thread pool. */
   writeMaxMs: number;
   pauseMs: number;
   bytesMax: number;
@@ -39,9 +43,32 @@ export class InlineWrites {
     };
   }
 
+  /**
+   * Appends `bytes` to `file` (opened with O_APPEND, and O_DSYNC when durable): inline or
+   * through the thread pool, as chosen; resolves once written.
+   */
+  async write(file: FileHandle, bytes: Uint8Array): Promise<void> {
+    if (!this.choose(bytes.length)) {
+      await file.write(bytes);
+      return;
+    }
+    const started = this.options.now();
+    for (let written = 0; written < bytes.length;)
+      written += writeSync(file.fd, bytes, written, bytes.length - written);
+    this.took(this.options.now() - started);
+  }
+
+  /** The policy a PARLEY_INLINE_WRITE_MAX_US setting asks for (0: never inline). */
+  static withLimitUs(writeMaxUs: number): InlineWrites {
+    return new InlineWrites({ writeMaxMs: writeMaxUs / 1_000 });
+  }
+
   /** Whether a write of `bytes` should be done inline now (counted either way). */
   choose(bytes: number): boolean {
-    const inline = bytes <= this.options.bytesMax && this.options.now() >= this.pooledUntil;
+    const inline =
+      this.options.writeMaxMs > 0 &&
+      bytes <= this.options.bytesMax &&
+      this.options.now() >= this.pooledUntil;
     if (inline) this.inline += 1;
     else this.pooled += 1;
     return inline;
