@@ -8,9 +8,9 @@ import { join } from 'node:path';
  * append-only log of records ([len u32][crc32c u32][json]) plus a full-state snapshot file.
  * Appends are group-committed: what arrives in the same turn of the event loop, or while a
  * durable write is in flight, goes out in one write, so a 202 means "on this disk". Small
- * writes are done on the event loop while the disk answers fast (InlineWrites). On start the snapshot is loaded and the log
- * replayed; a torn or corrupt tail is cut off with a log line (a crash mid-write loses only what
- * was never acknowledged). Replaying a record already in the snapshot must be harmless (see
+ * writes are done on the event loop while the disk answers fast (InlineWrites). On start the
+ * snapshot is loaded and the log replayed; a torn or corrupt tail is cut off with a log line (a
+ * crash mid-write loses only what was never acknowledged). Replaying a record already in the snapshot must be harmless (see
  * snapshot()).
  */
 const RECORD_BYTES_MAX = 16 * 1024 * 1024;
