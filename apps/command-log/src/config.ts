@@ -1,4 +1,5 @@
 import {
+  durableWriteFields,
   baseFields,
   boundedInt,
   booleanFlag,
@@ -96,13 +97,7 @@ export const commandLogConfigSchema = z
     PARLEY_COMMAND_FORMAT: z.enum(['binary', 'json']).default('binary').describe('binary or json'),
     /** WAL writes on disk (O_DSYNC) before acknowledging (turn off only for benchmarks of the floor). */
     PARLEY_WAL_FSYNC: booleanFlag(true),
-    /**
-     * Durable writes of up to 64 KiB are made on the event loop while each takes at most this
-     * many microseconds (one slower sends them through the thread pool for a second): two
-     * thread wake-ups less per write on a fast disk. 0 always uses the thread pool, for a disk
-     * whose durable writes take near a millisecond, where overlapping them with the work pays.
-     */
-    PARLEY_INLINE_WRITE_MAX_US: boundedInt(1_000, 0, 100_000, 'microseconds'),
+    ...durableWriteFields(),
     /**
      * Fault injection, like etcd's failpoints: a pause before every durable WAL write, to run a replica
      * on a slow disk in the chaos tests. 0 (the default) is off; leave it off in production.

@@ -1,4 +1,3 @@
-import { InlineWrites } from '@parley/common';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomInt } from 'node:crypto';
@@ -7,6 +6,7 @@ import type { KafkaMirror } from './mirror/kafka-mirror';
 import { EntryType, Role } from '@parley/raft';
 import { ReplicaDriver } from '@parley/replica';
 import { peerTlsFrom } from '@parley/app-kit';
+import { InlineWrites } from '@parley/common';
 import {
   FsSnapshotStore,
   S3SnapshotStore,

@@ -1,4 +1,5 @@
 import {
+  durableWriteFields,
   baseFields,
   booleanFlag,
   boundedInt,
@@ -42,13 +43,7 @@ export const crdtConfigSchema = z
     PARLEY_CRDT_BROADCAST_LINGER_MS: boundedInt(2, 0, 1_000, 'milliseconds'),
     /** Delta log writes on disk (O_DSYNC) before answering 202 (turn off only to measure the floor). */
     PARLEY_CRDT_FSYNC: booleanFlag(true),
-    /**
-     * Durable writes of up to 64 KiB are made on the event loop while each takes at most this
-     * many microseconds (one slower sends them through the thread pool for a second): two
-     * thread wake-ups less per write on a fast disk. 0 always uses the thread pool, for a disk
-     * whose durable writes take near a millisecond, where overlapping them with the work pays.
-     */
-    PARLEY_INLINE_WRITE_MAX_US: boundedInt(1_000, 0, 100_000, 'microseconds'),
+    ...durableWriteFields(),
   })
   .superRefine(checkTls);
 

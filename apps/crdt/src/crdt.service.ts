@@ -1,7 +1,7 @@
-import { InlineWrites } from '@parley/common';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DeltaLog, PacketOpener, peerTlsFrom, sealPacket } from '@parley/app-kit';
+import { InlineWrites } from '@parley/common';
 import {
   CrdtBatch,
   CrdtBatchAnswer,

@@ -1,4 +1,5 @@
 import {
+  durableWriteFields,
   baseFields,
   booleanFlag,
   boundedInt,
@@ -191,13 +192,7 @@ export const decisionApiConfigSchema = z
     PARLEY_OUTBOX_DECIDED_MAX: boundedInt(100_000, 1, 10_000_000, 'requests'),
     /** Each group of outbox records on disk (O_DSYNC) before answering 202; false only for benchmarks. */
     PARLEY_OUTBOX_FSYNC: booleanFlag(true),
-    /**
-     * Durable writes of up to 64 KiB are made on the event loop while each takes at most this
-     * many microseconds (one slower sends them through the thread pool for a second): two
-     * thread wake-ups less per write on a fast disk. 0 always uses the thread pool, for a disk
-     * whose durable writes take near a millisecond, where overlapping them with the work pays.
-     */
-    PARLEY_INLINE_WRITE_MAX_US: boundedInt(1_000, 0, 100_000, 'microseconds'),
+    ...durableWriteFields(),
     /** Entities whose oldest buffered request is proposed at once (in order within an entity). */
     PARLEY_OUTBOX_DRAIN_CONCURRENCY: boundedInt(256, 1, 4_096, 'entities'),
     /** First back-off step of the drainer while no leader takes proposals (full jitter). */

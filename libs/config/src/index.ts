@@ -4,3 +4,4 @@ export * from './load-config';
 export * from './base-config';
 export * from './config-reference';
 export * from './tls-fields';
+export * from './disk-fields';

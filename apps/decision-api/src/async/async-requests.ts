@@ -1,6 +1,6 @@
-import { InlineWrites } from '@parley/common';
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { OutboxView, RequestWaiting } from '@parley/decision-api-contract';
+import { InlineWrites } from '@parley/common';
 import { DecisionApiConfig } from '../config';
 import { Metrics } from '../metrics/metrics';
 import { EarlyAnswer, Problem, RenderedAnswer } from '../http/problem';

@@ -1,6 +1,6 @@
-import { InlineWrites } from '@parley/common';
 import { Logger } from '@nestjs/common';
 import { DeltaLog } from '@parley/app-kit';
+import { InlineWrites } from '@parley/common';
 import { mkdirSync } from 'node:fs';
 import {
   AcceptedRequest,
