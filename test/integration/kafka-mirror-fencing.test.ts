@@ -17,6 +17,7 @@ function mirrorOf(
     lingerMs: 10,
     bufferedRecordsMax: 100,
   },
+  leads?: () => boolean,
 ) {
   const seen = { leader: true, proposed: [] as number[], warnings: [] as string[] };
   const mirror = new KafkaMirror({
@@ -26,7 +27,7 @@ function mirrorOf(
     ...sizes,
     decisionsPartitions: 1,
     replicationFactor: 1,
-    isLeader: () => seen.leader,
+    isLeader: leads ?? (() => seen.leader),
     replicatedCursor: () => 0,
     proposeCursor: (index) => seen.proposed.push(index),
     logger: {
@@ -155,5 +156,55 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
       { timeoutMs: 60_000 },
     );
     expect(seen.warnings).toEqual([]);
+  });
+
+  it('stops reading the tail of raft-log once it no longer leads', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const shared = {
+      clusterId: `scan-${suffix}`,
+      rawLogTopic: `raft-log-scan-${suffix}`,
+      decisionsTopic: `decisions-scan-${suffix}`,
+    };
+    topics.push(shared.rawLogTopic, shared.decisionsTopic);
+    // Another cluster's 2,000 records: a new leader of this cluster reads back through all of
+    // them in windows of 22 (2 * batchRecordsMax + 2) looking for one of its own.
+    const kafka = new Kafka({ clientId: 'scan-fill', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: shared.rawLogTopic,
+          numPartitions: 1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: shared.rawLogTopic,
+      messages: Array.from({ length: 2_000 }, (_, i) => ({
+        key: `other/${i}`,
+        value: JSON.stringify({ cluster: `other-${suffix}`, index: i + 1, term: 1, command: {} }),
+      })),
+    });
+    await producer.disconnect();
+
+    // Leads for its first three questions (the pump's, then the first two windows'), then not.
+    let asked = 0;
+    const { mirror, seen } = mirrorOf('n1', shared, undefined, () => (asked += 1) <= 3);
+    mirrors.push(mirror);
+    mirror.record(put(1, 'a'));
+    mirror.start(20);
+    const warning = await waitFor('the scan to give up', () => seen.warnings[0], {
+      timeoutMs: 30_000,
+    });
+    // Before its third window (reading all ~91 would have ended in a publish, not a warning),
+    // and nothing was published by a replica that does not lead.
+    expect(warning).toMatch(/leadership moved during the raft-log tail scan/);
+    expect(seen.proposed).toEqual([]);
   });
 });

@@ -6,6 +6,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { killChild } from './kill-child';
 import { waitFor } from './wait';
 
+const LOG4J_PROPERTIES = join(
+  __dirname,
+  '..',
+  '..',
+  'scripts',
+  'infra',
+  'kafka',
+  'log4j.properties',
+);
+
 /**
  * A Kafka broker (KRaft) of the test's own, from the jars scripts/infra/kafka.sh fetched, so a
  * test can stop and restart "Kafka" without touching the shared broker. Stopped only by its PID.
@@ -92,7 +102,19 @@ export class KafkaProcess {
     }
     this.child = spawn(
       'java',
-      ['-Xms128m', '-Xmx512m', ...this.jvmOptions, '-cp', `${libs}/*`, 'kafka.Kafka', properties],
+      [
+        '-Xms128m',
+        '-Xmx512m',
+        // Without a log4j configuration the root logger is at DEBUG, and Kafka's request logger
+        // then turns every request and response into JSON (for no appender): the broker's
+        // levels are the infra broker's (WARN).
+        `-Dlog4j.configuration=file:${LOG4J_PROPERTIES}`,
+        ...this.jvmOptions,
+        '-cp',
+        `${libs}/*`,
+        'kafka.Kafka',
+        properties,
+      ],
       { stdio: 'ignore' },
     );
     const kafka = new Kafka({
