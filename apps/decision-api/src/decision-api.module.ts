@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { HealthCheckLogger, LivenessController, peerTls } from '@parley/app-kit';
@@ -8,6 +8,7 @@ import type { LocalCommandLog } from '@parley/command-log-api';
 import type { LocalCrdtWrites } from '@parley/crdt';
 import { ApiKeyGuard, ApiKeys } from './auth/api-keys';
 import { KeyThrottlerGuard } from './auth/key-throttler.guard';
+import { RememberingReflector } from './auth/remembering-reflector';
 import { SlidingWindowStorage } from './auth/sliding-window-storage';
 import { CommandLogClient } from './cluster-client/command-log-client';
 import { EventualWrites } from './cluster-client/eventual-writes';
@@ -76,6 +77,8 @@ export class DecisionApiModule {
           provide: ApiKeys,
           useValue: new ApiKeys(config.PARLEY_API_KEYS, config.PARLEY_VOTES_REQUIRE_BOUND_KEY),
         },
+        // The guards read route metadata on every request: answers remembered (they never change).
+        { provide: Reflector, useClass: RememberingReflector },
         // Named providers behind the global ones, so the fast lane runs the very same instances.
         ...GLOBAL_GUARDS,
         ProblemFilter,
