@@ -74,14 +74,20 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
     await admin.disconnect();
   });
 
-  it("rejects the old leader's transactional commit once the new leader has connected", async () => {
+  /** A cluster id and topics of the test's own on the shared broker, deleted after all. */
+  function ownTopics(name: string) {
     const suffix = randomUUID().slice(0, 8);
     const shared = {
-      clusterId: `fence-${suffix}`,
-      rawLogTopic: `raft-log-fence-${suffix}`,
-      decisionsTopic: `decisions-fence-${suffix}`,
+      clusterId: `${name}-${suffix}`,
+      rawLogTopic: `raft-log-${name}-${suffix}`,
+      decisionsTopic: `decisions-${name}-${suffix}`,
     };
     topics.push(shared.rawLogTopic, shared.decisionsTopic);
+    return { suffix, shared };
+  }
+
+  it("rejects the old leader's transactional commit once the new leader has connected", async () => {
+    const { suffix, shared } = ownTopics('fence');
     const old = mirrorOf('n1', shared);
     mirrors.push(old.mirror);
     old.mirror.record(put(1, 'a'));
@@ -133,13 +139,7 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
   });
 
   it('publishes a transaction larger than a broker takes in one produce request', async () => {
-    const suffix = randomUUID().slice(0, 8);
-    const shared = {
-      clusterId: `large-${suffix}`,
-      rawLogTopic: `raft-log-large-${suffix}`,
-      decisionsTopic: `decisions-large-${suffix}`,
-    };
-    topics.push(shared.rawLogTopic, shared.decisionsTopic);
+    const { shared } = ownTopics('large');
     // 3,000 entries of ~1 KB: ~3 MB to each topic in one transaction (the broker's default
     // message.max.bytes is 1 MB per record batch).
     const { mirror, seen } = mirrorOf('n1', shared, {
@@ -159,13 +159,7 @@ describe('Kafka mirror: a new leader fences the old leader before reading the ta
   });
 
   it('stops reading the tail of raft-log once it no longer leads', async () => {
-    const suffix = randomUUID().slice(0, 8);
-    const shared = {
-      clusterId: `scan-${suffix}`,
-      rawLogTopic: `raft-log-scan-${suffix}`,
-      decisionsTopic: `decisions-scan-${suffix}`,
-    };
-    topics.push(shared.rawLogTopic, shared.decisionsTopic);
+    const { suffix, shared } = ownTopics('scan');
     // Another cluster's 2,000 records: a new leader of this cluster reads back through all of
     // them in windows of 22 (2 * batchRecordsMax + 2) looking for one of its own.
     const kafka = new Kafka({ clientId: 'scan-fill', brokers, logLevel: logLevel.NOTHING });
