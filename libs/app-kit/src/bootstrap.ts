@@ -1,4 +1,11 @@
-import { ConsoleLogger, DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  DynamicModule,
+  INestApplication,
+  Logger,
+  LogLevel,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -105,6 +112,9 @@ export async function bootstrapApp<S extends z.ZodObject>(
     json: config.PARLEY_LOG_FORMAT === 'json',
     logLevels: levelsFrom[config.PARLEY_LOG_LEVEL],
   });
+  // The same levels for Logger.isLevelEnabled, so per-request work for a line below the level
+  // (decision-api's access lines) can be skipped instead of being done and dropped.
+  Logger.overrideLogger(levelsFrom[config.PARLEY_LOG_LEVEL]);
   const platform = definition.platform?.(config) ?? 'express';
   const app =
     platform === 'fastify'

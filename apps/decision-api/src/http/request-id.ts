@@ -27,6 +27,9 @@ export function requestIdMiddleware(
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   request.headers['x-request-id'] = id;
   response.setHeader('X-Request-Id', id);
+  // With access lines below the configured level (PARLEY_LOG_LEVEL warn or error), a listener,
+  // a clock reading and a line per request would only be thrown away.
+  if (!Logger.isLevelEnabled('log')) return next();
   const started = process.hrtime.bigint();
   response.on('finish', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
