@@ -10,8 +10,8 @@ import { join } from 'node:path';
  * durable write is in flight, goes out in one write, so a 202 means "on this disk". Small
  * writes are done on the event loop while the disk answers fast (InlineWrites). On start the
  * snapshot is loaded and the log replayed; a torn or corrupt tail is cut off with a log line (a
- * crash mid-write loses only what was never acknowledged). Replaying a record already in the snapshot must be harmless (see
- * snapshot()).
+ * crash mid-write loses only what was never acknowledged). Replaying a record already in the
+ * snapshot must be harmless (see snapshot()).
  */
 const RECORD_BYTES_MAX = 16 * 1024 * 1024;
 const PENDING_MAX = 100_000;
